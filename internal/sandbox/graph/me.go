@@ -1,0 +1,140 @@
+package graph
+
+import (
+	"net/http"
+)
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request, mb *Mailbox) {
+	p := mb.Owner
+	nullable := func(v string) any {
+		if v == "" {
+			return nil
+		}
+		return v
+	}
+	phones := []string{}
+	if p.Phone != "" {
+		phones = append(phones, p.Phone)
+	}
+	writeJSON(w, http.StatusOK, project(map[string]any{
+		"@odata.context":    baseURL(r) + "/v1.0/$metadata#users/$entity",
+		"businessPhones":    phones,
+		"displayName":       p.DisplayName,
+		"givenName":         nullable(p.GivenName),
+		"jobTitle":          nullable(p.JobTitle),
+		"mail":              p.UPN,
+		"mobilePhone":       nil,
+		"officeLocation":    nullable(p.Office),
+		"preferredLanguage": "en-US",
+		"surname":           nullable(p.Surname),
+		"userPrincipalName": p.UPN,
+		"id":                p.ObjectID,
+	}, selectParam(r)))
+}
+
+func (s *Server) mailboxSettings(w http.ResponseWriter, r *http.Request, mb *Mailbox) {
+	mb.mu.RLock()
+	tz := mb.TimeZone
+	mb.mu.RUnlock()
+	writeJSON(w, http.StatusOK, map[string]any{
+		"@odata.context":                        baseURL(r) + "/v1.0/$metadata#users('" + mb.Owner.ObjectID + "')/mailboxSettings",
+		"archiveFolder":                         mb.Folder("archive").ID,
+		"timeZone":                              tz,
+		"delegateMeetingMessageDeliveryOptions": "sendToDelegateOnly",
+		"dateFormat":                            "yyyy-MM-dd",
+		"timeFormat":                            "HH:mm",
+		"userPurpose":                           "user",
+		"automaticRepliesSetting":               map[string]any{"status": "disabled", "externalAudience": "none"},
+		"language":                              map[string]string{"locale": "en-US", "displayName": "English (United States)"},
+		"workingHours": map[string]any{
+			"daysOfWeek": []string{"monday", "tuesday", "wednesday", "thursday", "friday"},
+			"startTime":  "08:00:00.0000000", "endTime": "17:00:00.0000000",
+			"timeZone": map[string]string{"name": tz},
+		},
+	})
+}
+
+func (s *Server) mailboxTimeZone(w http.ResponseWriter, r *http.Request, mb *Mailbox) {
+	mb.mu.RLock()
+	tz := mb.TimeZone
+	mb.mu.RUnlock()
+	writeJSON(w, http.StatusOK, map[string]any{
+		"@odata.context": baseURL(r) + "/v1.0/$metadata#users('" + mb.Owner.ObjectID + "')/mailboxSettings/timeZone",
+		"value":          tz,
+	})
+}
+
+// routes maps Graph v1.0 paths to handlers, each with the permissions that
+// let a delegated token call it.
+func (s *Server) routes() {
+	m := s.mux
+	const mailDenied, driveDenied, userDenied = "ErrorAccessDenied", "accessDenied", "Authorization_RequestDenied"
+	handle := func(pattern string, scopes []string, denied string, h handlerFunc) {
+		m.HandleFunc(pattern, s.authed(scopes, denied, h))
+	}
+	handle("GET /v1.0/me", scopesUser, userDenied, s.me)
+	handle("GET /v1.0/me/mailboxSettings", scopesSettings, mailDenied, s.mailboxSettings)
+	handle("GET /v1.0/me/mailboxSettings/timeZone", scopesSettings, mailDenied, s.mailboxTimeZone)
+
+	handle("GET /v1.0/me/mailFolders", scopesMailRead, mailDenied, s.listFolders)
+	handle("POST /v1.0/me/mailFolders", scopesMailRW, mailDenied, s.createFolder)
+	handle("GET /v1.0/me/mailFolders/{folder}", scopesMailRead, mailDenied, s.getFolder)
+	handle("GET /v1.0/me/mailFolders/{folder}/childFolders", scopesMailRead, mailDenied, s.listFolders)
+	handle("POST /v1.0/me/mailFolders/{folder}/childFolders", scopesMailRW, mailDenied, s.createFolder)
+	handle("GET /v1.0/me/mailFolders/{folder}/messages", scopesMailRead, mailDenied, s.listMessages)
+	handle("POST /v1.0/me/mailFolders/{folder}/messages", scopesMailRW, mailDenied, s.createMessage)
+	handle("GET /v1.0/me/mailFolders/{folder}/messages/{id}", scopesMailRead, mailDenied, s.getMessage)
+	handle("GET /v1.0/me/messages", scopesMailRead, mailDenied, s.listMessages)
+	handle("POST /v1.0/me/messages", scopesMailRW, mailDenied, s.createMessage)
+	handle("GET /v1.0/me/messages/{id}", scopesMailRead, mailDenied, s.getMessage)
+	handle("PATCH /v1.0/me/messages/{id}", scopesMailRW, mailDenied, s.updateMessage)
+	handle("DELETE /v1.0/me/messages/{id}", scopesMailRW, mailDenied, s.deleteMessage)
+	handle("POST /v1.0/me/messages/{id}/send", scopesMailSend, mailDenied, s.messageAction)
+	handle("POST /v1.0/me/messages/{id}/{action}", scopesMailRW, mailDenied, s.messageAction)
+	for _, a := range []string{"reply", "replyAll", "forward"} {
+		handle("POST /v1.0/me/messages/{id}/"+a, scopesMailSend, mailDenied, s.withAction(a))
+	}
+	handle("GET /v1.0/me/messages/{id}/attachments", scopesMailRead, mailDenied, s.listAttachments)
+	handle("POST /v1.0/me/messages/{id}/attachments", scopesMailRW, mailDenied, s.addAttachment)
+	handle("POST /v1.0/me/messages/{id}/attachments/createUploadSession", scopesMailRW, mailDenied, s.createAttachmentUploadSession)
+	handle("GET /v1.0/me/messages/{id}/attachments/{att}", scopesMailRead, mailDenied, s.getAttachment)
+	handle("GET /v1.0/me/messages/{id}/attachments/{att}/$value", scopesMailRead, mailDenied, s.attachmentValue)
+	handle("DELETE /v1.0/me/messages/{id}/attachments/{att}", scopesMailRW, mailDenied, s.deleteAttachment)
+	handle("POST /v1.0/me/sendMail", scopesMailSend, mailDenied, s.sendMail)
+
+	handle("GET /v1.0/me/calendars", scopesCalRead, mailDenied, s.listCalendars)
+	handle("GET /v1.0/me/calendar", scopesCalRead, mailDenied, s.getCalendar)
+	handle("GET /v1.0/me/calendars/{calendar}", scopesCalRead, mailDenied, s.getCalendar)
+	handle("GET /v1.0/me/events", scopesCalRead, mailDenied, s.listEvents)
+	handle("GET /v1.0/me/calendar/events", scopesCalRead, mailDenied, s.listEvents)
+	handle("GET /v1.0/me/calendars/{calendar}/events", scopesCalRead, mailDenied, s.listEvents)
+	handle("GET /v1.0/me/events/{id}", scopesCalRead, mailDenied, s.getEvent)
+	handle("GET /v1.0/me/events/{id}/instances", scopesCalRead, mailDenied, s.eventInstances)
+	handle("GET /v1.0/me/calendarView", scopesCalRead, mailDenied, s.calendarView)
+	handle("GET /v1.0/me/calendar/calendarView", scopesCalRead, mailDenied, s.calendarView)
+	handle("GET /v1.0/me/calendars/{calendar}/calendarView", scopesCalRead, mailDenied, s.calendarView)
+
+	drive := func(scopes []string) http.HandlerFunc { return s.authed(scopes, driveDenied, s.serveDrive) }
+	m.Handle("GET /v1.0/me/drive", drive(scopesFileRead))
+	m.Handle("GET /v1.0/me/drive/", drive(scopesFileRead))
+	for _, method := range []string{"PUT", "POST", "PATCH", "DELETE"} {
+		m.Handle(method+" /v1.0/me/drive/", drive(scopesFileRW))
+	}
+
+	m.HandleFunc("GET /sandbox-download/{token}", s.serveDownload)
+	m.HandleFunc("HEAD /sandbox-download/{token}", s.serveDownload)
+	m.HandleFunc("/sandbox-upload/{session}", s.serveUpload)
+
+	m.HandleFunc("/v1.0/", func(w http.ResponseWriter, r *http.Request) {
+		badRequest("BadRequest", "Resource not found for the segment '%s'.", r.URL.Path[len("/v1.0/"):]).write(w, r)
+	})
+}
+
+// withAction runs messageAction for a fixed action: reply and forward need
+// Mail.Send, so they have routes of their own ahead of the generic one.
+func (s *Server) withAction(action string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, mb *Mailbox) {
+		r.SetPathValue("action", action)
+		s.messageAction(w, r, mb)
+	}
+}

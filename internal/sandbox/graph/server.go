@@ -1,0 +1,194 @@
+// Package graph is the sandbox's Microsoft Graph v1.0: /me, Outlook mail and
+// calendar, and OneDrive, over in-memory mailboxes, with Graph's status codes,
+// headers, error bodies and paging.
+package graph
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"graphgate/internal/sandbox/directory"
+)
+
+// Caller is who an access token stands for and what it may do.
+type Caller struct {
+	Person *directory.Person
+	Scopes map[string]bool
+}
+
+// Authenticator resolves the bearer token of a Graph request.
+type Authenticator interface {
+	Authenticate(token string) (Caller, error)
+}
+
+// ErrTokenExpired is returned by an Authenticator for an expired token; any
+// other error means the token is not valid at all.
+var ErrTokenExpired = errors.New("token expired")
+
+// Server serves Graph for the mailboxes in its Store.
+type Server struct {
+	auth  Authenticator
+	store *Store
+	now   func() time.Time
+	mux   *http.ServeMux
+
+	mu      sync.Mutex
+	uploads map[string]*uploadSession // upload sessions by id
+}
+
+// New returns a Graph server.
+func New(auth Authenticator, store *Store, now func() time.Time) *Server {
+	if now == nil {
+		now = time.Now
+	}
+	s := &Server{auth: auth, store: store, now: now, mux: http.NewServeMux(),
+		uploads: map[string]*uploadSession{}}
+	s.routes()
+	return s
+}
+
+// Store returns the server's mailboxes.
+func (s *Server) Store() *Store { return s.store }
+
+// ServeHTTP answers Graph requests with the headers every Graph response has.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("request-id", uuid.NewString())
+	if c := r.Header.Get("client-request-id"); c != "" {
+		h.Set("client-request-id", c)
+	} else {
+		h.Set("client-request-id", h.Get("request-id"))
+	}
+	h.Set("Cache-Control", "no-store")
+	h.Set("Strict-Transport-Security", "max-age=31536000")
+	s.mux.ServeHTTP(w, r)
+}
+
+// Owns reports whether a path is Graph's: the API under /v1.0/ and the
+// pre-authenticated download and upload URLs it hands out.
+func Owns(path string) bool {
+	return strings.HasPrefix(path, "/v1.0/") || strings.HasPrefix(path, "/sandbox-download/") ||
+		strings.HasPrefix(path, "/sandbox-upload/")
+}
+
+// scopes a route accepts: any one of them is enough.
+var (
+	scopesUser     = []string{"User.Read", "User.ReadBasic.All", "User.ReadWrite"}
+	scopesSettings = []string{"MailboxSettings.Read", "MailboxSettings.ReadWrite"}
+	scopesMailRead = []string{"Mail.Read", "Mail.ReadWrite", "Mail.ReadBasic"}
+	scopesMailRW   = []string{"Mail.ReadWrite"}
+	scopesMailSend = []string{"Mail.Send"}
+	scopesCalRead  = []string{"Calendars.Read", "Calendars.ReadWrite", "Calendars.ReadBasic"}
+	scopesFileRead = []string{"Files.Read", "Files.ReadWrite", "Files.Read.All", "Files.ReadWrite.All"}
+	scopesFileRW   = []string{"Files.ReadWrite", "Files.ReadWrite.All"}
+)
+
+// handlerFunc is a Graph handler that runs as an authenticated caller.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, mb *Mailbox)
+
+// authed checks the bearer token and the scopes, then runs h on the caller's mailbox.
+func (s *Server) authed(scopes []string, deniedCode string, h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || raw == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`)
+			WriteError(w, r, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty.")
+			return
+		}
+		caller, err := s.auth.Authenticate(raw)
+		if err != nil {
+			msg := "IDX14100: JWT is not well formed, there are no dots (.)."
+			if errors.Is(err, ErrTokenExpired) {
+				msg = "Lifetime validation failed, the token is expired."
+			}
+			w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000", error="invalid_token"`)
+			WriteError(w, r, http.StatusUnauthorized, "InvalidAuthenticationToken", msg)
+			return
+		}
+		if !hasAny(caller.Scopes, scopes) {
+			msg := "Access is denied. Check credentials and try again."
+			if deniedCode == "Authorization_RequestDenied" {
+				msg = "Insufficient privileges to complete the operation."
+			}
+			WriteError(w, r, http.StatusForbidden, deniedCode, msg)
+			return
+		}
+		mb, ok := s.store.Mailbox(caller.Person.ObjectID)
+		if !ok {
+			WriteError(w, r, http.StatusNotFound, "MailboxNotEnabledForRESTAPI", "The mailbox is either inactive, soft-deleted, or is hosted on-premise.")
+			return
+		}
+		h(w, r, mb)
+	}
+}
+
+func hasAny(have map[string]bool, want []string) bool {
+	for _, s := range want {
+		if have[s] {
+			return true
+		}
+	}
+	return false
+}
+
+// WriteError writes Graph's error body. The innerError date has no time zone
+// designator, as on Graph.
+func WriteError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
+	h := w.Header()
+	if h.Get("request-id") == "" {
+		h.Set("request-id", uuid.NewString())
+	}
+	if h.Get("client-request-id") == "" {
+		if c := r.Header.Get("client-request-id"); c != "" {
+			h.Set("client-request-id", c)
+		} else {
+			h.Set("client-request-id", h.Get("request-id"))
+		}
+	}
+	writeJSON(w, status, map[string]any{"error": map[string]any{
+		"code":    code,
+		"message": message,
+		"innerError": map[string]string{
+			"date":              time.Now().UTC().Format("2006-01-02T15:04:05"),
+			"request-id":        h.Get("request-id"),
+			"client-request-id": h.Get("client-request-id"),
+		},
+	}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// baseURL is the origin the request came in on; links Graph returns (paging,
+// downloads, uploads) point back at it.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// decodeBody reads a JSON request body into v, answering 400 when it cannot.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<20)
+	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+		WriteError(w, r, http.StatusBadRequest, "RequestBodyRead", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.")
+		return false
+	}
+	return true
+}
