@@ -342,7 +342,11 @@ func (p *filterParser) primary() node {
 		p.fail("unsupported operator '%s'", op)
 		return cmpNode{}
 	}
-	return cmpNode{prop: prop, op: op, val: literal(p.next())}
+	lit := p.next()
+	if lit == "" || lit == ")" || lit == "(" || lit == "," {
+		p.fail("expected a value after '%s'", op)
+	}
+	return cmpNode{prop: prop, op: op, val: literal(lit)}
 }
 
 func literal(t string) any {

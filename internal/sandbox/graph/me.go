@@ -89,7 +89,7 @@ func (s *Server) routes() {
 	handle("GET /v1.0/me/messages/{id}", scopesMailRead, mailDenied, s.getMessage)
 	handle("PATCH /v1.0/me/messages/{id}", scopesMailRW, mailDenied, s.updateMessage)
 	handle("DELETE /v1.0/me/messages/{id}", scopesMailRW, mailDenied, s.deleteMessage)
-	handle("POST /v1.0/me/messages/{id}/send", scopesMailSend, mailDenied, s.messageAction)
+	handle("POST /v1.0/me/messages/{id}/send", scopesMailSend, mailDenied, s.withAction("send"))
 	handle("POST /v1.0/me/messages/{id}/{action}", scopesMailRW, mailDenied, s.messageAction)
 	for _, a := range []string{"reply", "replyAll", "forward"} {
 		handle("POST /v1.0/me/messages/{id}/"+a, scopesMailSend, mailDenied, s.withAction(a))
