@@ -286,3 +286,13 @@ func (tn *tenant) control(method, path string, body any) (int, map[string]any) {
 	_ = json.Unmarshal([]byte(raw), &out)
 	return resp.StatusCode, out
 }
+
+func jsonUnmarshal(raw string, v any) error { return json.Unmarshal([]byte(raw), v) }
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}

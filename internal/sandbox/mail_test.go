@@ -263,7 +263,9 @@ func TestBodyContentTypePreference(t *testing.T) {
 	tok := tn.link("alex@contoso.test").AccessToken
 	var p messagePage
 	tn.graph(tok, "GET", "/me/mailFolders/Newsletters/messages?$top=1", nil, &p)
-	var folders struct{ Value []struct{ ID, DisplayName string } }
+	var folders struct {
+		Value []struct{ ID, DisplayName string }
+	}
 	tn.graph(tok, "GET", "/me/mailFolders/inbox/childFolders", nil, &folders)
 	var newsID string
 	for _, f := range folders.Value {

@@ -434,7 +434,7 @@ func (mb *Mailbox) render(o occurrence, tv timeView) *eventJSON {
 	j := &eventJSON{
 		ID: id, CreatedDateTime: e.Created, LastModifiedDateTime: e.Created, ChangeKey: StableID("", e.ID, "ck")[:24],
 		Categories: nonNil(e.Categories), OriginalStartTimeZone: e.Zone, OriginalEndTimeZone: e.Zone,
-		ICalUID: StableID("040000008200E00074C5B7101A82E008", e.ID)[:80], ReminderMinutesBeforeStart: 15,
+		ICalUID: StableID("040000008200E00074C5B7101A82E008", e.ID), ReminderMinutesBeforeStart: 15,
 		IsReminderOn: !e.IsAllDay, Subject: o.subject, BodyPreview: preview(e.Body), Importance: orDefault(e.Importance, "normal"),
 		Sensitivity: orDefault(e.Sensitivity, "normal"), IsAllDay: e.IsAllDay,
 		IsOrganizer: strings.EqualFold(e.Organizer.EmailAddress.Address, mb.Owner.UPN), ResponseRequested: true,

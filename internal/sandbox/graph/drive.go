@@ -495,7 +495,7 @@ func (s *Server) simpleUpload(w http.ResponseWriter, r *http.Request, mb *Mailbo
 		e.write(w, r)
 		return
 	}
-	if existing == nil {
+	if existing == nil || behavior != "replace" {
 		if existing, name, e = placeFile(d, parent, name, behavior); e != nil {
 			e.write(w, r)
 			return

@@ -95,7 +95,7 @@ type Attachment struct {
 }
 
 var messageType = entityType{
-	name: "microsoft.graph.message", maxTop: 1000, defTop: 10, skipName: "$skip",
+	name: "microsoft.graph.message", maxTop: 1000, defTop: 10, skipName: "$skip", orderInFilter: true,
 	props: setOf("receiveddatetime", "sentdatetime", "createddatetime", "lastmodifieddatetime", "isread",
 		"isdraft", "hasattachments", "importance", "subject", "from/emailaddress/address",
 		"from/emailaddress/name", "sender/emailaddress/address", "sender/emailaddress/name",

@@ -61,6 +61,8 @@ type entityType struct {
 	maxTop   int
 	defTop   int
 	skipName string // "$skip" or "$skiptoken": how nextLinks page
+	// orderInFilter applies Outlook's message rule for $filter with $orderby.
+	orderInFilter bool
 }
 
 func parseListQuery(r *http.Request, et entityType) (listQuery, *apiError) {
@@ -124,7 +126,7 @@ func parseListQuery(r *http.Request, et entityType) (listQuery, *apiError) {
 			}
 			lq.orderby = append(lq.orderby, orderKey{prop: strings.ToLower(f[0]), desc: len(f) == 2 && f[1] == "desc"})
 		}
-		if lq.filter != nil && !orderFitsFilter(lq.orderby, lq.props) {
+		if et.orderInFilter && lq.filter != nil && !orderFitsFilter(lq.orderby, lq.props) {
 			return lq, badRequest("InefficientFilter", "The restriction or sort order is too complex for this operation.")
 		}
 	}

@@ -82,7 +82,7 @@ func (s *Server) createDriveUploadSession(w http.ResponseWriter, r *http.Request
 		e.write(w, r)
 		return
 	}
-	if existing == nil && behavior == "fail" && d.child(parent.ID, name) != nil {
+	if behavior == "fail" && (existing != nil || d.child(parent.ID, name) != nil) {
 		WriteError(w, r, http.StatusConflict, "nameAlreadyExists", "The specified item name already exists.")
 		return
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"math/big"
 	"net/http"
+	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -26,8 +27,13 @@ type signingKey struct {
 	signer jose.Signer
 }
 
+// processKey is generated once per process: RSA key generation is the
+// slowest part of starting a sandbox, and Microsoft too signs for every
+// tenant with the same few keys.
+var processKey = sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
+
 func newSigningKey() (*signingKey, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	key, err := processKey()
 	if err != nil {
 		return nil, err
 	}

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"image"
-	"image/color"
 	"image/png"
 	"math/rand/v2"
 	"strings"
+	"sync"
 )
 
 // makePDF returns a small, valid one-page PDF with a title and lines of text,
@@ -42,19 +42,36 @@ func makePDF(title string, lines []string) []byte {
 	return b.Bytes()
 }
 
-// makePNG draws a small gradient picture.
+// makePNG returns one of a few gradient pictures of the given size. Pictures
+// are cached per process: encoding them is the costliest part of seeding.
 func makePNG(rng *rand.Rand, w, h int) []byte {
+	key := pngKey{w, h, rng.IntN(8)}
+	pngCache.Lock()
+	defer pngCache.Unlock()
+	if b, ok := pngCache.m[key]; ok {
+		return b
+	}
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	r0, g0, b0 := uint8(rng.IntN(256)), uint8(rng.IntN(256)), uint8(rng.IntN(256))
+	r0, g0, b0 := uint8(key.variant*97), uint8(key.variant*53+40), uint8(255-key.variant*31)
 	for y := range h {
+		row := img.Pix[y*img.Stride:]
 		for x := range w {
-			img.Set(x, y, color.RGBA{r0 + uint8(x*2), g0 + uint8(y*3), b0 + uint8((x+y)/2), 255})
+			row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = r0+uint8(x*2), g0+uint8(y*3), b0+uint8((x+y)/2), 255
 		}
 	}
 	var buf bytes.Buffer
-	_ = png.Encode(&buf, img)
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	_ = enc.Encode(&buf, img)
+	pngCache.m[key] = buf.Bytes()
 	return buf.Bytes()
 }
+
+type pngKey struct{ w, h, variant int }
+
+var pngCache = struct {
+	sync.Mutex
+	m map[pngKey][]byte
+}{m: map[pngKey][]byte{}}
 
 // pseudoBytes returns n deterministic bytes: the body of a large generated file.
 func pseudoBytes(seed uint64, n int) []byte {
