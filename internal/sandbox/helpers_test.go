@@ -40,7 +40,7 @@ func (c *clock) Advance(d time.Duration) {
 
 // tenant is a sandbox served over real HTTP for one test.
 type tenant struct {
-	t     *testing.T
+	t     testing.TB
 	sb    *sandbox.Sandbox
 	srv   *httptest.Server
 	URL   string
@@ -49,7 +49,7 @@ type tenant struct {
 
 const redirectURI = "http://localhost:8080/api/v1/microsoft365/auth/callback"
 
-func startTenant(t *testing.T, opts sandbox.Options) *tenant {
+func startTenant(t testing.TB, opts sandbox.Options) *tenant {
 	t.Helper()
 	c := newClock()
 	if opts.Now == nil {
@@ -132,7 +132,7 @@ func (tn *tenant) signIn(authURL, account, decision string) *url.URL {
 	return location(tn.t, resp)
 }
 
-func location(t *testing.T, resp *http.Response) *url.URL {
+func location(t testing.TB, resp *http.Response) *url.URL {
 	t.Helper()
 	u, err := url.Parse(resp.Header.Get("Location"))
 	if err != nil {
@@ -141,7 +141,7 @@ func location(t *testing.T, resp *http.Response) *url.URL {
 	return u
 }
 
-func readBody(t *testing.T, resp *http.Response) string {
+func readBody(t testing.TB, resp *http.Response) string {
 	t.Helper()
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)

@@ -2,13 +2,14 @@ package graph
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // apiError is a Graph error to be written with WriteError.
@@ -225,26 +226,62 @@ func project(v any, selects []string) any {
 	if len(selects) == 0 {
 		return v
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return v
-	}
-	var all map[string]json.RawMessage
-	if json.Unmarshal(b, &all) != nil {
-		return v
-	}
-	out := map[string]json.RawMessage{}
-	for _, k := range []string{"@odata.etag", "@odata.type", "id"} {
-		if raw, ok := all[k]; ok {
-			out[k] = raw
+	keep := func(k string) bool {
+		if k == "id" || k == "@odata.etag" || k == "@odata.type" {
+			return true
 		}
-	}
-	for _, s := range selects {
-		for k, raw := range all {
+		for _, s := range selects {
 			if strings.EqualFold(k, s) {
-				out[k] = raw
+				return true
 			}
+		}
+		return false
+	}
+	out := map[string]any{}
+	if m, ok := v.(map[string]any); ok {
+		for k, val := range m {
+			if keep(k) {
+				out[k] = val
+			}
+		}
+		return out
+	}
+	rv := reflect.Indirect(reflect.ValueOf(v))
+	if rv.Kind() != reflect.Struct {
+		return v
+	}
+	for _, f := range jsonFields(rv.Type()) {
+		if keep(f.name) {
+			out[f.name] = rv.Field(f.index).Interface()
 		}
 	}
 	return out
+}
+
+type jsonField struct {
+	name  string
+	index int
+}
+
+var fieldCache sync.Map // reflect.Type -> []jsonField
+
+// jsonFields lists a struct's JSON property names, computed once per type.
+func jsonFields(t reflect.Type) []jsonField {
+	if f, ok := fieldCache.Load(t); ok {
+		return f.([]jsonField)
+	}
+	var fields []jsonField
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if !sf.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = sf.Name
+		}
+		fields = append(fields, jsonField{name, i})
+	}
+	fieldCache.Store(t, fields)
+	return fields
 }
