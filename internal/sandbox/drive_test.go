@@ -343,3 +343,38 @@ func TestDriveDelta(t *testing.T) {
 	tn.expectGraphError(tok, "GET", p.DeltaLink, nil, 410, "resyncRequired")
 	tn.expectGraphError(tok, "GET", "/me/drive/root/delta?token=garbage", nil, 410, "resyncRequired")
 }
+
+func TestAttachmentUploadSession(t *testing.T) {
+	tn := startTenant(t, sandbox.Options{})
+	tok := tn.link("alex@contoso.test").AccessToken
+	var draft struct{ ID string }
+	tn.graph(tok, "POST", "/me/messages", map[string]any{"subject": "Big file"}, &draft)
+	tn.expectGraphError(tok, "POST", "/me/messages/"+draft.ID+"/attachments/createUploadSession",
+		map[string]any{"AttachmentItem": map[string]any{"attachmentType": "file", "name": "small.bin", "size": 1 << 20}}, 400, "ErrorAttachmentSizeShouldNotBeLessThanMinimumSize")
+	const size = 4 << 20
+	var sess struct{ UploadURL string }
+	if resp := tn.graph(tok, "POST", "/me/messages/"+draft.ID+"/attachments/createUploadSession",
+		map[string]any{"AttachmentItem": map[string]any{"attachmentType": "file", "name": "video.bin", "size": size}}, &sess); resp.StatusCode != 201 {
+		t.Fatalf("createUploadSession: %d", resp.StatusCode)
+	}
+	data := bytes.Repeat([]byte{7}, size)
+	chunk := 8 * 320 << 10
+	for start := 0; start < size; start += chunk {
+		end := min(start+chunk, size)
+		req, _ := http.NewRequest("PUT", sess.UploadURL, bytes.NewReader(data[start:end]))
+		req.Header.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, end-1, size))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readBody(t, resp)
+		if want := map[bool]int{true: 201, false: 202}[end == size]; resp.StatusCode != want {
+			t.Fatalf("chunk at %d: %d, want %d", start, resp.StatusCode, want)
+		}
+	}
+	var atts struct{ Value []struct{ Name string } }
+	tn.graph(tok, "GET", "/me/messages/"+draft.ID+"/attachments", nil, &atts)
+	if len(atts.Value) != 1 || atts.Value[0].Name != "video.bin" {
+		t.Fatalf("attachments: %+v", atts.Value)
+	}
+}

@@ -90,6 +90,8 @@ func New(opts Options) (*Sandbox, error) {
 	// first path segment picks the tree.
 	sb.handler = sb.trouble.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
+		case r.URL.Path == "/v1.0/$batch":
+			sb.batch(w, r)
 		case graph.Owns(r.URL.Path):
 			sb.Graph.ServeHTTP(w, r)
 		case strings.HasPrefix(r.URL.Path, "/sandbox/"):

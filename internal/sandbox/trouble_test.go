@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -176,4 +177,43 @@ func TestControlAPIRejectsBadInput(t *testing.T) {
 	if strings.Contains(mustJSON(out), sandbox.DefaultClientSecret) {
 		t.Error("the overview shows a secret value")
 	}
+}
+
+func TestBatch(t *testing.T) {
+	tn := startTenant(t, sandbox.Options{})
+	tok := tn.link("alex@contoso.test").AccessToken
+	// One item throttled, one depending on a failed item, the rest fine.
+	tn.control("POST", "/sandbox/faults", map[string]any{"path": "^/v1.0/me/calendars$", "status": 429, "retryAfter": "3", "times": 1})
+	var out struct {
+		Responses []struct {
+			ID      string            `json:"id"`
+			Status  int               `json:"status"`
+			Headers map[string]string `json:"headers"`
+			Body    map[string]any    `json:"body"`
+		} `json:"responses"`
+	}
+	resp := tn.graph(tok, "POST", "/$batch", map[string]any{"requests": []any{
+		map[string]any{"id": "1", "method": "GET", "url": "/me"},
+		map[string]any{"id": "2", "method": "GET", "url": "/me/calendars"},
+		map[string]any{"id": "3", "method": "GET", "url": "/me/events?$top=1", "dependsOn": []string{"2"}},
+		map[string]any{"id": "4", "method": "PATCH", "url": "/me/messages/AAMkADnothere", "body": map[string]any{"isRead": true}},
+	}}, &out)
+	if resp.StatusCode != 200 || len(out.Responses) != 4 {
+		t.Fatalf("batch: %d %+v", resp.StatusCode, out)
+	}
+	got := map[string]int{}
+	for _, r := range out.Responses {
+		got[r.ID] = r.Status
+		if r.ID == "2" && r.Headers["Retry-After"] != "3" {
+			t.Errorf("throttled item lacks Retry-After: %v", r.Headers)
+		}
+	}
+	if got["1"] != 200 || got["2"] != 429 || got["3"] != 424 || got["4"] != 404 {
+		t.Fatalf("item statuses %v", got)
+	}
+	many := make([]any, 21)
+	for i := range many {
+		many[i] = map[string]any{"id": fmt.Sprint(i), "method": "GET", "url": "/me"}
+	}
+	tn.expectGraphError(tok, "POST", "/$batch", map[string]any{"requests": many}, 400, "BadRequest")
 }
