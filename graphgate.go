@@ -1,0 +1,238 @@
+// Package graphgate holds the domain of graphgate, a self-hosted Microsoft 365
+// connector for AI agents: people and their roles, sessions, the Microsoft
+// 365 integration an admin configures, API tokens and the audit log, and the
+// Store they live in. Subpackages implement it (store/sql, web, ...) and
+// point inward to this package, never sideways.
+package graphgate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Role is what a person may do in graphgate.
+type Role string
+
+// Roles.
+const (
+	RoleAdmin Role = "admin"
+	RoleUser  Role = "user"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleAdmin || r == RoleUser }
+
+// User is a person who signs in to graphgate.
+type User struct {
+	ID           int64
+	Email        string
+	Name         string
+	Role         Role
+	PasswordHash string `json:"-"`
+	// OnboardedAt is when the person finished (or skipped) onboarding; zero
+	// until then, so the onboarding flow shows on first sign-in.
+	OnboardedAt time.Time
+	CreatedAt   time.Time
+}
+
+// IsAdmin reports whether the user is an admin.
+func (u *User) IsAdmin() bool { return u.Role == RoleAdmin }
+
+// Session is a signed-in browser. The cookie carries a random token; the
+// store keeps only its hash, so a database dump cannot be replayed.
+type Session struct {
+	TokenHash string
+	UserID    int64
+	// CSRF is the per-session token every form must echo.
+	CSRF      string `json:"-"`
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// M365Config is the Microsoft 365 integration: the Entra app registration
+// an admin pasted into graphgate.
+type M365Config struct {
+	ClientID string
+	// ClientSecret is the secret value in clear, in memory only: stores keep
+	// it encrypted and nothing renders it.
+	ClientSecret    string `json:"-"`
+	SecretHint      string // last four characters, for recognition
+	SecretSetAt     time.Time
+	SecretExpiresAt time.Time // zero when the admin gave no date
+	RedirectURI     string
+	Enabled         bool
+	// Attention is why Microsoft refused the app (AADSTS7000215 or
+	// AADSTS7000222, say); empty when all is well.
+	Attention   string
+	AttentionAt time.Time
+	UpdatedAt   time.Time
+}
+
+// M365Status is what the console shows for the integration.
+type M365Status string
+
+// Statuses of the integration.
+const (
+	StatusNotConfigured  M365Status = "not configured"
+	StatusActive         M365Status = "active"
+	StatusDisabled       M365Status = "disabled"
+	StatusNeedsAttention M365Status = "needs attention"
+)
+
+// Status derives the integration's status; c may be nil (not configured).
+func (c *M365Config) Status() M365Status {
+	switch {
+	case c == nil:
+		return StatusNotConfigured
+	case !c.Enabled:
+		return StatusDisabled
+	case c.Attention != "":
+		return StatusNeedsAttention
+	}
+	return StatusActive
+}
+
+// SecretHintOf returns the masked form of a secret: its last four characters.
+func SecretHintOf(secret string) string {
+	if len(secret) <= 4 {
+		return "****"
+	}
+	return "…" + secret[len(secret)-4:]
+}
+
+// TokenKind says what an API token is for.
+type TokenKind string
+
+// Token kinds.
+const (
+	TokenAdmin TokenKind = "admin" // the admin JSON API
+	TokenAgent TokenKind = "agent" // the MCP server, as one user
+)
+
+// APIToken is a bearer token; the store keeps only its hash.
+type APIToken struct {
+	ID         int64
+	UserID     int64
+	Kind       TokenKind
+	Name       string
+	Prefix     string // the first characters, shown in lists
+	Hash       string `json:"-"`
+	ReadOnly   bool
+	Toolsets   []string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time // zero: never
+	LastUsedAt time.Time
+	RevokedAt  time.Time
+}
+
+// AuditEvent is one entry of the audit log. Details never hold secrets.
+type AuditEvent struct {
+	ID         int64
+	At         time.Time
+	ActorID    int64
+	ActorEmail string
+	Action     string
+	Target     string
+	Details    map[string]string
+}
+
+// AuditFilter selects audit events; zero fields match everything.
+type AuditFilter struct {
+	Action string
+	Actor  string // email, substring
+	Since  time.Time
+	Until  time.Time
+	Offset int
+	Limit  int
+}
+
+// Store keeps graphgate's state. Implementations must be safe for
+// concurrent use by several replicas sharing one database.
+type Store interface {
+	CreateUser(ctx context.Context, u *User) error
+	UserByID(ctx context.Context, id int64) (*User, error)
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	ListUsers(ctx context.Context) ([]*User, error)
+	CountUsers(ctx context.Context) (int, error)
+	// UpdateUser applies fn to the current user inside a transaction.
+	UpdateUser(ctx context.Context, id int64, fn func(u *User) error) (*User, error)
+	DeleteUser(ctx context.Context, id int64) error
+
+	CreateSession(ctx context.Context, s *Session) error
+	SessionByHash(ctx context.Context, hash string) (*Session, error)
+	DeleteSession(ctx context.Context, hash string) error
+	DeleteUserSessions(ctx context.Context, userID int64) error
+
+	// M365Config returns the integration, or an ENOTFOUND error.
+	M365Config(ctx context.Context) (*M365Config, error)
+	// UpdateM365Config is a transactional read-modify-write: fn gets the
+	// current configuration (nil when there is none) and returns the new one.
+	UpdateM365Config(ctx context.Context, fn func(cur *M365Config) (*M365Config, error)) (*M365Config, error)
+	// DeleteM365Config removes the integration and every linked account,
+	// returning how many links went.
+	DeleteM365Config(ctx context.Context) (int, error)
+	CountLinks(ctx context.Context) (int, error)
+
+	CreateAPIToken(ctx context.Context, t *APIToken) error
+	APITokenByHash(ctx context.Context, hash string) (*APIToken, error)
+	ListAPITokens(ctx context.Context, userID int64) ([]*APIToken, error)
+	RevokeAPIToken(ctx context.Context, userID, id int64) error
+	TouchAPIToken(ctx context.Context, id int64, at time.Time) error
+
+	AddAudit(ctx context.Context, e *AuditEvent) error
+	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, int, error)
+
+	// Reencrypt rewrites every encrypted value under the newest key and
+	// returns how many values it rewrote.
+	Reencrypt(ctx context.Context) (int, error)
+	// Ready reports whether the database answers and is migrated.
+	Ready(ctx context.Context) error
+	Close() error
+}
+
+// Error codes, mapped to HTTP statuses in one place (the web package).
+const (
+	ECONFLICT     = "conflict"
+	EINTERNAL     = "internal"
+	EINVALID      = "invalid"
+	ENOTFOUND     = "not_found"
+	EUNAUTHORIZED = "unauthorized"
+	EFORBIDDEN    = "forbidden"
+)
+
+// Error is a failure with a code and a message fit to show a person.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("graphgate: %s: %s", e.Code, e.Message) }
+
+// Errorf returns an Error with the code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of err, EINTERNAL for errors without one.
+func ErrorCode(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the message of err fit to show a person; internal
+// errors are never shown as they are.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Internal error."
+}

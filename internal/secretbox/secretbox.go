@@ -1,0 +1,184 @@
+// Package secretbox encrypts values at rest with AES-256-GCM. Every
+// ciphertext names the key that sealed it, so a new key can be added while
+// old rows stay readable, and everything can be re-sealed under the newest.
+package secretbox
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// KeySize is the size of an AES-256 key.
+const KeySize = 32
+
+// prefix marks a sealed value and its format version.
+const prefix = "gg1:"
+
+// Keyring seals with its newest key and opens with any of its keys.
+type Keyring struct {
+	newest string
+	aeads  map[string]cipher.AEAD
+}
+
+// KeyID is the public name of a key: the start of its SHA-256.
+func KeyID(key []byte) string {
+	sum := sha256.Sum256(key)
+	return hex.EncodeToString(sum[:4])
+}
+
+// New returns a keyring; keys[0] is the newest and seals, the others only open.
+func New(keys ...[]byte) (*Keyring, error) {
+	if len(keys) == 0 {
+		return nil, errors.New("secretbox: no key")
+	}
+	k := &Keyring{aeads: map[string]cipher.AEAD{}}
+	for i, key := range keys {
+		if len(key) != KeySize {
+			return nil, fmt.Errorf("secretbox: key %d is %d bytes, want %d", i+1, len(key), KeySize)
+		}
+		block, err := aes.NewCipher(key)
+		if err != nil {
+			return nil, err
+		}
+		aead, err := cipher.NewGCM(block)
+		if err != nil {
+			return nil, err
+		}
+		id := KeyID(key)
+		if i == 0 {
+			k.newest = id
+		}
+		k.aeads[id] = aead
+	}
+	return k, nil
+}
+
+// ParseKeys reads comma- or newline-separated base64 keys, newest first.
+func ParseKeys(s string) ([][]byte, error) {
+	var keys [][]byte
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' || r == ' ' }) {
+		key, err := base64.StdEncoding.DecodeString(f)
+		if err != nil {
+			if key, err = base64.RawURLEncoding.DecodeString(f); err != nil {
+				return nil, fmt.Errorf("a key is not base64")
+			}
+		}
+		if len(key) != KeySize {
+			return nil, fmt.Errorf("a key is %d bytes, want %d (32 random bytes, base64)", len(key), KeySize)
+		}
+		keys = append(keys, key)
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("no key given")
+	}
+	return keys, nil
+}
+
+// NewKey returns a random key, base64.
+func NewKey() string {
+	b := make([]byte, KeySize)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// Newest is the id of the key that seals.
+func (k *Keyring) Newest() string { return k.newest }
+
+// Seal encrypts plaintext. context binds the ciphertext to where it is kept
+// (a table and column, say), so it cannot be moved to another field.
+func (k *Keyring) Seal(plaintext []byte, context string) (string, error) {
+	aead := k.aeads[k.newest]
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	ct := aead.Seal(nonce, nonce, plaintext, []byte(context))
+	return prefix + k.newest + ":" + base64.RawStdEncoding.EncodeToString(ct), nil
+}
+
+// Open decrypts a value sealed by Seal with the same context.
+func (k *Keyring) Open(sealed, context string) ([]byte, error) {
+	rest, ok := strings.CutPrefix(sealed, prefix)
+	kid, body, ok2 := strings.Cut(rest, ":")
+	if !ok || !ok2 {
+		return nil, errors.New("secretbox: not a sealed value")
+	}
+	aead, ok := k.aeads[kid]
+	if !ok {
+		return nil, fmt.Errorf("secretbox: sealed with key %s, which is not configured", kid)
+	}
+	ct, err := base64.RawStdEncoding.DecodeString(body)
+	if err != nil || len(ct) < aead.NonceSize() {
+		return nil, errors.New("secretbox: malformed value")
+	}
+	pt, err := aead.Open(nil, ct[:aead.NonceSize()], ct[aead.NonceSize():], []byte(context))
+	if err != nil {
+		return nil, errors.New("secretbox: value does not decrypt (wrong key or tampered)")
+	}
+	return pt, nil
+}
+
+// SealedWith returns the id of the key that sealed a value.
+func SealedWith(sealed string) string {
+	rest, _ := strings.CutPrefix(sealed, prefix)
+	kid, _, _ := strings.Cut(rest, ":")
+	return kid
+}
+
+// LoadOrCreateKeyFile reads keys from path (one per line, newest first),
+// creating the file with a new key, mode 0600, when it does not exist.
+// created reports whether it made the file.
+func LoadOrCreateKeyFile(path string) (keys [][]byte, created bool, err error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, false, err
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, false, err
+		}
+		key := NewKey()
+		if _, err := f.WriteString(key + "\n"); err != nil {
+			f.Close()
+			return nil, false, err
+		}
+		if err := f.Close(); err != nil {
+			return nil, false, err
+		}
+		keys, err := ParseKeys(key)
+		return keys, true, err
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	keys, err = ParseKeys(string(b))
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: %w", path, err)
+	}
+	return keys, false, nil
+}
+
+// PrependKeyFile adds a new newest key to a key file and returns it.
+func PrependKeyFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(NewKey()+"\n"+string(b)), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,234 @@
+// Package sqlstore implements graphgate.Store on SQLite (one process, the
+// default) and PostgreSQL (several replicas), with the same SQL where the two
+// agree and a small dialect where they do not. Secrets are sealed with a
+// secretbox.Keyring before they reach the database.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"graphgate"
+	"graphgate/internal/secretbox"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// dialect holds what differs between the two databases.
+type dialect struct {
+	name string
+	// lockConfig serialises writers of the single-row tables inside a
+	// transaction (SQLite's immediate transactions already do).
+	lockConfig string
+	forUpdate  string
+}
+
+var (
+	sqliteDialect   = dialect{name: "sqlite"}
+	postgresDialect = dialect{name: "postgres", lockConfig: "SELECT pg_advisory_xact_lock(7245001)", forUpdate: " FOR UPDATE"}
+)
+
+// Store is a graphgate.Store on a SQL database.
+type Store struct {
+	db      *sql.DB
+	d       dialect
+	keys    *secretbox.Keyring
+	now     func() time.Time
+	observe func(op string, d time.Duration)
+}
+
+var _ graphgate.Store = (*Store)(nil)
+
+// Options configure a Store.
+type Options struct {
+	// Observe, when set, is told how long each store operation took.
+	Observe func(op string, d time.Duration)
+	Now     func() time.Time
+}
+
+// Open connects to the database named by dsn (postgres://... for
+// PostgreSQL, otherwise a SQLite file path), applies pending migrations and
+// returns the store.
+func Open(ctx context.Context, dsn string, keys *secretbox.Keyring, opts Options) (*Store, error) {
+	if keys == nil {
+		return nil, errors.New("sqlstore: a keyring is required to seal secrets")
+	}
+	s := &Store{keys: keys, now: opts.Now, observe: opts.Observe}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	var err error
+	if IsPostgres(dsn) {
+		s.d = postgresDialect
+		s.db, err = sql.Open("pgx", dsn)
+	} else {
+		s.d = sqliteDialect
+		s.db, err = sql.Open("sqlite", sqliteDSN(dsn))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.db.PingContext(ctx); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("sqlstore: connecting to the %s database: %w", s.d.name, err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// IsPostgres reports whether dsn names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// sqliteDSN turns a path into a modernc.org/sqlite DSN with WAL, a busy
+// timeout so that writers wait for each other, foreign keys, and immediate
+// transactions so that a read-modify-write holds the write lock from its start.
+func sqliteDSN(path string) string {
+	path = strings.TrimPrefix(strings.TrimPrefix(path, "sqlite://"), "file:")
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Dialect names the database: "sqlite" or "postgres".
+func (s *Store) Dialect() string { return s.d.name }
+
+// DB exposes the database to tests that inspect what is stored.
+func (s *Store) DB() *sql.DB { return s.db }
+
+func (s *Store) migrate(ctx context.Context) error {
+	dir := "migrations/" + s.d.name
+	entries, err := fs.ReadDir(migrations, dir)
+	if err != nil {
+		return err
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if s.d.name == "postgres" {
+		// Replicas starting together migrate one at a time.
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7245000)"); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlstore: creating schema_migrations: %w", err)
+	}
+	for _, e := range entries {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, e.Name()).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		body, err := migrations.ReadFile(dir + "/" + e.Name())
+		if err != nil {
+			return err
+		}
+		for _, stmt := range strings.Split(string(body), ";\n") {
+			if strings.TrimSpace(stmt) == "" {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("sqlstore: migration %s: %w", e.Name(), err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, e.Name(), s.now().UnixMilli()); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// Ready reports whether the database answers and every migration is applied.
+func (s *Store) Ready(ctx context.Context) error {
+	defer s.timed("ready")()
+	entries, err := fs.ReadDir(migrations, "migrations/"+s.d.name)
+	if err != nil {
+		return err
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
+		return fmt.Errorf("database not reachable: %w", err)
+	}
+	if n < len(entries) {
+		return fmt.Errorf("%d of %d migrations applied", n, len(entries))
+	}
+	return nil
+}
+
+// timed reports an operation's duration to the observer.
+func (s *Store) timed(op string) func() {
+	if s.observe == nil {
+		return func() {}
+	}
+	start := time.Now()
+	return func() { s.observe(op, time.Since(start)) }
+}
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Time columns hold Unix milliseconds; NULL for the zero time.
+
+func ms(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(v.Int64).UTC()
+}
+
+func notFound(what string) error { return graphgate.Errorf(graphgate.ENOTFOUND, "%s not found.", what) }
+
+// isUniqueViolation recognises both databases' unique-constraint errors.
+func isUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE 23505")
+}

@@ -1,0 +1,84 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"graphgate"
+)
+
+const tokenColumns = `id, user_id, kind, name, prefix, hash, read_only, toolsets, created_at, expires_at, last_used_at, revoked_at`
+
+func scanToken(row interface{ Scan(...any) error }) (*graphgate.APIToken, error) {
+	var t graphgate.APIToken
+	var kind, toolsets string
+	var created, expires, used, revoked sql.NullInt64
+	if err := row.Scan(&t.ID, &t.UserID, &kind, &t.Name, &t.Prefix, &t.Hash, &t.ReadOnly, &toolsets, &created, &expires, &used, &revoked); err != nil {
+		return nil, err
+	}
+	t.Kind = graphgate.TokenKind(kind)
+	if toolsets != "" {
+		t.Toolsets = strings.Split(toolsets, ",")
+	}
+	t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt = fromMS(created), fromMS(expires), fromMS(used), fromMS(revoked)
+	return &t, nil
+}
+
+func (s *Store) CreateAPIToken(ctx context.Context, t *graphgate.APIToken) error {
+	defer s.timed("create_api_token")()
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = s.now().UTC()
+	}
+	return s.db.QueryRowContext(ctx, `INSERT INTO api_tokens (user_id, kind, name, prefix, hash, read_only, toolsets, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		t.UserID, string(t.Kind), t.Name, t.Prefix, t.Hash, t.ReadOnly, strings.Join(t.Toolsets, ","), ms(t.CreatedAt), ms(t.ExpiresAt)).Scan(&t.ID)
+}
+
+func (s *Store) APITokenByHash(ctx context.Context, hash string) (*graphgate.APIToken, error) {
+	defer s.timed("api_token_by_hash")()
+	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE hash = $1`, hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("Token")
+	}
+	return t, err
+}
+
+func (s *Store) ListAPITokens(ctx context.Context, userID int64) ([]*graphgate.APIToken, error) {
+	defer s.timed("list_api_tokens")()
+	rows, err := s.db.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*graphgate.APIToken
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) RevokeAPIToken(ctx context.Context, userID, id int64) error {
+	defer s.timed("revoke_api_token")()
+	res, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL`,
+		s.now().UnixMilli(), id, userID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("Token")
+	}
+	return nil
+}
+
+func (s *Store) TouchAPIToken(ctx context.Context, id int64, at time.Time) error {
+	defer s.timed("touch_api_token")()
+	_, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, at.UnixMilli(), id)
+	return err
+}

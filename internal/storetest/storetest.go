@@ -1,0 +1,436 @@
+// Package storetest is the one test suite every graphgate.Store backend
+// must pass: SQLite always, PostgreSQL when a server is available.
+package storetest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"graphgate"
+	"graphgate/internal/secretbox"
+)
+
+// NewDB prepares a fresh, empty database for one test and returns how to
+// open a store on it; every call of open is another connection to the same
+// database, as another replica would have.
+type NewDB func(t *testing.T) (open func(keys *secretbox.Keyring) graphgate.Store)
+
+// RunTests runs the suite.
+func RunTests(t *testing.T, newDB NewDB) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, open func(*secretbox.Keyring) graphgate.Store)
+	}{
+		{"Users", testUsers},
+		{"Sessions", testSessions},
+		{"M365Config", testM365Config},
+		{"ConcurrentConfigUpdatesFromTwoReplicas", testConcurrentConfigUpdates},
+		{"APITokens", testAPITokens},
+		{"Audit", testAudit},
+		{"ReencryptUnderANewKey", testReencrypt},
+		{"NothingSecretInClear", testNothingInClear},
+		{"Ready", testReady},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.fn(t, newDB(t))
+		})
+	}
+}
+
+func keyring(t *testing.T, keys ...string) *secretbox.Keyring {
+	t.Helper()
+	var raw [][]byte
+	for _, k := range keys {
+		parsed, err := secretbox.ParseKeys(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw = append(raw, parsed...)
+	}
+	kr, err := secretbox.New(raw...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kr
+}
+
+func code(t *testing.T, err error, want string) {
+	t.Helper()
+	if got := graphgate.ErrorCode(err); got != want {
+		t.Fatalf("error %v: code %q, want %q", err, got, want)
+	}
+}
+
+func testUsers(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
+	ctx := context.Background()
+	s := open(keyring(t, secretbox.NewKey()))
+	if n, err := s.CountUsers(ctx); err != nil || n != 0 {
+		t.Fatalf("count on empty store: %d %v", n, err)
+	}
+	u := &graphgate.User{Email: "Alex@Contoso.test", Name: "Alex", Role: graphgate.RoleUser, PasswordHash: "hash"}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if u.ID == 0 || u.Email != "alex@contoso.test" || u.CreatedAt.IsZero() {
+		t.Fatalf("created %+v", u)
+	}
+	code(t, s.CreateUser(ctx, &graphgate.User{Email: "ALEX@contoso.test", Role: graphgate.RoleUser, PasswordHash: "x"}), graphgate.ECONFLICT)
+	got, err := s.UserByEmail(ctx, "  alex@CONTOSO.test ")
+	if err != nil || got.ID != u.ID || got.Role != graphgate.RoleUser || !got.OnboardedAt.IsZero() {
+		t.Fatalf("by email: %+v %v", got, err)
+	}
+	_, err = s.UserByID(ctx, u.ID+1000)
+	code(t, err, graphgate.ENOTFOUND)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	up, err := s.UpdateUser(ctx, u.ID, func(u *graphgate.User) error {
+		u.Role, u.OnboardedAt = graphgate.RoleAdmin, now
+		return nil
+	})
+	if err != nil || up.Role != graphgate.RoleAdmin || !up.OnboardedAt.Equal(now) {
+		t.Fatalf("update: %+v %v", up, err)
+	}
+	// A failing update changes nothing.
+	_, err = s.UpdateUser(ctx, u.ID, func(u *graphgate.User) error {
+		u.Name = "changed"
+		return graphgate.Errorf(graphgate.EINVALID, "no")
+	})
+	code(t, err, graphgate.EINVALID)
+	if got, _ := s.UserByID(ctx, u.ID); got.Name != "Alex" || !got.OnboardedAt.Equal(now) {
+		t.Fatalf("after a refused update: %+v", got)
+	}
+	other := &graphgate.User{Email: "sam@fabrikam.test", Role: graphgate.RoleUser, PasswordHash: "h"}
+	if err := s.CreateUser(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.UpdateUser(ctx, other.ID, func(u *graphgate.User) error { u.Email = "alex@contoso.test"; return nil })
+	code(t, err, graphgate.ECONFLICT)
+	list, err := s.ListUsers(ctx)
+	if err != nil || len(list) != 2 || list[0].Email != "alex@contoso.test" {
+		t.Fatalf("list: %v %v", list, err)
+	}
+	if err := s.DeleteUser(ctx, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	code(t, s.DeleteUser(ctx, other.ID), graphgate.ENOTFOUND)
+	if n, _ := s.CountUsers(ctx); n != 1 {
+		t.Fatalf("count after delete: %d", n)
+	}
+}
+
+func testSessions(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
+	ctx := context.Background()
+	s := open(keyring(t, secretbox.NewKey()))
+	u := &graphgate.User{Email: "a@b.test", Role: graphgate.RoleUser, PasswordHash: "h"}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	sess := &graphgate.Session{TokenHash: "h1", UserID: u.ID, CSRF: "csrf-1", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := s.CreateSession(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.SessionByHash(ctx, "h1")
+	if err != nil || got.UserID != u.ID || got.CSRF != "csrf-1" {
+		t.Fatalf("session: %+v %v", got, err)
+	}
+	expired := &graphgate.Session{TokenHash: "h2", UserID: u.ID, CSRF: "c", CreatedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)}
+	if err := s.CreateSession(ctx, expired); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.SessionByHash(ctx, "h2")
+	code(t, err, graphgate.ENOTFOUND)
+	if err := s.DeleteSession(ctx, "h1"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.SessionByHash(ctx, "h1")
+	code(t, err, graphgate.ENOTFOUND)
+	// Deleting a user ends their sessions.
+	_ = s.CreateSession(ctx, &graphgate.Session{TokenHash: "h3", UserID: u.ID, CSRF: "c", CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
+	_ = s.CreateSession(ctx, &graphgate.Session{TokenHash: "h4", UserID: u.ID, CSRF: "c", CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
+	if err := s.DeleteUserSessions(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.SessionByHash(ctx, "h3")
+	code(t, err, graphgate.ENOTFOUND)
+	_ = s.CreateSession(ctx, &graphgate.Session{TokenHash: "h5", UserID: u.ID, CSRF: "c", CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
+	if err := s.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.SessionByHash(ctx, "h5")
+	code(t, err, graphgate.ENOTFOUND)
+}
+
+func sampleConfig() *graphgate.M365Config {
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	return &graphgate.M365Config{ClientID: "5f3c2a1b-8d4e-4f6a-9b7c-0e1d2c3b4a59", ClientSecret: "abc8Q~the-secret-value-0000000000000000",
+		SecretHint: "…0000", SecretSetAt: now, SecretExpiresAt: now.AddDate(2, 0, 0),
+		RedirectURI: "http://localhost:8080/api/v1/microsoft365/auth/callback", Enabled: true}
+}
+
+func testM365Config(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
+	ctx := context.Background()
+	s := open(keyring(t, secretbox.NewKey()))
+	_, err := s.M365Config(ctx)
+	code(t, err, graphgate.ENOTFOUND)
+	want := sampleConfig()
+	if _, err := s.UpdateM365Config(ctx, func(cur *graphgate.M365Config) (*graphgate.M365Config, error) {
+		if cur != nil {
+			t.Errorf("first update saw %+v", cur)
+		}
+		return want, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.M365Config(ctx)
+	if err != nil || got.ClientSecret != want.ClientSecret || got.ClientID != want.ClientID || !got.SecretExpiresAt.Equal(want.SecretExpiresAt) ||
+		!got.Enabled || got.Status() != graphgate.StatusActive || got.UpdatedAt.IsZero() {
+		t.Fatalf("read back %+v %v", got, err)
+	}
+	// A refused update changes nothing.
+	_, err = s.UpdateM365Config(ctx, func(cur *graphgate.M365Config) (*graphgate.M365Config, error) {
+		cur.Enabled = false
+		return nil, graphgate.Errorf(graphgate.EINVALID, "no")
+	})
+	code(t, err, graphgate.EINVALID)
+	if got, _ := s.M365Config(ctx); !got.Enabled {
+		t.Fatal("a refused update was written")
+	}
+	if _, err := s.UpdateM365Config(ctx, func(cur *graphgate.M365Config) (*graphgate.M365Config, error) {
+		cur.Attention, cur.AttentionAt = "AADSTS7000222: expired", time.Now()
+		return cur, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.M365Config(ctx); got.Status() != graphgate.StatusNeedsAttention {
+		t.Fatalf("status %q", got.Status())
+	}
+	if n, err := s.CountLinks(ctx); err != nil || n != 0 {
+		t.Fatalf("links: %d %v", n, err)
+	}
+	if n, err := s.DeleteM365Config(ctx); err != nil || n != 0 {
+		t.Fatalf("delete: %d %v", n, err)
+	}
+	_, err = s.M365Config(ctx)
+	code(t, err, graphgate.ENOTFOUND)
+	_, err = s.DeleteM365Config(ctx)
+	code(t, err, graphgate.ENOTFOUND)
+}
+
+// testConcurrentConfigUpdates runs read-modify-writes from two stores on one
+// database at once: none may be lost.
+func testConcurrentConfigUpdates(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
+	ctx := context.Background()
+	key := secretbox.NewKey()
+	a, b := open(keyring(t, key)), open(keyring(t, key))
+	if _, err := a.UpdateM365Config(ctx, func(*graphgate.M365Config) (*graphgate.M365Config, error) {
+		c := sampleConfig()
+		c.Attention = ""
+		return c, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	const perReplica = 15
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*perReplica)
+	for _, s := range []graphgate.Store{a, b} {
+		for range perReplica {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := s.UpdateM365Config(ctx, func(cur *graphgate.M365Config) (*graphgate.M365Config, error) {
+					cur.Attention += "x"
+					return cur, nil
+				})
+				errs <- err
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := b.M365Config(ctx)
+	if len(got.Attention) != 2*perReplica {
+		t.Fatalf("%d of %d updates survived", len(got.Attention), 2*perReplica)
+	}
+}
+
+func testAPITokens(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
+	ctx := context.Background()
+	s := open(keyring(t, secretbox.NewKey()))
+	alice := &graphgate.User{Email: "alice@x.test", Role: graphgate.RoleAdmin, PasswordHash: "h"}
+	bob := &graphgate.User{Email: "bob@x.test", Role: graphgate.RoleUser, PasswordHash: "h"}
+	_ = s.CreateUser(ctx, alice)
+	_ = s.CreateUser(ctx, bob)
+	tok := &graphgate.APIToken{UserID: alice.ID, Kind: graphgate.TokenAdmin, Name: "ci", Prefix: "ggt_abcd", Hash: "hash-1",
+		ReadOnly: true, Toolsets: []string{"mail", "files"}, ExpiresAt: time.Now().Add(time.Hour).UTC().Truncate(time.Millisecond)}
+	if err := s.CreateAPIToken(ctx, tok); err != nil || tok.ID == 0 {
+		t.Fatalf("create: %v", err)
+	}
+	got, err := s.APITokenByHash(ctx, "hash-1")
+	if err != nil || got.Name != "ci" || !got.ReadOnly || strings.Join(got.Toolsets, ",") != "mail,files" || got.Kind != graphgate.TokenAdmin {
+		t.Fatalf("by hash: %+v %v", got, err)
+	}
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	if err := s.TouchAPIToken(ctx, tok.ID, at); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.APITokenByHash(ctx, "hash-1"); !got.LastUsedAt.Equal(at) {
+		t.Fatalf("last used %v, want %v", got.LastUsedAt, at)
+	}
+	code(t, s.RevokeAPIToken(ctx, bob.ID, tok.ID), graphgate.ENOTFOUND) // not bob's
+	if err := s.RevokeAPIToken(ctx, alice.ID, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.APITokenByHash(ctx, "hash-1"); got.RevokedAt.IsZero() {
+		t.Fatal("not revoked")
+	}
+	list, _ := s.ListAPITokens(ctx, alice.ID)
+	if len(list) != 1 {
+		t.Fatalf("list: %d", len(list))
+	}
+	if list, _ := s.ListAPITokens(ctx, bob.ID); len(list) != 0 {
+		t.Fatal("bob sees alice's token")
+	}
+}
+
+func testAudit(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
+	ctx := context.Background()
+	s := open(keyring(t, secretbox.NewKey()))
+	base := time.Now().UTC().Add(-time.Hour).Truncate(time.Millisecond)
+	for i := range 30 {
+		action := "m365.update"
+		if i%3 == 0 {
+			action = "user.create"
+		}
+		if err := s.AddAudit(ctx, &graphgate.AuditEvent{At: base.Add(time.Duration(i) * time.Minute), ActorEmail: fmt.Sprintf("admin%d@x.test", i%2),
+			Action: action, Target: "microsoft365", Details: map[string]string{"n": fmt.Sprint(i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, total, err := s.ListAudit(ctx, graphgate.AuditFilter{Limit: 7})
+	if err != nil || total != 30 || len(page) != 7 || page[0].Details["n"] != "29" {
+		t.Fatalf("first page: %d of %d, first %v, %v", len(page), total, page[0].Details, err)
+	}
+	page, _, _ = s.ListAudit(ctx, graphgate.AuditFilter{Limit: 7, Offset: 28})
+	if len(page) != 2 {
+		t.Fatalf("last page: %d", len(page))
+	}
+	page, total, _ = s.ListAudit(ctx, graphgate.AuditFilter{Action: "user.create", Actor: "ADMIN1"})
+	for _, e := range page {
+		if e.Action != "user.create" || e.ActorEmail != "admin1@x.test" {
+			t.Fatalf("filtered: %+v", e)
+		}
+	}
+	if total != 5 {
+		t.Fatalf("filtered total %d", total)
+	}
+	_, total, _ = s.ListAudit(ctx, graphgate.AuditFilter{Since: base.Add(10 * time.Minute), Until: base.Add(20 * time.Minute)})
+	if total != 10 {
+		t.Fatalf("time window total %d", total)
+	}
+}
+
+func testReencrypt(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
+	ctx := context.Background()
+	oldKey, newKey := secretbox.NewKey(), secretbox.NewKey()
+	s := open(keyring(t, oldKey))
+	_, _ = s.UpdateM365Config(ctx, func(*graphgate.M365Config) (*graphgate.M365Config, error) { return sampleConfig(), nil })
+	u := &graphgate.User{Email: "a@b.test", Role: graphgate.RoleUser, PasswordHash: "h"}
+	_ = s.CreateUser(ctx, u)
+	_ = s.CreateSession(ctx, &graphgate.Session{TokenHash: "t", UserID: u.ID, CSRF: "c", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
+
+	// With only the new key, old values cannot be read.
+	if _, err := open(keyring(t, newKey)).M365Config(ctx); err == nil {
+		t.Fatal("read a value sealed with a key that is not configured")
+	}
+	both := open(keyring(t, newKey, oldKey))
+	n, err := both.Reencrypt(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("reencrypt: %d %v", n, err)
+	}
+	if n, _ := both.Reencrypt(ctx); n != 0 {
+		t.Fatalf("second reencrypt rewrote %d", n)
+	}
+	onlyNew := open(keyring(t, newKey))
+	got, err := onlyNew.M365Config(ctx)
+	if err != nil || got.ClientSecret != sampleConfig().ClientSecret {
+		t.Fatalf("after rotation: %v", err)
+	}
+	if sess, err := onlyNew.SessionByHash(ctx, "t"); err != nil || sess.CSRF != "c" {
+		t.Fatalf("session after rotation: %v", err)
+	}
+}
+
+// dumper is implemented by stores that can show their raw tables.
+type dumper interface{ DB() *sql.DB }
+
+func testNothingInClear(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
+	ctx := context.Background()
+	s := open(keyring(t, secretbox.NewKey()))
+	d, ok := s.(dumper)
+	if !ok {
+		t.Skip("store cannot be dumped")
+	}
+	cfg := sampleConfig()
+	_, _ = s.UpdateM365Config(ctx, func(*graphgate.M365Config) (*graphgate.M365Config, error) { return cfg, nil })
+	u := &graphgate.User{Email: "a@b.test", Role: graphgate.RoleUser, PasswordHash: "h"}
+	_ = s.CreateUser(ctx, u)
+	_ = s.CreateSession(ctx, &graphgate.Session{TokenHash: "t", UserID: u.ID, CSRF: "csrf-secret-value", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
+	dump := DumpTables(t, d.DB())
+	for _, secret := range []string{cfg.ClientSecret, "csrf-secret-value"} {
+		if strings.Contains(dump, secret) {
+			t.Errorf("the database holds %q in clear", secret)
+		}
+	}
+}
+
+// DumpTables returns every row of every graphgate table as text, like a
+// database dump, for tests that check what is stored in clear.
+func DumpTables(t testing.TB, db *sql.DB) string {
+	t.Helper()
+	var b strings.Builder
+	for _, table := range []string{"users", "sessions", "m365_config", "links", "api_tokens", "audit_log"} {
+		rows, err := db.Query(`SELECT * FROM ` + table)
+		if err != nil {
+			t.Fatalf("dump %s: %v", table, err)
+		}
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range vals {
+				fmt.Fprintf(&b, "%s\t", v)
+			}
+			b.WriteString("\n")
+		}
+		rows.Close()
+	}
+	return b.String()
+}
+
+func testReady(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
+	s := open(keyring(t, secretbox.NewKey()))
+	if err := s.Ready(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	if err := s.Ready(context.Background()); err == nil {
+		t.Fatal("ready after close")
+	}
+}
