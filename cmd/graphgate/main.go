@@ -22,9 +22,14 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"sandbox": {"run the Microsoft 365 sandbox tenant (identity platform and Graph) alone", runSandbox},
-	"demo":    {"run graphgate with the embedded Microsoft 365 sandbox on http://localhost:8080", runDemo},
-	"version": {"print the version", runVersion},
+	"serve":      {"run graphgate (configuration from GRAPHGATE_* variables)", runServe},
+	"config":     {"print the effective configuration, secrets redacted", runConfig},
+	"users":      {"create people from the command line: users create --email E [--admin]", runUsers},
+	"tokens":     {"create API tokens: tokens create --user EMAIL --name NAME [--admin]", runTokens},
+	"rotate-key": {"re-encrypt stored secrets under the newest encryption key", runRotateKey},
+	"sandbox":    {"run the Microsoft 365 sandbox tenant (identity platform and Graph) alone", runSandbox},
+	"demo":       {"run graphgate with the embedded Microsoft 365 sandbox on http://localhost:8080", runDemo},
+	"version":    {"print the version", runVersion},
 }
 
 func main() {
@@ -61,7 +66,7 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-11s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'graphgate <command> --help' for a command's flags.")
 }

@@ -1,0 +1,109 @@
+// Package app assembles graphgate from its configuration: the keyring, the
+// store, the web server; it runs it until the context ends and shuts down
+// gracefully. The serve and demo commands, and end-to-end tests, use it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"graphgate/internal/config"
+	"graphgate/internal/metrics"
+	"graphgate/internal/secretbox"
+	"graphgate/internal/sqlstore"
+	"graphgate/internal/web"
+)
+
+// App is a configured graphgate.
+type App struct {
+	Config  *config.Config
+	Store   *sqlstore.Store
+	Web     *web.Server
+	Log     *slog.Logger
+	Metrics *metrics.Metrics
+}
+
+// Keyring loads the encryption keys: from GRAPHGATE_ENCRYPTION_KEY, or from
+// the key file in the data folder, which is created (with a warning) when
+// missing outside production.
+func Keyring(cfg *config.Config, log *slog.Logger) (*secretbox.Keyring, error) {
+	if cfg.EncryptionKey != "" {
+		keys, err := secretbox.ParseKeys(cfg.EncryptionKey)
+		if err != nil {
+			return nil, fmt.Errorf("GRAPHGATE_ENCRYPTION_KEY: %w", err)
+		}
+		return secretbox.New(keys...)
+	}
+	keys, created, err := secretbox.LoadOrCreateKeyFile(cfg.KeyFile())
+	if err != nil {
+		return nil, fmt.Errorf("encryption key file: %w", err)
+	}
+	if created {
+		log.Warn("generated an encryption key file: back it up, or set GRAPHGATE_ENCRYPTION_KEY (required in production)", "path", cfg.KeyFile())
+	}
+	return secretbox.New(keys...)
+}
+
+// Open connects the store (migrating it), creates the first admin when the
+// store has no users and the configuration names one, and builds the server.
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+	keys, err := Keyring(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	m := metrics.New()
+	store, err := sqlstore.Open(ctx, cfg.DatabaseURL, keys, sqlstore.Options{Observe: m.ObserveStore})
+	if err != nil {
+		return nil, err
+	}
+	w, err := web.New(web.Deps{Store: store, Config: cfg, Logger: log, Metrics: m})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	if cfg.AdminEmail != "" {
+		u, created, err := w.Admin().EnsureFirstAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)
+		if err != nil {
+			store.Close()
+			return nil, err
+		}
+		if created {
+			log.Info("created the first admin", "email", u.Email)
+		}
+	}
+	return &App{Config: cfg, Store: store, Web: w, Log: log, Metrics: m}, nil
+}
+
+// Close releases the store.
+func (a *App) Close() error { return a.Store.Close() }
+
+// Serve answers HTTP on ln until ctx ends, then drains in-flight requests.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Web.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.Log.Info("graphgate is serving", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL, "store", a.Store.Dialect())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

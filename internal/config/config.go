@@ -1,0 +1,235 @@
+// Package config reads graphgate's configuration from GRAPHGATE_*
+// environment variables (each secret also as *_FILE), validates it, and
+// prints it with secrets redacted.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Config is graphgate's effective configuration.
+type Config struct {
+	Addr            string
+	BaseURL         string
+	DataDir         string
+	DatabaseURL     string
+	EncryptionKey   string // base64 keys, newest first; empty: a key file in DataDir
+	Env             string // development or production
+	M365Authority   string
+	M365LoginURL    string
+	M365GraphURL    string
+	AdminEmail      string
+	AdminPassword   string
+	LogLevel        slog.Level
+	SessionLifetime time.Duration
+}
+
+// Production reports whether graphgate runs in production mode.
+func (c *Config) Production() bool { return c.Env == "production" }
+
+// Secure reports whether cookies must be Secure: the base URL is https.
+func (c *Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// KeyFile is where the generated encryption key lives when none is configured.
+func (c *Config) KeyFile() string { return filepath.Join(c.DataDir, "encryption.key") }
+
+// CallbackURL is the redirect URI graphgate expects Entra to have registered.
+func (c *Config) CallbackURL() string { return strings.TrimRight(c.BaseURL, "/") + CallbackPath }
+
+// CallbackPath is the fixed path of the OAuth callback.
+const CallbackPath = "/api/v1/microsoft365/auth/callback"
+
+// variable is one row of the configuration table.
+type variable struct {
+	name   string
+	def    string
+	secret bool
+	help   string
+	set    func(c *Config, v string) error
+}
+
+func str(dst func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *dst(c) = v; return nil }
+}
+
+// variables is the configuration table, in the order `graphgate config` prints it.
+var variables = []variable{
+	{"GRAPHGATE_ADDR", ":8080", false, "address to listen on", str(func(c *Config) *string { return &c.Addr })},
+	{"GRAPHGATE_BASE_URL", "http://localhost:8080", false, "the URL people and Microsoft reach graphgate at",
+		func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+				return errors.New("must be an absolute http(s) URL such as https://graphgate.example.com")
+			}
+			c.BaseURL = strings.TrimRight(v, "/")
+			return nil
+		}},
+	{"GRAPHGATE_DATA_DIR", "./data", false, "folder for the SQLite database and the generated key", str(func(c *Config) *string { return &c.DataDir })},
+	{"GRAPHGATE_DATABASE_URL", "", true, "postgres://... for PostgreSQL; empty: SQLite in the data folder", str(func(c *Config) *string { return &c.DatabaseURL })},
+	{"GRAPHGATE_ENCRYPTION_KEY", "", true, "32 random bytes, base64; several comma-separated, newest first, during a rotation",
+		str(func(c *Config) *string { return &c.EncryptionKey })},
+	{"GRAPHGATE_ENV", "development", false, "development or production", func(c *Config, v string) error {
+		if v != "development" && v != "production" {
+			return errors.New(`must be "development" or "production"`)
+		}
+		c.Env = v
+		return nil
+	}},
+	{"GRAPHGATE_M365_AUTHORITY", "common", false, "common, organizations, consumers, or a tenant ID to allow one tenant only",
+		func(c *Config, v string) error {
+			if v != "common" && v != "organizations" && v != "consumers" && !IsGUID(v) {
+				return errors.New("must be common, organizations, consumers or a tenant ID (a GUID)")
+			}
+			c.M365Authority = strings.ToLower(v)
+			return nil
+		}},
+	{"GRAPHGATE_M365_LOGIN_URL", "https://login.microsoftonline.com", false, "the identity platform's base URL", serviceURL(func(c *Config) *string { return &c.M365LoginURL })},
+	{"GRAPHGATE_M365_GRAPH_URL", "https://graph.microsoft.com", false, "Microsoft Graph's base URL", serviceURL(func(c *Config) *string { return &c.M365GraphURL })},
+	{"GRAPHGATE_ADMIN_EMAIL", "", false, "first admin, created when there are no users", str(func(c *Config) *string { return &c.AdminEmail })},
+	{"GRAPHGATE_ADMIN_PASSWORD", "", true, "the first admin's password", str(func(c *Config) *string { return &c.AdminPassword })},
+	{"GRAPHGATE_LOG_LEVEL", "info", false, "debug, info, warn or error", func(c *Config, v string) error {
+		return c.LogLevel.UnmarshalText([]byte(v))
+	}},
+	{"GRAPHGATE_SESSION_LIFETIME", "12h", false, "how long a sign-in lasts", func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute {
+			return errors.New("must be a duration of at least 1m, such as 12h")
+		}
+		c.SessionLifetime = d
+		return nil
+	}},
+}
+
+func serviceURL(dst func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		u, err := url.Parse(v)
+		if err != nil || u.Host == "" || u.Path != "" && u.Path != "/" {
+			return errors.New("must be a base URL such as https://login.microsoftonline.com")
+		}
+		if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
+			return errors.New("must use https (http only for localhost)")
+		}
+		*dst(c) = strings.TrimRight(v, "/")
+		return nil
+	}
+}
+
+func isLoopback(host string) bool {
+	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
+}
+
+var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// IsGUID reports whether s is a GUID such as Entra uses for ids.
+func IsGUID(s string) bool { return guidRE.MatchString(s) }
+
+// Load reads the configuration. lookup is os.LookupEnv in production;
+// overrides (from flags) win over the environment. Every problem is
+// reported, each naming the variable to fix.
+func Load(lookup func(string) (string, bool), overrides map[string]string) (*Config, error) {
+	c := &Config{}
+	var errs []error
+	for _, v := range variables {
+		val, source, err := value(v, lookup, overrides)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := v.set(c, val); err != nil {
+			errs = append(errs, fmt.Errorf("%s%s: %w", v.name, source, err))
+		}
+	}
+	if c.DatabaseURL == "" && c.DataDir != "" {
+		c.DatabaseURL = filepath.Join(c.DataDir, "graphgate.db")
+	}
+	if c.Production() && c.EncryptionKey == "" {
+		errs = append(errs, errors.New("GRAPHGATE_ENCRYPTION_KEY: required in production (32 random bytes, base64: `openssl rand -base64 32`)"))
+	}
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+		errs = append(errs, errors.New("GRAPHGATE_ADMIN_EMAIL and GRAPHGATE_ADMIN_PASSWORD: set both or neither"))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// value finds a variable's value: flag override, then NAME, then NAME_FILE
+// for secrets, then the default.
+func value(v variable, lookup func(string) (string, bool), overrides map[string]string) (val, source string, err error) {
+	if o, ok := overrides[v.name]; ok {
+		return o, " (flag)", nil
+	}
+	direct, hasDirect := lookup(v.name)
+	if v.secret {
+		if path, ok := lookup(v.name + "_FILE"); ok && path != "" {
+			if hasDirect && direct != "" {
+				return "", "", fmt.Errorf("%s and %s_FILE: set one, not both", v.name, v.name)
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return "", "", fmt.Errorf("%s_FILE: %w", v.name, err)
+			}
+			return strings.TrimRight(string(b), "\r\n"), " (from " + v.name + "_FILE)", nil
+		}
+	}
+	if hasDirect && direct != "" {
+		return direct, "", nil
+	}
+	return v.def, "", nil
+}
+
+// Dump returns the effective configuration, one NAME=value a line, secrets
+// shown as <redacted> (or <unset>).
+func (c *Config) Dump() string {
+	vals := map[string]string{
+		"GRAPHGATE_ADDR": c.Addr, "GRAPHGATE_BASE_URL": c.BaseURL, "GRAPHGATE_DATA_DIR": c.DataDir,
+		"GRAPHGATE_DATABASE_URL": c.DatabaseURL, "GRAPHGATE_ENCRYPTION_KEY": c.EncryptionKey, "GRAPHGATE_ENV": c.Env,
+		"GRAPHGATE_M365_AUTHORITY": c.M365Authority, "GRAPHGATE_M365_LOGIN_URL": c.M365LoginURL,
+		"GRAPHGATE_M365_GRAPH_URL": c.M365GraphURL, "GRAPHGATE_ADMIN_EMAIL": c.AdminEmail,
+		"GRAPHGATE_ADMIN_PASSWORD": c.AdminPassword, "GRAPHGATE_LOG_LEVEL": strings.ToLower(c.LogLevel.String()),
+		"GRAPHGATE_SESSION_LIFETIME": c.SessionLifetime.String(),
+	}
+	var b strings.Builder
+	for _, v := range variables {
+		val := vals[v.name]
+		switch {
+		case v.name == "GRAPHGATE_DATABASE_URL" && !strings.Contains(val, "://"):
+			// A SQLite path holds no secret.
+		case v.secret && val != "":
+			val = "<redacted>"
+		case v.secret:
+			val = "<unset>"
+		}
+		if v.name == "GRAPHGATE_ENCRYPTION_KEY" && c.EncryptionKey == "" {
+			val = "<unset: key file " + c.KeyFile() + ">"
+		}
+		fmt.Fprintf(&b, "%s=%s\n", v.name, val)
+	}
+	return b.String()
+}
+
+// Help describes every variable, for --help texts.
+func Help() string {
+	var b strings.Builder
+	for _, v := range variables {
+		def := v.def
+		if def == "" {
+			def = "unset"
+		}
+		extra := ""
+		if v.secret {
+			extra = " (secret; also " + v.name + "_FILE)"
+		}
+		fmt.Fprintf(&b, "  %-28s %s; default %s%s\n", v.name, v.help, def, extra)
+	}
+	return b.String()
+}

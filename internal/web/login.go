@@ -1,0 +1,133 @@
+package web
+
+import (
+	"crypto/subtle"
+	"net"
+	"net/http"
+	"strings"
+
+	"graphgate/internal/password"
+)
+
+const loginCSRFCookie = "gg_login_csrf"
+
+type loginData struct {
+	Email, Next, Error, LoginCSRF string
+}
+
+// loginForm shows the sign-in page. Before a session exists, CSRF uses a
+// double-submit cookie.
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	if sc := s.lookupSession(r); sc != nil {
+		http.Redirect(w, r, s.landing(sc), http.StatusSeeOther)
+		return
+	}
+	s.showLogin(w, r, http.StatusOK, loginData{Next: safeNext(r.URL.Query().Get("next"))})
+}
+
+func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, d loginData) {
+	d.LoginCSRF = randomToken()
+	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: d.LoginCSRF, Path: "/login", HttpOnly: true,
+		Secure: s.cfg.Secure(), SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+	s.render(w, r, status, "login", "Sign in", d)
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		s.showLogin(w, r, http.StatusBadRequest, loginData{Error: "The form could not be read."})
+		return
+	}
+	email := strings.TrimSpace(r.PostFormValue("email"))
+	d := loginData{Email: email, Next: safeNext(r.PostFormValue("next"))}
+	c, err := r.Cookie(loginCSRFCookie)
+	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
+		d.Error = "The sign-in form expired. Please try again."
+		s.showLogin(w, r, http.StatusForbidden, d)
+		return
+	}
+	keys := []string{"ip:" + clientIP(r), "email:" + strings.ToLower(email)}
+	if s.limiter.blocked(keys...) {
+		d.Error = "Too many failed sign-ins. Wait 15 minutes, then try again."
+		s.showLogin(w, r, http.StatusTooManyRequests, d)
+		return
+	}
+	u, err := s.store.UserByEmail(r.Context(), email)
+	ok := false
+	if err == nil {
+		ok, _ = password.Verify(u.PasswordHash, r.PostFormValue("password"))
+	} else {
+		// Spend the same time as a real check, so response times do not
+		// tell which emails have accounts.
+		_, _ = password.Verify(dummyHash, r.PostFormValue("password"))
+	}
+	if !ok {
+		s.limiter.fail(keys...)
+		s.log.Info("sign-in failed", "ip", clientIP(r))
+		d.Error = "That email and password do not match an account."
+		s.showLogin(w, r, http.StatusUnauthorized, d)
+		return
+	}
+	s.limiter.succeed(keys...)
+	if err := s.startSession(w, r, u); err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Path: "/login", MaxAge: -1})
+	next := s.landing(&signedIn{user: u})
+	if d.Next != "" && next != "/onboarding" {
+		next = d.Next
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+var dummyHash = func() string {
+	h, _ := password.Hash("not a real password")
+	return h
+}()
+
+// landing is where a person goes after signing in: admins who have not
+// finished onboarding see it first.
+func (s *Server) landing(sc *signedIn) string {
+	switch {
+	case sc.user.IsAdmin() && sc.user.OnboardedAt.IsZero():
+		return "/onboarding"
+	case sc.user.IsAdmin():
+		return "/admin/servers"
+	}
+	return "/home"
+}
+
+func (s *Server) root(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, s.landing(sessionFrom(r)), http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if err := s.store.DeleteSession(r.Context(), sessionFrom(r).session.TokenHash); err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.cfg.Secure(), SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+type homeData struct {
+	Status string
+}
+
+// home is a person's landing page.
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	cfg, err := s.store.M365Config(r.Context())
+	if err != nil {
+		cfg = nil
+	}
+	s.render(w, r, http.StatusOK, "home", "Home", homeData{Status: string(cfg.Status())})
+}

@@ -1,0 +1,241 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"graphgate"
+	"graphgate/internal/admin"
+	"graphgate/internal/microsoft365"
+)
+
+// m365Form is the "Connect graphgate to Microsoft 365" form's state.
+type m365Form struct {
+	Mode          string // configure, edit or rotate
+	Action        string // where the form posts
+	Submit        string // the button's label
+	ClientID      string
+	RedirectURI   string
+	SecretExpires string
+	SecretHint    string
+	Errors        microsoft365.FieldErrors
+	Callback      string // the redirect URI graphgate expects
+	Onboarding    bool
+}
+
+func (s *Server) currentM365(r *http.Request) (*graphgate.M365Config, error) {
+	cfg, err := s.store.M365Config(r.Context())
+	if graphgate.ErrorCode(err) == graphgate.ENOTFOUND {
+		return nil, nil
+	}
+	return cfg, err
+}
+
+// formFor prefills the form from the current configuration.
+func (s *Server) formFor(cfg *graphgate.M365Config) m365Form {
+	f := m365Form{Mode: "configure", RedirectURI: s.cfg.CallbackURL(), Callback: s.cfg.CallbackURL()}
+	if cfg != nil {
+		f.Mode, f.ClientID, f.RedirectURI, f.SecretHint = "edit", cfg.ClientID, cfg.RedirectURI, cfg.SecretHint
+		if !cfg.SecretExpiresAt.IsZero() {
+			f.SecretExpires = cfg.SecretExpiresAt.Format("2006-01-02")
+		}
+	}
+	return f
+}
+
+// setupFromForm reads the form; what was typed comes back on error, except
+// the secret, which is never rendered.
+func setupFromForm(r *http.Request) microsoft365.Setup {
+	return microsoft365.Setup{ClientID: r.PostFormValue("clientId"), ClientSecret: r.PostFormValue("clientSecret"),
+		RedirectURI: r.PostFormValue("redirectUri"), SecretExpires: r.PostFormValue("secretExpiresAt")}
+}
+
+type serversData struct {
+	Config      *graphgate.M365Config
+	Status      graphgate.M365Status
+	Links       int
+	ExpiresDays int // days until the secret expires; meaningful when the expiry is set
+	Callback    string
+}
+
+func (s *Server) servers(w http.ResponseWriter, r *http.Request) {
+	cfg, err := s.currentM365(r)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	links, err := s.store.CountLinks(r.Context())
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	d := serversData{Config: cfg, Status: cfg.Status(), Links: links, Callback: s.cfg.CallbackURL()}
+	if cfg != nil && !cfg.SecretExpiresAt.IsZero() {
+		d.ExpiresDays = int(cfg.SecretExpiresAt.Sub(s.now()).Hours() / 24)
+	}
+	s.render(w, r, http.StatusOK, "admin_servers", "MCP Servers", d)
+}
+
+func (s *Server) m365EditForm(w http.ResponseWriter, r *http.Request) {
+	cfg, err := s.currentM365(r)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	f := s.formFor(cfg)
+	f.Action, f.Submit = "/admin/servers/microsoft365/edit", "Save"
+	if cfg == nil {
+		f.Submit = "Enable"
+	}
+	s.render(w, r, http.StatusOK, "admin_m365_form", "Connect graphgate to Microsoft 365", f)
+}
+
+func (s *Server) m365Edit(w http.ResponseWriter, r *http.Request) {
+	in := setupFromForm(r)
+	_, err := s.admin.ConfigureM365(r.Context(), sessionFrom(r).user, in)
+	if fe := admin.FieldErrorsOf(err); fe != nil {
+		cfg, _ := s.currentM365(r)
+		f := s.formFor(cfg)
+		f.Action, f.Submit = "/admin/servers/microsoft365/edit", "Save"
+		if cfg == nil {
+			f.Submit = "Enable"
+		}
+		f.ClientID, f.RedirectURI, f.SecretExpires, f.Errors = in.ClientID, in.RedirectURI, in.SecretExpires, fe
+		s.render(w, r, http.StatusUnprocessableEntity, "admin_m365_form", "Connect graphgate to Microsoft 365", f)
+		return
+	}
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	s.setFlash(w, "success", "Microsoft 365 settings saved.")
+	http.Redirect(w, r, "/admin/servers", http.StatusSeeOther)
+}
+
+func (s *Server) m365RotateForm(w http.ResponseWriter, r *http.Request) {
+	cfg, err := s.store.M365Config(r.Context())
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	f := s.formFor(cfg)
+	f.Mode, f.Action, f.Submit, f.SecretExpires = "rotate", "/admin/servers/microsoft365/rotate", "Rotate secret", ""
+	s.render(w, r, http.StatusOK, "admin_m365_form", "Rotate the client secret", f)
+}
+
+func (s *Server) m365Rotate(w http.ResponseWriter, r *http.Request) {
+	cfg, err := s.admin.RotateM365Secret(r.Context(), sessionFrom(r).user, r.PostFormValue("clientSecret"), r.PostFormValue("secretExpiresAt"))
+	if fe := admin.FieldErrorsOf(err); fe != nil {
+		cur, _ := s.currentM365(r)
+		f := s.formFor(cur)
+		f.Mode, f.Action, f.Submit, f.SecretExpires, f.Errors = "rotate", "/admin/servers/microsoft365/rotate", "Rotate secret", r.PostFormValue("secretExpiresAt"), fe
+		s.render(w, r, http.StatusUnprocessableEntity, "admin_m365_form", "Rotate the client secret", f)
+		return
+	}
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	s.setFlash(w, "success", "Client secret rotated. New token requests use "+cfg.SecretHint+" from now on.")
+	http.Redirect(w, r, "/admin/servers", http.StatusSeeOther)
+}
+
+func (s *Server) m365SetEnabled(enabled bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if _, err := s.admin.SetM365Enabled(r.Context(), sessionFrom(r).user, enabled); err != nil {
+			s.errorPage(w, r, err)
+			return
+		}
+		msg := "Microsoft 365 disabled: agents and people cannot use it until you enable it again."
+		if enabled {
+			msg = "Microsoft 365 enabled."
+		}
+		s.setFlash(w, "success", msg)
+		http.Redirect(w, r, "/admin/servers", http.StatusSeeOther)
+	}
+}
+
+type removeData struct{ Links int }
+
+func (s *Server) m365RemoveForm(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.store.M365Config(r.Context()); err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	links, err := s.store.CountLinks(r.Context())
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "admin_remove", "Remove Microsoft 365", removeData{Links: links})
+}
+
+func (s *Server) m365Remove(w http.ResponseWriter, r *http.Request) {
+	if r.PostFormValue("confirm") != "remove" {
+		s.errorPage(w, r, graphgate.Errorf(graphgate.EINVALID, "Type remove to confirm."))
+		return
+	}
+	n, err := s.admin.RemoveM365(r.Context(), sessionFrom(r).user)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	s.setFlash(w, "success", "Microsoft 365 removed, with "+strconv.Itoa(n)+" linked account"+plural(n)+".")
+	http.Redirect(w, r, "/admin/servers", http.StatusSeeOther)
+}
+
+// Onboarding: Set your company's tools, the form, Enable, Done.
+
+type toolsData struct {
+	Configured bool
+}
+
+func (s *Server) onboardingTools(w http.ResponseWriter, r *http.Request) {
+	cfg, err := s.currentM365(r)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "onboarding_tools", "Set your company's tools", toolsData{Configured: cfg != nil})
+}
+
+func (s *Server) onboardingForm(w http.ResponseWriter, r *http.Request) {
+	cfg, err := s.currentM365(r)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	f := s.formFor(cfg)
+	f.Action, f.Submit, f.Onboarding = "/onboarding/microsoft365", "Enable", true
+	s.render(w, r, http.StatusOK, "onboarding_form", "Connect graphgate to Microsoft 365", f)
+}
+
+func (s *Server) onboardingSave(w http.ResponseWriter, r *http.Request) {
+	in := setupFromForm(r)
+	_, err := s.admin.ConfigureM365(r.Context(), sessionFrom(r).user, in)
+	if fe := admin.FieldErrorsOf(err); fe != nil {
+		cfg, _ := s.currentM365(r)
+		f := s.formFor(cfg)
+		f.Action, f.Submit, f.Onboarding = "/onboarding/microsoft365", "Enable", true
+		f.ClientID, f.RedirectURI, f.SecretExpires, f.Errors = in.ClientID, in.RedirectURI, in.SecretExpires, fe
+		s.render(w, r, http.StatusUnprocessableEntity, "onboarding_form", "Connect graphgate to Microsoft 365", f)
+		return
+	}
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/onboarding/done", http.StatusSeeOther)
+}
+
+func (s *Server) onboardingDone(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "onboarding_done", "Microsoft 365 is ready", nil)
+}
+
+func (s *Server) onboardingFinish(w http.ResponseWriter, r *http.Request) {
+	if err := s.admin.FinishOnboarding(r.Context(), sessionFrom(r).user.ID); err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/servers", http.StatusSeeOther)
+}

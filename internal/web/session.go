@@ -1,0 +1,125 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"graphgate"
+)
+
+const sessionCookie = "gg_session"
+
+// signedIn is the session and user of a request.
+type signedIn struct {
+	session *graphgate.Session
+	user    *graphgate.User
+}
+
+type ctxKey struct{}
+
+func sessionFrom(r *http.Request) *signedIn {
+	sc, _ := r.Context().Value(ctxKey{}).(*signedIn)
+	return sc
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashToken(t string) string {
+	sum := sha256.Sum256([]byte(t))
+	return hex.EncodeToString(sum[:])
+}
+
+// startSession stores a new session and sets its cookie.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *graphgate.User) error {
+	token := randomToken()
+	now := s.now().UTC()
+	sess := &graphgate.Session{TokenHash: hashToken(token), UserID: u.ID, CSRF: randomToken(), CreatedAt: now,
+		ExpiresAt: now.Add(s.cfg.SessionLifetime)}
+	if err := s.store.CreateSession(r.Context(), sess); err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: s.cfg.Secure(),
+		SameSite: http.SameSiteLaxMode, Expires: sess.ExpiresAt})
+	return nil
+}
+
+// lookupSession finds the request's session, if any.
+func (s *Server) lookupSession(r *http.Request) *signedIn {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" || len(c.Value) > 100 {
+		return nil
+	}
+	sess, err := s.store.SessionByHash(r.Context(), hashToken(c.Value))
+	if err != nil {
+		return nil
+	}
+	u, err := s.store.UserByID(r.Context(), sess.UserID)
+	if err != nil {
+		return nil
+	}
+	return &signedIn{session: sess, user: u}
+}
+
+// withUser requires a signed-in person; others go to the sign-in page. Every
+// unsafe method must carry the session's CSRF token.
+func (s *Server) withUser(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sc := s.lookupSession(r)
+		if sc == nil {
+			next := r.URL.Path
+			if r.Method != http.MethodGet {
+				next = "/"
+			}
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(next), http.StatusSeeOther)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && !validCSRF(r, sc.session.CSRF) {
+			s.render(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, sc)), http.StatusForbidden, "error", "Forbidden",
+				"This form has expired or did not come from graphgate. Go back, reload the page and try again.")
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, sc)))
+	}
+}
+
+// withAdmin is withUser for admins only: anyone else gets 403, whatever URL
+// they type.
+func (s *Server) withAdmin(h http.HandlerFunc) http.HandlerFunc {
+	return s.withUser(func(w http.ResponseWriter, r *http.Request) {
+		if !sessionFrom(r).user.IsAdmin() {
+			s.errorPage(w, r, graphgate.Errorf(graphgate.EFORBIDDEN, "This page is for admins. Ask an admin if you need a change made."))
+			return
+		}
+		h(w, r)
+	})
+}
+
+func validCSRF(r *http.Request, want string) bool {
+	got := r.Header.Get("X-CSRF-Token")
+	if got == "" {
+		r.Body = http.MaxBytesReader(nil, r.Body, 1<<20)
+		got = r.PostFormValue("csrf")
+	}
+	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// safeNext keeps post-sign-in redirects on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return ""
+	}
+	return next
+}
