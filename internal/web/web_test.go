@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"graphgate"
+	"graphgate/internal/admin"
 	"graphgate/internal/apitoken"
 	"graphgate/internal/apptest"
 	"graphgate/internal/storetest"
@@ -565,4 +566,8 @@ func TestHealthReadyMetrics(t *testing.T) {
 	if r := c.Get("/readyz"); r.Status != http.StatusServiceUnavailable {
 		t.Fatalf("readyz with the store closed: %d", r.Status)
 	}
+}
+
+func adminNewUser(email string) admin.NewUser {
+	return admin.NewUser{Email: email, Password: "user-password-1", Role: graphgate.RoleUser}
 }
