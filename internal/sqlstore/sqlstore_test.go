@@ -2,10 +2,6 @@ package sqlstore_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -31,7 +27,7 @@ func TestPostgres(t *testing.T) {
 		t.Skip("GRAPHGATE_TEST_POSTGRES_URL is not set; ./scripts/test sets it")
 	}
 	storetest.RunTests(t, func(t *testing.T) func(*secretbox.Keyring) graphgate.Store {
-		return opener(t, FreshPostgresDB(t, base))
+		return opener(t, storetest.FreshPostgresDB(t, base))
 	})
 }
 
@@ -44,26 +40,4 @@ func opener(t *testing.T, dsn string) func(*secretbox.Keyring) graphgate.Store {
 		t.Cleanup(func() { s.Close() })
 		return s
 	}
-}
-
-// FreshPostgresDB creates a database for one test and drops it afterwards.
-func FreshPostgresDB(t *testing.T, base string) string {
-	t.Helper()
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "gg_test_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		_, _ = admin.Exec(`DROP DATABASE ` + name + ` WITH (FORCE)`)
-		admin.Close()
-	})
-	u, _ := url.Parse(base)
-	u.Path = "/" + name
-	return u.String()
 }

@@ -4,8 +4,11 @@ package storetest
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +16,8 @@ import (
 
 	"graphgate"
 	"graphgate/internal/secretbox"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
 )
 
 // NewDB prepares a fresh, empty database for one test and returns how to
@@ -433,4 +438,30 @@ func testReady(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
 	if err := s.Ready(context.Background()); err == nil {
 		t.Fatal("ready after close")
 	}
+}
+
+// FreshPostgresDB creates a database on the server at base for one test and
+// drops it afterwards; it returns the new database's URL.
+func FreshPostgresDB(t testing.TB, base string) string {
+	t.Helper()
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	name := "gg_test_" + hex.EncodeToString(b)
+	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	t.Cleanup(func() {
+		_, _ = admin.Exec(`DROP DATABASE ` + name + ` WITH (FORCE)`)
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"graphgate/internal/admin"
 	"graphgate/internal/apitoken"
 	"graphgate/internal/apptest"
+	"graphgate/internal/secretbox"
 	"graphgate/internal/storetest"
 )
 
@@ -570,4 +572,31 @@ func TestHealthReadyMetrics(t *testing.T) {
 
 func adminNewUser(email string) admin.NewUser {
 	return admin.NewUser{Email: email, Password: "user-password-1", Role: graphgate.RoleUser}
+}
+
+// TestRotationReachesEveryReplica runs two graphgate replicas on one
+// database (PostgreSQL when available): a secret rotated on one is what the
+// other reads next, with no restart.
+func TestRotationReachesEveryReplica(t *testing.T) {
+	dsn := filepath.Join(t.TempDir(), "shared.db")
+	if base := apptest.PostgresURL(); base != "" {
+		dsn = storetest.FreshPostgresDB(t, base)
+	}
+	env := map[string]string{"GRAPHGATE_DATABASE_URL": dsn, "GRAPHGATE_ENCRYPTION_KEY": secretbox.NewKey()}
+	a, b := apptest.Start(t, env), apptest.Start(t, env)
+	tokenA, _ := adminToken(t, a, apptest.AdminEmail, graphgate.TokenAdmin)
+	tokenB, _ := adminToken(t, b, apptest.AdminEmail, graphgate.TokenAdmin)
+	callback := a.URL + "/api/v1/microsoft365/auth/callback"
+	ca, cb := a.NewClient(), b.NewClient()
+	ca.Do("PUT", "/api/v1/admin/microsoft365", `{"clientId":"`+goodClientID+`","clientSecret":"`+goodSecret+`","redirectUri":"`+callback+`"}`, "Authorization", "Bearer "+tokenA)
+	if r := cb.Do("GET", "/api/v1/admin/microsoft365", "", "Authorization", "Bearer "+tokenB); !strings.Contains(r.Body, `"secretHint":"…0001"`) {
+		t.Fatalf("replica B before rotation: %s", r.Body)
+	}
+	ca.Do("POST", "/api/v1/admin/microsoft365/rotate", `{"clientSecret":"`+otherSecret+`"}`, "Authorization", "Bearer "+tokenA)
+	if r := cb.Do("GET", "/api/v1/admin/microsoft365", "", "Authorization", "Bearer "+tokenB); !strings.Contains(r.Body, `"secretHint":"…0002"`) {
+		t.Fatalf("replica B after rotation: %s", r.Body)
+	}
+	if cfg, err := b.App.Store.M365Config(context.Background()); err != nil || cfg.ClientSecret != otherSecret {
+		t.Fatalf("replica B's store reads %v", err)
+	}
 }

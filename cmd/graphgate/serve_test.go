@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"graphgate"
+	"graphgate/internal/app"
+	"graphgate/internal/config"
+	"graphgate/internal/sqlstore"
+)
+
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := realMain(context.Background(), args, &out, &out)
+	return out.String(), err
+}
+
+func TestConfigCommandRedacts(t *testing.T) {
+	t.Setenv("GRAPHGATE_DATA_DIR", t.TempDir())
+	t.Setenv("GRAPHGATE_ADMIN_EMAIL", "admin@contoso.test")
+	t.Setenv("GRAPHGATE_ADMIN_PASSWORD", "super-secret-pw")
+	t.Setenv("GRAPHGATE_ENCRYPTION_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+	out, err := run(t, "config", "--addr", "127.0.0.1:1234")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "super-secret-pw") || strings.Contains(out, "AAAAAAAA") || !strings.Contains(out, "GRAPHGATE_ADDR=127.0.0.1:1234") {
+		t.Fatalf("config output:\n%s", out)
+	}
+	t.Setenv("GRAPHGATE_M365_AUTHORITY", "contoso")
+	if _, err := run(t, "config"); err == nil || !strings.Contains(err.Error(), "GRAPHGATE_M365_AUTHORITY") {
+		t.Fatalf("bad authority: %v", err)
+	}
+}
+
+func TestUsersTokensAndRotateKey(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("GRAPHGATE_DATA_DIR", dir)
+	pwFile := filepath.Join(dir, "pw")
+	_ = os.WriteFile(pwFile, []byte("admin-password-1\n"), 0o600)
+	if out, err := run(t, "users", "create", "--email", "Admin@Contoso.test", "--password-file", pwFile, "--admin"); err != nil || !strings.Contains(out, "admin@contoso.test (admin)") {
+		t.Fatalf("users create: %v %s", err, out)
+	}
+	if _, err := run(t, "users", "create", "--email", "admin@contoso.test", "--password", "another-password"); err == nil {
+		t.Fatal("duplicate user accepted")
+	}
+	if _, err := run(t, "users", "create", "--email", "x@y.test", "--password", "short"); err == nil || !strings.Contains(err.Error(), "password") {
+		t.Fatalf("short password: %v", err)
+	}
+	if _, err := run(t, "users", "create", "--email", "alex@contoso.test", "--password", "user-password-1"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "tokens", "create", "--user", "admin@contoso.test", "--name", "ci", "--admin")
+	if err != nil || !regexp.MustCompile(`^ggt_[A-Za-z0-9]{43}\n$`).MatchString(out) {
+		t.Fatalf("tokens create: %v %q", err, out)
+	}
+	if _, err := run(t, "tokens", "create", "--user", "alex@contoso.test", "--name", "ci", "--admin"); err == nil {
+		t.Fatal("admin token for a non-admin")
+	}
+
+	// Configure Microsoft 365 through the store, then rotate the key file.
+	cfg, err := config.Load(os.LookupEnv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	openStore := func() *sqlstore.Store {
+		keys, err := app.Keyring(cfg, newLogger(&bytes.Buffer{}, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := sqlstore.Open(context.Background(), cfg.DatabaseURL, keys, sqlstore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s := openStore()
+	if _, err := s.UpdateM365Config(context.Background(), func(*graphgate.M365Config) (*graphgate.M365Config, error) {
+		return &graphgate.M365Config{ClientID: "5f3c2a1b-8d4e-4f6a-9b7c-0e1d2c3b4a59", ClientSecret: "abc8Q~value-0000000000000000000000000000",
+			RedirectURI: "http://localhost:8080/api/v1/microsoft365/auth/callback", Enabled: true, SecretSetAt: time.Now()}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	before, _ := os.ReadFile(cfg.KeyFile())
+	out, err = run(t, "rotate-key", "--new-key")
+	if err != nil || !strings.Contains(out, "re-encrypted 1 value") {
+		t.Fatalf("rotate-key: %v %s", err, out)
+	}
+	after, _ := os.ReadFile(cfg.KeyFile())
+	if len(strings.Fields(string(after))) != 2 || !strings.HasSuffix(string(after), string(before)) {
+		t.Fatal("the key file did not gain a new first key")
+	}
+	// Drop the old key: everything still reads.
+	_ = os.WriteFile(cfg.KeyFile(), []byte(strings.Fields(string(after))[0]+"\n"), 0o600)
+	s = openStore()
+	defer s.Close()
+	if got, err := s.M365Config(context.Background()); err != nil || !strings.HasPrefix(got.ClientSecret, "abc8Q~") {
+		t.Fatalf("after rotation without the old key: %v", err)
+	}
+}
+
+func TestServeCommand(t *testing.T) {
+	t.Setenv("GRAPHGATE_DATA_DIR", t.TempDir())
+	t.Setenv("GRAPHGATE_ADMIN_EMAIL", "admin@contoso.test")
+	t.Setenv("GRAPHGATE_ADMIN_PASSWORD", "admin-password-1")
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- realMain(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, &out, &out) }()
+	addrRE := regexp.MustCompile(`"addr":"(127\.0\.0\.1:\d+)"`)
+	var addr string
+	for deadline := time.Now().Add(20 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := addrRE.FindStringSubmatch(out.String()); m != nil {
+			addr = m[1]
+		}
+	}
+	if addr == "" {
+		t.Fatalf("serve did not start:\n%s", out.String())
+	}
+	resp, err := http.Get("http://" + addr + "/readyz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("readyz: %v", err)
+	}
+	resp.Body.Close()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+	if strings.Contains(out.String(), "admin-password-1") {
+		t.Fatal("the log shows the admin password")
+	}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		if !strings.HasPrefix(line, "{") {
+			t.Fatalf("a log line is not JSON: %q", line)
+		}
+	}
+	// A bad configuration names the variable and does not start.
+	t.Setenv("GRAPHGATE_BASE_URL", "graphgate.example.com")
+	if _, err := run(t, "serve"); err == nil || !strings.Contains(err.Error(), "GRAPHGATE_BASE_URL") {
+		t.Fatalf("bad base URL: %v", err)
+	}
+}
