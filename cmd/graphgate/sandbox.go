@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -24,18 +23,6 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sandbox", "Serve the Microsoft 365 sandbox tenant: the identity platform v2.0 and Microsoft Graph v1.0\non one origin, with seeded people, mail, calendars and files, and the /sandbox/ control API.", stdout, stderr)
 	addr := fs.String("addr", "127.0.0.1:9000", "address to listen on")
-	opts, err := sandboxFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	return serveSandbox(ctx, *addr, opts, stdout)
-}
-
-// runDemo serves the sandbox on the address the demo will use until the full
-// demo (graphgate with the sandbox wired in) exists.
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("demo", "Run the Microsoft 365 sandbox tenant on http://localhost:8080.", stdout, stderr)
-	addr := fs.String("addr", "localhost:8080", "address to listen on")
 	opts, err := sandboxFlags(fs, args)
 	if err != nil {
 		return err
@@ -94,7 +81,6 @@ func serveSandbox(ctx context.Context, addr string, opts sandbox.Options, stdout
 		return err
 	case <-ctx.Done():
 	}
-	slog.Info("sandbox: shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)

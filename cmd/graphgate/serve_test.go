@@ -155,3 +155,55 @@ func TestServeCommand(t *testing.T) {
 		t.Fatalf("bad base URL: %v", err)
 	}
 }
+
+func TestDemoCommand(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- realMain(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--sandbox-addr", "127.0.0.1:0", "--data-dir", dir}, &out, &out)
+	}()
+	urlRE := regexp.MustCompile(`Open (http://\S+) and sign in`)
+	var base string
+	for deadline := time.Now().Add(20 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := urlRE.FindStringSubmatch(out.String()); m != nil {
+			base = m[1]
+		}
+	}
+	if base == "" {
+		t.Fatalf("demo did not start:\n%s", out.String())
+	}
+	for _, want := range []string{"admin@contoso.test", "alex@contoso.test", "sam@fabrikam.test", "jo@outlook.test", `password "demo"`, dir} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("banner lacks %q", want)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// The data folder has serve's layout: the store opens with the key file,
+	// Microsoft 365 points at the sandbox app, and the demo accounts exist.
+	t.Setenv("GRAPHGATE_DATA_DIR", dir)
+	cfg, _ := config.Load(os.LookupEnv, nil)
+	keys, err := app.Keyring(cfg, newLogger(&bytes.Buffer{}, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sqlstore.Open(context.Background(), cfg.DatabaseURL, keys, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	m, err := s.M365Config(context.Background())
+	if err != nil || m.Status() != graphgate.StatusActive || m.RedirectURI != base+"/api/v1/microsoft365/auth/callback" {
+		t.Fatalf("demo integration: %+v %v", m, err)
+	}
+	if n, _ := s.CountUsers(context.Background()); n != 4 {
+		t.Fatalf("%d demo users", n)
+	}
+	if out, err := run(t, "tokens", "create", "--user", "alex@contoso.test", "--name", "agent"); err != nil || !strings.HasPrefix(out, "ggt_") {
+		t.Fatalf("tokens create against the demo data: %v %s", err, out)
+	}
+}

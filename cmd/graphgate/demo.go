@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"graphgate"
+	"graphgate/internal/app"
+	"graphgate/internal/config"
+	"graphgate/internal/microsoft365"
+	"graphgate/internal/password"
+	"graphgate/internal/sandbox"
+)
+
+// runDemo runs graphgate with the sandbox tenant in the same process: the
+// sandbox on its own port, graphgate configured to use it, and accounts for
+// the sandbox's people.
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("demo", "Run graphgate with the embedded Microsoft 365 sandbox: no Entra app needed.\nThe data folder has the same layout as serve's, so other commands work against it\n(GRAPHGATE_DATA_DIR=<folder> graphgate tokens create ...).", stdout, stderr)
+	addr := fs.String("addr", "localhost:8080", "graphgate's address")
+	sandboxAddr := fs.String("sandbox-addr", "localhost:9000", "the sandbox's address")
+	dataDir := fs.String("data-dir", "", "data folder (default: a new temporary folder)")
+	pw := fs.String("password", "demo", "password of every demo account")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *pw == "" {
+		return errors.New("--password must not be empty")
+	}
+	if *dataDir == "" {
+		d, err := os.MkdirTemp("", "graphgate-demo-")
+		if err != nil {
+			return err
+		}
+		*dataDir = d
+	}
+	appLn, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("graphgate's port: %w", err)
+	}
+	sbLn, err := net.Listen("tcp", *sandboxAddr)
+	if err != nil {
+		appLn.Close()
+		return fmt.Errorf("the sandbox's port: %w", err)
+	}
+	base := "http://" + displayAddr(appLn.Addr().String(), *addr)
+	sbBase := "http://" + displayAddr(sbLn.Addr().String(), *sandboxAddr)
+	callback := base + config.CallbackPath
+
+	sb, err := sandbox.New(sandbox.Options{RedirectURIs: []string{callback}})
+	if err != nil {
+		return err
+	}
+	sbSrv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = sbSrv.Serve(sbLn) }()
+	defer sbSrv.Close()
+
+	env := map[string]string{
+		"GRAPHGATE_BASE_URL":       base,
+		"GRAPHGATE_DATA_DIR":       *dataDir,
+		"GRAPHGATE_M365_LOGIN_URL": sbBase,
+		"GRAPHGATE_M365_GRAPH_URL": sbBase,
+	}
+	cfg, err := config.Load(func(k string) (string, bool) {
+		if v, ok := env[k]; ok {
+			return v, true
+		}
+		return os.LookupEnv(k)
+	}, nil)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	a, err := app.Open(ctx, cfg, newLogger(io.Discard, cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	svc := a.Web.Admin()
+	if _, err := a.Store.M365Config(ctx); graphgate.ErrorCode(err) == graphgate.ENOTFOUND {
+		if _, err := svc.ConfigureM365(ctx, nil, microsoft365.Setup{ClientID: sandbox.DefaultClientID,
+			ClientSecret: sandbox.DefaultClientSecret, RedirectURI: callback}); err != nil {
+			return fmt.Errorf("configuring Microsoft 365: %w", err)
+		}
+	}
+	for _, p := range sb.Directory.People() {
+		role := graphgate.RoleUser
+		if p.UPN == "admin@contoso.test" {
+			role = graphgate.RoleAdmin
+		}
+		// Demo accounts share one short password, below the policy that
+		// admin-made accounts follow, so they are made in the store directly.
+		hash, err := password.Hash(*pw)
+		if err != nil {
+			return err
+		}
+		err = a.Store.CreateUser(ctx, &graphgate.User{Email: p.UPN, Name: p.DisplayName, Role: role, PasswordHash: hash})
+		if err != nil && graphgate.ErrorCode(err) != graphgate.ECONFLICT {
+			return fmt.Errorf("creating %s: %w", p.UPN, err)
+		}
+	}
+	fmt.Fprintf(stdout, "graphgate demo\n\n  Open %s and sign in with one of these accounts (password %q):\n", base, *pw)
+	for _, p := range sb.Directory.People() {
+		role := "user"
+		if p.UPN == "admin@contoso.test" {
+			role = "admin"
+		}
+		fmt.Fprintf(stdout, "    %-22s %-5s %s\n", p.UPN, role, p.DisplayName)
+	}
+	fmt.Fprintf(stdout, "\n  Microsoft 365 sandbox: %s (control API %s/sandbox/)\n", sbBase, sbBase)
+	fmt.Fprintf(stdout, "  Data folder:           %s\n\n  Press Ctrl+C to stop.\n", *dataDir)
+	return a.Serve(ctx, appLn)
+}
