@@ -102,6 +102,40 @@ func SecretHintOf(secret string) string {
 	return "…" + secret[len(secret)-4:]
 }
 
+// Link is a person's linked Microsoft account: the grant graphgate keeps
+// alive for them. The account is identified by (TenantID, ObjectID);
+// Username is for display only.
+type Link struct {
+	UserID      int64
+	TenantID    string
+	ObjectID    string
+	Username    string
+	DisplayName string
+	Personal    bool // a personal Microsoft account (consumer tenant)
+	// Tokens are in clear in memory only; stores keep them encrypted.
+	RefreshToken    string `json:"-"`
+	AccessToken     string `json:"-"`
+	AccessExpiresAt time.Time
+	// Reason is why Microsoft refused the grant (empty while it works); the
+	// person sees Reconnect.
+	Reason    string
+	LinkedAt  time.Time
+	UpdatedAt time.Time
+}
+
+// NeedsAttention reports whether the person must link again.
+func (l *Link) NeedsAttention() bool { return l.Reason != "" }
+
+// OAuthFlow is a sign-in at Microsoft in progress, waiting for the callback.
+type OAuthFlow struct {
+	StateHash string // the state parameter is only ever stored hashed
+	UserID    int64
+	Verifier  string `json:"-"` // PKCE code verifier, encrypted at rest
+	Nonce     string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
 // TokenKind says what an API token is for.
 type TokenKind string
 
@@ -174,6 +208,20 @@ type Store interface {
 	// returning how many links went.
 	DeleteM365Config(ctx context.Context) (int, error)
 	CountLinks(ctx context.Context) (int, error)
+
+	CreateOAuthFlow(ctx context.Context, f *OAuthFlow) error
+	// ConsumeOAuthFlow deletes the flow and returns it, atomically: a state
+	// can be used once. Expired flows are ENOTFOUND.
+	ConsumeOAuthFlow(ctx context.Context, stateHash string) (*OAuthFlow, error)
+
+	Link(ctx context.Context, userID int64) (*Link, error)
+	// PutLink creates or replaces the person's link.
+	PutLink(ctx context.Context, l *Link) error
+	// UpdateLink is a transactional read-modify-write that holds the link
+	// against other writers, on every replica, until fn returns: a refresh
+	// token is spent at most once.
+	UpdateLink(ctx context.Context, userID int64, fn func(l *Link) (*Link, error)) (*Link, error)
+	DeleteLink(ctx context.Context, userID int64) error
 
 	CreateAPIToken(ctx context.Context, t *APIToken) error
 	APITokenByHash(ctx context.Context, hash string) (*APIToken, error)

@@ -14,6 +14,7 @@ var sealedColumns = []struct{ table, key, column, context string }{
 	{"sessions", "token_hash", "csrf", "sessions.csrf"},
 	{"links", "user_id", "refresh_token_enc", "links.refresh_token"},
 	{"links", "user_id", "access_token_enc", "links.access_token"},
+	{"oauth_flows", "state_hash", "verifier_enc", "oauth_flows.verifier"},
 }
 
 // Reencrypt re-seals every value not sealed with the newest key, one

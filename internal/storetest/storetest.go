@@ -39,6 +39,9 @@ func RunTests(t *testing.T, newDB NewDB) {
 		{"Audit", testAudit},
 		{"ReencryptUnderANewKey", testReencrypt},
 		{"NothingSecretInClear", testNothingInClear},
+		{"OAuthFlows", testOAuthFlows},
+		{"Links", testLinks},
+		{"ConcurrentLinkUpdatesFromTwoReplicas", testConcurrentLinkUpdates},
 		{"Ready", testReady},
 	}
 	for _, tc := range tests {
@@ -391,8 +394,11 @@ func testNothingInClear(t *testing.T, open func(*secretbox.Keyring) graphgate.St
 	u := &graphgate.User{Email: "a@b.test", Role: graphgate.RoleUser, PasswordHash: "h"}
 	_ = s.CreateUser(ctx, u)
 	_ = s.CreateSession(ctx, &graphgate.Session{TokenHash: "t", UserID: u.ID, CSRF: "csrf-secret-value", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
+	_ = s.CreateOAuthFlow(ctx, &graphgate.OAuthFlow{StateHash: "sh", UserID: u.ID, Verifier: "verifier-secret-value", Nonce: "n",
+		CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Minute)})
+	_ = s.PutLink(ctx, sampleLink(u.ID))
 	dump := DumpTables(t, d.DB())
-	for _, secret := range []string{cfg.ClientSecret, "csrf-secret-value"} {
+	for _, secret := range []string{cfg.ClientSecret, "csrf-secret-value", "verifier-secret-value", sampleLink(0).RefreshToken, sampleLink(0).AccessToken} {
 		if strings.Contains(dump, secret) {
 			t.Errorf("the database holds %q in clear", secret)
 		}
@@ -404,7 +410,7 @@ func testNothingInClear(t *testing.T, open func(*secretbox.Keyring) graphgate.St
 func DumpTables(t testing.TB, db *sql.DB) string {
 	t.Helper()
 	var b strings.Builder
-	for _, table := range []string{"users", "sessions", "m365_config", "links", "api_tokens", "audit_log"} {
+	for _, table := range []string{"users", "sessions", "m365_config", "links", "oauth_flows", "api_tokens", "audit_log"} {
 		rows, err := db.Query(`SELECT * FROM ` + table)
 		if err != nil {
 			t.Fatalf("dump %s: %v", table, err)
@@ -464,4 +470,142 @@ func FreshPostgresDB(t testing.TB, base string) string {
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+func sampleLink(userID int64) *graphgate.Link {
+	return &graphgate.Link{UserID: userID, TenantID: "2f6b3c1e-8a4d-4f0b-9c7e-5d1a2b3c4d5e", ObjectID: "4b1f2c3d-0e5a-4f6b-8c7d-9e0f1a2b3c02",
+		Username: "alex@contoso.test", DisplayName: "Alex Wilber", RefreshToken: "M.C5-refresh-token-value", AccessToken: "EwB-access-token-value",
+		AccessExpiresAt: time.Now().Add(time.Hour).UTC().Truncate(time.Millisecond)}
+}
+
+func testOAuthFlows(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
+	ctx := context.Background()
+	s := open(keyring(t, secretbox.NewKey()))
+	u := &graphgate.User{Email: "a@b.test", Role: graphgate.RoleUser, PasswordHash: "h"}
+	_ = s.CreateUser(ctx, u)
+	now := time.Now().UTC()
+	f := &graphgate.OAuthFlow{StateHash: "state-1", UserID: u.ID, Verifier: "v1", Nonce: "n1", CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}
+	if err := s.CreateOAuthFlow(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ConsumeOAuthFlow(ctx, "state-1")
+	if err != nil || got.Verifier != "v1" || got.Nonce != "n1" || got.UserID != u.ID {
+		t.Fatalf("consume: %+v %v", got, err)
+	}
+	_, err = s.ConsumeOAuthFlow(ctx, "state-1")
+	code(t, err, graphgate.ENOTFOUND)
+	_ = s.CreateOAuthFlow(ctx, &graphgate.OAuthFlow{StateHash: "old", UserID: u.ID, Verifier: "v", Nonce: "n", CreatedAt: now.Add(-time.Hour), ExpiresAt: now.Add(-time.Minute)})
+	_, err = s.ConsumeOAuthFlow(ctx, "old")
+	code(t, err, graphgate.ENOTFOUND)
+	// Two callbacks racing with one state: exactly one wins.
+	_ = s.CreateOAuthFlow(ctx, &graphgate.OAuthFlow{StateHash: "race", UserID: u.ID, Verifier: "v", Nonce: "n", CreatedAt: now, ExpiresAt: now.Add(time.Minute)})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins := 0
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.ConsumeOAuthFlow(ctx, "race"); err == nil {
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Fatalf("%d callbacks consumed one state", wins)
+	}
+}
+
+func testLinks(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
+	ctx := context.Background()
+	s := open(keyring(t, secretbox.NewKey()))
+	u := &graphgate.User{Email: "a@b.test", Role: graphgate.RoleUser, PasswordHash: "h"}
+	other := &graphgate.User{Email: "c@d.test", Role: graphgate.RoleUser, PasswordHash: "h"}
+	_ = s.CreateUser(ctx, u)
+	_ = s.CreateUser(ctx, other)
+	_, err := s.Link(ctx, u.ID)
+	code(t, err, graphgate.ENOTFOUND)
+	want := sampleLink(u.ID)
+	if err := s.PutLink(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Link(ctx, u.ID)
+	if err != nil || got.RefreshToken != want.RefreshToken || got.AccessToken != want.AccessToken || got.ObjectID != want.ObjectID ||
+		!got.AccessExpiresAt.Equal(want.AccessExpiresAt) || got.LinkedAt.IsZero() || got.NeedsAttention() {
+		t.Fatalf("link: %+v %v", got, err)
+	}
+	// Relinking replaces, with a new linked-since time.
+	again := sampleLink(u.ID)
+	again.ObjectID, again.Username, again.LinkedAt = "00000000-0000-0000-6a1c-3e5f7b9d2c04", "jo@outlook.test", time.Time{}
+	_ = s.PutLink(ctx, again)
+	if got, _ := s.Link(ctx, u.ID); got.Username != "jo@outlook.test" {
+		t.Fatalf("relink: %+v", got)
+	}
+	up, err := s.UpdateLink(ctx, u.ID, func(l *graphgate.Link) (*graphgate.Link, error) {
+		l.Reason, l.AccessToken = "revoked", ""
+		return l, nil
+	})
+	if err != nil || !up.NeedsAttention() {
+		t.Fatalf("update: %+v %v", up, err)
+	}
+	if got, _ := s.Link(ctx, u.ID); got.AccessToken != "" || got.Reason != "revoked" {
+		t.Fatalf("after update: %+v", got)
+	}
+	_, err = s.UpdateLink(ctx, other.ID, func(l *graphgate.Link) (*graphgate.Link, error) { return l, nil })
+	code(t, err, graphgate.ENOTFOUND)
+	if n, _ := s.CountLinks(ctx); n != 1 {
+		t.Fatalf("count %d", n)
+	}
+	code(t, s.DeleteLink(ctx, other.ID), graphgate.ENOTFOUND)
+	if err := s.DeleteLink(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Removing the integration removes every link; removing a user, theirs.
+	_, _ = s.UpdateM365Config(ctx, func(*graphgate.M365Config) (*graphgate.M365Config, error) { return sampleConfig(), nil })
+	_ = s.PutLink(ctx, sampleLink(u.ID))
+	_ = s.PutLink(ctx, sampleLink(other.ID))
+	_ = s.DeleteUser(ctx, other.ID)
+	if n, _ := s.CountLinks(ctx); n != 1 {
+		t.Fatalf("after deleting a user: %d links", n)
+	}
+	if n, err := s.DeleteM365Config(ctx); err != nil || n != 1 {
+		t.Fatalf("remove integration: %d %v", n, err)
+	}
+}
+
+// testConcurrentLinkUpdates is the refresh race: read-modify-writes of one
+// link from two stores at once must serialise.
+func testConcurrentLinkUpdates(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
+	ctx := context.Background()
+	key := secretbox.NewKey()
+	a, b := open(keyring(t, key)), open(keyring(t, key))
+	u := &graphgate.User{Email: "a@b.test", Role: graphgate.RoleUser, PasswordHash: "h"}
+	_ = a.CreateUser(ctx, u)
+	l := sampleLink(u.ID)
+	l.RefreshToken = ""
+	_ = a.PutLink(ctx, l)
+	const perReplica = 15
+	var wg sync.WaitGroup
+	for _, s := range []graphgate.Store{a, b} {
+		for range perReplica {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := s.UpdateLink(ctx, u.ID, func(l *graphgate.Link) (*graphgate.Link, error) {
+					l.RefreshToken += "x"
+					return l, nil
+				}); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	got, _ := b.Link(ctx, u.ID)
+	if len(got.RefreshToken) != 2*perReplica {
+		t.Fatalf("%d of %d link updates survived", len(got.RefreshToken), 2*perReplica)
+	}
 }

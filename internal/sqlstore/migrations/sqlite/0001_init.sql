@@ -41,7 +41,6 @@ CREATE TABLE links (
     refresh_token_enc TEXT    NOT NULL,
     access_token_enc  TEXT,
     access_expires_at BIGINT,
-    status            TEXT    NOT NULL,
     reason            TEXT    NOT NULL DEFAULT '',
     linked_at         BIGINT  NOT NULL,
     updated_at        BIGINT  NOT NULL

@@ -1,0 +1,165 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"graphgate"
+)
+
+const (
+	verifierContext = "oauth_flows.verifier"
+	refreshContext  = "links.refresh_token"
+	accessContext   = "links.access_token"
+)
+
+func (s *Store) CreateOAuthFlow(ctx context.Context, f *graphgate.OAuthFlow) error {
+	defer s.timed("create_oauth_flow")()
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM oauth_flows WHERE expires_at < $1`, s.now().UnixMilli()); err != nil {
+		return err
+	}
+	sealed, err := s.keys.Seal([]byte(f.Verifier), verifierContext)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO oauth_flows (state_hash, user_id, verifier_enc, nonce, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		f.StateHash, f.UserID, sealed, f.Nonce, ms(f.CreatedAt), ms(f.ExpiresAt))
+	return err
+}
+
+func (s *Store) ConsumeOAuthFlow(ctx context.Context, stateHash string) (*graphgate.OAuthFlow, error) {
+	defer s.timed("consume_oauth_flow")()
+	var f graphgate.OAuthFlow
+	var sealed string
+	var created, expires sql.NullInt64
+	// DELETE ... RETURNING is atomic: of two callbacks with one state, one wins.
+	err := s.db.QueryRowContext(ctx, `DELETE FROM oauth_flows WHERE state_hash = $1 RETURNING state_hash, user_id, verifier_enc, nonce, created_at, expires_at`, stateHash).
+		Scan(&f.StateHash, &f.UserID, &sealed, &f.Nonce, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("Sign-in request")
+	}
+	if err != nil {
+		return nil, err
+	}
+	f.CreatedAt, f.ExpiresAt = fromMS(created), fromMS(expires)
+	if !s.now().Before(f.ExpiresAt) {
+		return nil, notFound("Sign-in request")
+	}
+	v, err := s.keys.Open(sealed, verifierContext)
+	if err != nil {
+		return nil, err
+	}
+	f.Verifier = string(v)
+	return &f, nil
+}
+
+const linkColumns = `user_id, tenant_id, object_id, username, display_name, personal, refresh_token_enc, access_token_enc,
+	access_expires_at, reason, linked_at, updated_at`
+
+func (s *Store) scanLink(row interface{ Scan(...any) error }) (*graphgate.Link, error) {
+	var l graphgate.Link
+	var refresh string
+	var access sql.NullString
+	var accessExp, linked, updated sql.NullInt64
+	if err := row.Scan(&l.UserID, &l.TenantID, &l.ObjectID, &l.Username, &l.DisplayName, &l.Personal, &refresh, &access,
+		&accessExp, &l.Reason, &linked, &updated); err != nil {
+		return nil, err
+	}
+	rt, err := s.keys.Open(refresh, refreshContext)
+	if err != nil {
+		return nil, err
+	}
+	l.RefreshToken = string(rt)
+	if access.Valid && access.String != "" {
+		at, err := s.keys.Open(access.String, accessContext)
+		if err != nil {
+			return nil, err
+		}
+		l.AccessToken = string(at)
+	}
+	l.AccessExpiresAt, l.LinkedAt, l.UpdatedAt = fromMS(accessExp), fromMS(linked), fromMS(updated)
+	return &l, nil
+}
+
+func (s *Store) Link(ctx context.Context, userID int64) (*graphgate.Link, error) {
+	defer s.timed("link")()
+	l, err := s.scanLink(s.db.QueryRowContext(ctx, `SELECT `+linkColumns+` FROM links WHERE user_id = $1`, userID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("Linked account")
+	}
+	return l, err
+}
+
+// writeLink upserts a link through q (the database or a transaction).
+func (s *Store) writeLink(ctx context.Context, q interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, l *graphgate.Link) error {
+	refresh, err := s.keys.Seal([]byte(l.RefreshToken), refreshContext)
+	if err != nil {
+		return err
+	}
+	var access any
+	if l.AccessToken != "" {
+		if access, err = s.keys.Seal([]byte(l.AccessToken), accessContext); err != nil {
+			return err
+		}
+	}
+	l.UpdatedAt = s.now().UTC()
+	if l.LinkedAt.IsZero() {
+		l.LinkedAt = l.UpdatedAt
+	}
+	_, err = q.ExecContext(ctx, `INSERT INTO links (user_id, tenant_id, object_id, username, display_name, personal, refresh_token_enc,
+		access_token_enc, access_expires_at, reason, linked_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		ON CONFLICT (user_id) DO UPDATE SET tenant_id = excluded.tenant_id, object_id = excluded.object_id,
+		username = excluded.username, display_name = excluded.display_name, personal = excluded.personal,
+		refresh_token_enc = excluded.refresh_token_enc, access_token_enc = excluded.access_token_enc,
+		access_expires_at = excluded.access_expires_at, reason = excluded.reason, linked_at = excluded.linked_at,
+		updated_at = excluded.updated_at`,
+		l.UserID, l.TenantID, l.ObjectID, l.Username, l.DisplayName, l.Personal, refresh, access, ms(l.AccessExpiresAt),
+		l.Reason, ms(l.LinkedAt), ms(l.UpdatedAt))
+	return err
+}
+
+func (s *Store) PutLink(ctx context.Context, l *graphgate.Link) error {
+	defer s.timed("put_link")()
+	return s.writeLink(ctx, s.db, l)
+}
+
+func (s *Store) UpdateLink(ctx context.Context, userID int64, fn func(l *graphgate.Link) (*graphgate.Link, error)) (*graphgate.Link, error) {
+	defer s.timed("update_link")()
+	var out *graphgate.Link
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		cur, err := s.scanLink(tx.QueryRowContext(ctx, `SELECT `+linkColumns+` FROM links WHERE user_id = $1`+s.d.forUpdate, userID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("Linked account")
+		}
+		if err != nil {
+			return err
+		}
+		next, err := fn(cur)
+		if err != nil {
+			return err
+		}
+		next.UserID = userID
+		if err := s.writeLink(ctx, tx, next); err != nil {
+			return err
+		}
+		out = next
+		return nil
+	})
+	return out, err
+}
+
+func (s *Store) DeleteLink(ctx context.Context, userID int64) error {
+	defer s.timed("delete_link")()
+	res, err := s.db.ExecContext(ctx, `DELETE FROM links WHERE user_id = $1`, userID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("Linked account")
+	}
+	return nil
+}
