@@ -44,6 +44,8 @@ const (
 	ActionUserPassword  = "user.reset_password"
 	ActionUserOnboard   = "user.reset_onboarding"
 	ActionUserRemove    = "user.remove"
+	ActionLink          = "microsoft365.link"
+	ActionUnlink        = "microsoft365.unlink"
 	ActionTokenCreate   = "token.create"
 	ActionTokenRevoke   = "token.revoke"
 )
@@ -51,7 +53,7 @@ const (
 // Actions lists every audit action, for the log's filter.
 var Actions = []string{ActionM365Configure, ActionM365Update, ActionM365Rotate, ActionM365Enable, ActionM365Disable,
 	ActionM365Remove, ActionM365Attention, ActionUserCreate, ActionUserRole, ActionUserPassword, ActionUserOnboard,
-	ActionUserRemove, ActionTokenCreate, ActionTokenRevoke}
+	ActionUserRemove, ActionLink, ActionUnlink, ActionTokenCreate, ActionTokenRevoke}
 
 func (s *Service) audit(ctx context.Context, actor *graphgate.User, action, target string, details map[string]string) error {
 	e := &graphgate.AuditEvent{At: s.now().UTC(), Action: action, Target: target, Details: details}

@@ -14,6 +14,7 @@ import (
 
 	"graphgate/internal/config"
 	"graphgate/internal/metrics"
+	"graphgate/internal/microsoft365"
 	"graphgate/internal/secretbox"
 	"graphgate/internal/sqlstore"
 	"graphgate/internal/web"
@@ -26,6 +27,8 @@ type App struct {
 	Web     *web.Server
 	Log     *slog.Logger
 	Metrics *metrics.Metrics
+	// Tokens hands out valid Microsoft Graph access tokens for people.
+	Tokens *microsoft365.Tokens
 }
 
 // Keyring loads the encryption keys: from GRAPHGATE_ENCRYPTION_KEY, or from
@@ -61,7 +64,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	if err != nil {
 		return nil, err
 	}
-	w, err := web.New(web.Deps{Store: store, Config: cfg, Logger: log, Metrics: m})
+	client := microsoft365.NewClient(cfg, nil, nil)
+	w, err := web.New(web.Deps{Store: store, Config: cfg, Logger: log, Metrics: m, M365: client})
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -76,7 +80,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 			log.Info("created the first admin", "email", u.Email)
 		}
 	}
-	return &App{Config: cfg, Store: store, Web: w, Log: log, Metrics: m}, nil
+	tokens := microsoft365.NewTokens(store, client, w.Admin(), nil)
+	return &App{Config: cfg, Store: store, Web: w, Log: log, Metrics: m, Tokens: tokens}, nil
 }
 
 // Close releases the store.

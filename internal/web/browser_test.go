@@ -128,7 +128,7 @@ func TestAdminSetupInABrowser(t *testing.T) {
 	}
 	do(t, ctx, chromedp.Click(`.signout button`), chromedp.WaitVisible(`#signin`))
 	signIn(t, ctx, srv.URL, "alex@contoso.test", "user-password-1")
-	if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.HasSuffix(loc, "/home") {
+	if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.HasSuffix(loc, "/connect") {
 		t.Fatalf("user landed on %s", loc)
 	}
 	do(t, ctx, chromedp.Navigate(srv.URL+"/admin/servers"), chromedp.WaitVisible(`#error-message`))
@@ -137,7 +137,7 @@ func TestAdminSetupInABrowser(t *testing.T) {
 	}
 
 	// The same pages work at phone width.
-	do(t, ctx, chromedp.EmulateViewport(390, 844), chromedp.Navigate(srv.URL+"/home"), chromedp.WaitVisible(`.tile`))
+	do(t, ctx, chromedp.EmulateViewport(390, 844), chromedp.Navigate(srv.URL+"/integrations"), chromedp.WaitVisible(`.tile`))
 	wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
 	if err != nil || wide {
 		t.Fatalf("the page scrolls sideways on a phone (%v)", err)

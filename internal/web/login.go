@@ -102,8 +102,10 @@ func (s *Server) landing(sc *signedIn) string {
 		return "/onboarding"
 	case sc.user.IsAdmin():
 		return "/admin/servers"
+	case sc.user.OnboardedAt.IsZero():
+		return "/connect"
 	}
-	return "/home"
+	return "/integrations"
 }
 
 func (s *Server) root(w http.ResponseWriter, r *http.Request) {
@@ -117,17 +119,4 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.cfg.Secure(), SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
-}
-
-type homeData struct {
-	Status string
-}
-
-// home is a person's landing page.
-func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	cfg, err := s.store.M365Config(r.Context())
-	if err != nil {
-		cfg = nil
-	}
-	s.render(w, r, http.StatusOK, "home", "Home", homeData{Status: string(cfg.Status())})
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,7 +21,7 @@ import (
 var assets embed.FS
 
 // page names, each a templates/<name>.html rendered inside layout.html.
-var pageNames = []string{"login", "home", "onboarding_tools", "onboarding_form", "onboarding_done",
+var pageNames = []string{"login", "integrations", "onboarding_tools", "onboarding_form", "onboarding_done",
 	"admin_servers", "admin_m365_form", "admin_remove", "admin_users", "admin_audit", "error"}
 
 var funcs = template.FuncMap{
@@ -37,6 +38,7 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2 Jan 2006 15:04 UTC")
 	},
 	"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"has":   func(list []string, s string) bool { return slices.Contains(list, s) },
 	"field": func(errs microsoft365.FieldErrors, name string) string { return errs[name] },
 	"join":  strings.Join,
 	"slug":  func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), " ", "-") },

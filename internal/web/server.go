@@ -15,6 +15,7 @@ import (
 	"graphgate/internal/admin"
 	"graphgate/internal/config"
 	"graphgate/internal/metrics"
+	"graphgate/internal/microsoft365"
 )
 
 // Server is the HTTP side of graphgate.
@@ -26,6 +27,7 @@ type Server struct {
 	metrics *metrics.Metrics
 	pages   map[string]*template.Template
 	limiter *loginLimiter
+	m365    *microsoft365.Client
 	now     func() time.Time
 }
 
@@ -35,6 +37,7 @@ type Deps struct {
 	Config  *config.Config
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
+	M365    *microsoft365.Client
 	Now     func() time.Time
 }
 
@@ -49,6 +52,8 @@ func New(d Deps) (*Server, error) {
 		return nil, errors.New("web: a logger is required")
 	case d.Metrics == nil:
 		return nil, errors.New("web: metrics are required")
+	case d.M365 == nil:
+		return nil, errors.New("web: a Microsoft 365 client is required")
 	}
 	if d.Now == nil {
 		d.Now = time.Now
@@ -58,7 +63,7 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	return &Server{store: d.Store, admin: admin.New(d.Store, d.Now), cfg: d.Config, log: d.Logger, metrics: d.Metrics,
-		pages: pages, limiter: newLoginLimiter(d.Now), now: d.Now}, nil
+		pages: pages, limiter: newLoginLimiter(d.Now), m365: d.M365, now: d.Now}, nil
 }
 
 // Admin returns the admin service the server uses.
@@ -76,7 +81,14 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /login", s.loginForm)
 	mux.HandleFunc("POST /login", s.login)
 	mux.HandleFunc("POST /logout", s.withUser(s.logout))
-	mux.HandleFunc("GET /home", s.withUser(s.home))
+	mux.HandleFunc("GET /connect", s.withUser(s.integrations))
+	mux.HandleFunc("POST /connect/done", s.withUser(s.finishConnect))
+	mux.HandleFunc("GET /integrations", s.withUser(s.integrations))
+	mux.HandleFunc("POST /integrations/microsoft365/link", s.withUser(s.linkAccount))
+	mux.HandleFunc("POST /integrations/microsoft365/unlink", s.withUser(s.unlink))
+	mux.HandleFunc("GET /api/v1/microsoft365/auth/callback", s.withUser(s.callback))
+	mux.HandleFunc("POST /integrations/tokens", s.withUser(s.createToken))
+	mux.HandleFunc("POST /integrations/tokens/{id}/revoke", s.withUser(s.revokeToken))
 
 	mux.HandleFunc("GET /onboarding", s.withAdmin(s.onboardingTools))
 	mux.HandleFunc("GET /onboarding/microsoft365", s.withAdmin(s.onboardingForm))

@@ -79,7 +79,7 @@ func (s *Server) withUser(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		sc := s.lookupSession(r)
 		if sc == nil {
-			next := r.URL.Path
+			next := r.URL.RequestURI()
 			if r.Method != http.MethodGet {
 				next = "/"
 			}

@@ -66,10 +66,10 @@ func TestSignInAndRoles(t *testing.T) {
 	addUser(t, admin, "alex@contoso.test", "user")
 
 	user := srv.NewClient()
-	if r := user.SignIn("alex@contoso.test", "user-password-1"); r.Location != "/home" {
+	if r := user.SignIn("alex@contoso.test", "user-password-1"); r.Location != "/connect" {
 		t.Fatalf("user lands on %s", r.Location)
 	}
-	if r := user.Get("/home"); r.Status != 200 || !strings.Contains(r.Body, "Not available yet: ask your admin") || strings.Contains(r.Body, "Admin Console") {
+	if r := user.Get("/connect"); r.Status != 200 || !strings.Contains(r.Body, "Not available yet: ask your admin") || strings.Contains(r.Body, "Admin Console") {
 		t.Fatalf("user home: %d", r.Status)
 	}
 	// Whatever URL a user types, admin pages and the admin API are refused.
@@ -79,7 +79,7 @@ func TestSignInAndRoles(t *testing.T) {
 			t.Errorf("user GET %s: %d", path, r.Status)
 		}
 	}
-	user.Get("/home")
+	user.Get("/integrations")
 	if r := user.Post("/admin/servers/microsoft365/edit", configureForm(srv.URL+"/api/v1/microsoft365/auth/callback")); r.Status != http.StatusForbidden {
 		t.Errorf("user POST edit: %d", r.Status)
 	}
@@ -94,12 +94,12 @@ func TestSignInAndRoles(t *testing.T) {
 	}
 
 	// Sign out ends the session on the server, not just the cookie.
-	user.Get("/home")
+	user.Get("/integrations")
 	cookies := user.HTTP.Jar.Cookies(mustURL(srv.URL))
 	user.Post("/logout", nil)
 	replay := srv.NewClient()
 	replay.HTTP.Jar.SetCookies(mustURL(srv.URL), cookies)
-	if r := replay.Get("/home"); r.Status != http.StatusSeeOther {
+	if r := replay.Get("/integrations"); r.Status != http.StatusSeeOther {
 		t.Fatalf("session replayed after sign-out: %d", r.Status)
 	}
 }
@@ -417,7 +417,7 @@ func TestUsersTab(t *testing.T) {
 	admin.Get("/admin/users")
 	admin.Post("/admin/users/"+id+"/password", url.Values{"password": {"brand-new-pass"}})
 	// A password reset ends the person's sessions.
-	if r := samClient.Get("/home"); r.Status != http.StatusSeeOther {
+	if r := samClient.Get("/integrations"); r.Status != http.StatusSeeOther {
 		t.Fatalf("old session after reset: %d", r.Status)
 	}
 	srv.NewClient().SignIn("sam@fabrikam.test", "brand-new-pass")

@@ -1,0 +1,160 @@
+package microsoft365
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"graphgate"
+)
+
+// Errors from Tokens.AccessToken, for callers to turn into what a person
+// must do.
+var (
+	ErrNotConfigured = errors.New("Microsoft 365 is not configured")
+	ErrDisabled      = errors.New("Microsoft 365 is disabled")
+	ErrNotLinked     = errors.New("no Microsoft account is linked")
+)
+
+// NeedsAttentionError says the link no longer works and why.
+type NeedsAttentionError struct{ Reason string }
+
+func (e *NeedsAttentionError) Error() string {
+	return "the linked Microsoft account needs attention: " + e.Reason
+}
+
+// AttentionMarker records that Microsoft refused the app's own credentials.
+type AttentionMarker interface {
+	MarkM365Attention(ctx context.Context, reason string) error
+}
+
+// Tokens hands out valid Graph access tokens for people, refreshing them
+// when they run low. Concurrent callers for one person share one refresh in
+// this process, and the refresh runs inside the store's read-modify-write of
+// the link, so replicas sharing a database cannot spend one refresh token
+// twice. The new refresh token is committed before the access token is
+// handed out.
+type Tokens struct {
+	store  graphgate.Store
+	client *Client
+	marker AttentionMarker
+	now    func() time.Time
+	group  singleflight.Group
+	// Margin is how much life an access token must have left to be handed out.
+	Margin time.Duration
+}
+
+// NewTokens returns a token source.
+func NewTokens(store graphgate.Store, client *Client, marker AttentionMarker, now func() time.Time) *Tokens {
+	if now == nil {
+		now = time.Now
+	}
+	return &Tokens{store: store, client: client, marker: marker, now: now, Margin: 5 * time.Minute}
+}
+
+func (t *Tokens) fresh(l *graphgate.Link) bool {
+	return l.AccessToken != "" && l.AccessExpiresAt.Sub(t.now()) > t.Margin
+}
+
+// AccessToken returns a Graph access token for the person.
+func (t *Tokens) AccessToken(ctx context.Context, userID int64) (string, error) {
+	app, err := t.store.M365Config(ctx)
+	switch {
+	case graphgate.ErrorCode(err) == graphgate.ENOTFOUND:
+		return "", ErrNotConfigured
+	case err != nil:
+		return "", err
+	case !app.Enabled:
+		return "", ErrDisabled
+	}
+	l, err := t.store.Link(ctx, userID)
+	if graphgate.ErrorCode(err) == graphgate.ENOTFOUND {
+		return "", ErrNotLinked
+	}
+	if err != nil {
+		return "", err
+	}
+	if l.NeedsAttention() {
+		return "", &NeedsAttentionError{Reason: l.Reason}
+	}
+	if t.fresh(l) {
+		return l.AccessToken, nil
+	}
+	v, err, _ := t.group.Do(fmt.Sprint(userID), func() (any, error) {
+		// The refresh outlives any one caller's cancellation: others wait on it.
+		return t.refresh(context.WithoutCancel(ctx), app, userID)
+	})
+	if err != nil {
+		return "", err
+	}
+	return v.(string), nil
+}
+
+// refresh renews the person's tokens inside the link's read-modify-write.
+func (t *Tokens) refresh(ctx context.Context, app *graphgate.M365Config, userID int64) (string, error) {
+	var clientErr error
+	l, err := t.store.UpdateLink(ctx, userID, func(l *graphgate.Link) (*graphgate.Link, error) {
+		if l.NeedsAttention() || t.fresh(l) {
+			return l, nil // another replica got here first
+		}
+		g, err := t.client.Refresh(ctx, app, l.RefreshToken)
+		var ae *AuthError
+		switch {
+		case errors.As(err, &ae) && ae.Code == "invalid_grant":
+			l.Reason, l.AccessToken, l.AccessExpiresAt = GrantProblem(ae.AADSTS), "", time.Time{}
+			return l, nil
+		case errors.As(err, &ae) && ae.Code == "invalid_client":
+			clientErr = ae
+			return nil, ae
+		case err != nil:
+			return nil, err
+		}
+		l.AccessToken, l.RefreshToken, l.AccessExpiresAt = g.AccessToken, g.RefreshToken, g.Expiry
+		return l, nil
+	})
+	if clientErr != nil && t.marker != nil {
+		var ae *AuthError
+		errors.As(clientErr, &ae)
+		_ = t.marker.MarkM365Attention(ctx, AppProblem(ae.AADSTS, ae.Description))
+	}
+	switch {
+	case graphgate.ErrorCode(err) == graphgate.ENOTFOUND:
+		return "", ErrNotLinked
+	case err != nil:
+		return "", err
+	case l.NeedsAttention():
+		return "", &NeedsAttentionError{Reason: l.Reason}
+	}
+	return l.AccessToken, nil
+}
+
+// GrantProblem says in plain words why Microsoft refused a person's grant.
+func GrantProblem(aadsts int) string {
+	switch aadsts {
+	case 50173:
+		return "Microsoft revoked the connection: the password was changed or reset, or an admin signed the account out everywhere."
+	case 700082, 70008:
+		return "The connection expired after 90 days without use."
+	case 65001:
+		return "Consent for graphgate was withdrawn in the Microsoft account."
+	case 0:
+		return "Microsoft no longer accepts the stored connection."
+	}
+	return fmt.Sprintf("Microsoft no longer accepts the stored connection (AADSTS%d).", aadsts)
+}
+
+// AppProblem says why Microsoft refused graphgate's app credentials.
+func AppProblem(aadsts int, desc string) string {
+	switch aadsts {
+	case 7000215:
+		return "AADSTS7000215: Microsoft says the client secret is not valid (was the Secret ID pasted instead of the Value?)."
+	case 7000222:
+		return "AADSTS7000222: the client secret has expired."
+	case 700016:
+		return "AADSTS700016: Microsoft does not know this client ID in the directory."
+	}
+	return fmt.Sprintf("AADSTS%d: %s", aadsts, desc)
+}
