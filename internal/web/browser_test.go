@@ -11,6 +11,8 @@ import (
 	"graphgate"
 	"graphgate/internal/apptest"
 	"graphgate/internal/browsertest"
+	"graphgate/internal/sandbox"
+	"graphgate/internal/sandbox/directory"
 )
 
 // text returns the visible text of the page's main element.
@@ -141,5 +143,168 @@ func TestAdminSetupInABrowser(t *testing.T) {
 	wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
 	if err != nil || wide {
 		t.Fatalf("the page scrolls sideways on a phone (%v)", err)
+	}
+}
+
+// linkInBrowser clicks Link Account (or Reconnect), picks the account at the
+// sandbox and answers its consent page.
+func linkInBrowser(t *testing.T, ctx context.Context, button, account, decision string) {
+	t.Helper()
+	do(t, ctx,
+		chromedp.Click(button),
+		chromedp.WaitVisible(`#next`),
+		chromedp.Click(`input[value="`+account+`"]`),
+		chromedp.Click(`#next`),
+		// The next page is the consent page, or (consent already given) graphgate.
+		chromedp.WaitVisible(`#accept, #m365-tile`),
+	)
+	// Consent is asked once per person; after that Microsoft goes straight back.
+	onConsent, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.querySelector('#accept')`))
+	if err == nil && onConsent {
+		do(t, ctx, chromedp.Click(`#`+decision))
+	}
+	do(t, ctx, chromedp.WaitVisible(`#m365-tile`))
+}
+
+func tileState(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#m365-tile').dataset.state`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func signOut(t *testing.T, ctx context.Context) {
+	do(t, ctx, chromedp.Click(`.signout button`), chromedp.WaitVisible(`#signin`))
+}
+
+// TestLinkInABrowser walks Link Account in Chromium for the tile's states.
+func TestLinkInABrowser(t *testing.T) {
+	l := startLinked(t, nil, sandbox.Options{})
+	ctx := browsertest.New(t)
+
+	// Alex: Connect your tools, Link Account, Accept, linked.
+	signIn(t, ctx, l.srv.URL, "alex@contoso.test", "user-password-1")
+	do(t, ctx, chromedp.WaitVisible(`#link`))
+	if got := text(t, ctx); !strings.Contains(got, "Connect your tools") {
+		t.Fatalf("first sign-in page:\n%s", got)
+	}
+	browsertest.Screenshot(t, ctx, "tile-link")
+	linkInBrowser(t, ctx, `#link`, "alex@contoso.test", "accept")
+	if s := tileState(t, ctx); s != "linked" {
+		t.Fatalf("after accepting: %s\n%s", s, text(t, ctx))
+	}
+	got := text(t, ctx)
+	for _, want := range []string{"Alex Wilber", "alex@contoso.test", "Work or school account", "Linked Alex Wilber"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("linked tile lacks %q", want)
+		}
+	}
+	browsertest.Screenshot(t, ctx, "tile-linked")
+
+	link, _ := l.srv.App.Store.Link(context.Background(), l.userID(t, "alex@contoso.test"))
+
+	// Revoked at Microsoft: the next token request turns the tile into Reconnect.
+	l.sb.Identity.RevokeGrants(mustPerson(t, l.sb, "alex@contoso.test"))
+	_, _ = l.srv.App.Store.UpdateLink(context.Background(), link.UserID, func(x *graphgate.Link) (*graphgate.Link, error) {
+		x.AccessExpiresAt = time.Now().Add(-time.Minute)
+		return x, nil
+	})
+	if _, err := l.srv.App.Tokens.AccessToken(context.Background(), link.UserID); err == nil {
+		t.Fatal("a revoked grant still gave a token")
+	}
+	do(t, ctx, chromedp.Navigate(l.srv.URL+"/connect"), chromedp.WaitVisible(`#reconnect`))
+	if got := text(t, ctx); !strings.Contains(got, "Reconnect") || !strings.Contains(got, "revoked") {
+		t.Fatalf("reconnect tile:\n%s", got)
+	}
+	browsertest.Screenshot(t, ctx, "tile-reconnect")
+	linkInBrowser(t, ctx, `#reconnect`, "alex@contoso.test", "accept")
+	if s := tileState(t, ctx); s != "linked" {
+		t.Fatalf("after reconnecting: %s", s)
+	}
+	signOut(t, ctx)
+
+	// Sam declines: nothing stored, a clear message.
+	signIn(t, ctx, l.srv.URL, "sam@fabrikam.test", "user-password-1")
+	do(t, ctx, chromedp.WaitVisible(`#link`))
+	linkInBrowser(t, ctx, `#link`, "sam@fabrikam.test", "cancel")
+	if got := text(t, ctx); !strings.Contains(got, "You declined") || tileState(t, ctx) != "link" {
+		t.Fatalf("after declining:\n%s", got)
+	}
+	if _, err := l.srv.App.Store.Link(context.Background(), l.userID(t, "sam@fabrikam.test")); err == nil {
+		t.Fatal("a declined link was stored")
+	}
+	// Sam sees only his own tile: nothing of alex's link.
+	if got := text(t, ctx); strings.Contains(got, "alex@contoso.test") || strings.Contains(got, "Alex Wilber") {
+		t.Fatal("sam sees alex's link")
+	}
+	signOut(t, ctx)
+
+	// Jo links a personal account.
+	signIn(t, ctx, l.srv.URL, "jo@outlook.test", "user-password-1")
+	do(t, ctx, chromedp.WaitVisible(`#link`))
+	linkInBrowser(t, ctx, `#link`, "jo@outlook.test", "accept")
+	if got := text(t, ctx); !strings.Contains(got, "Personal account") || tileState(t, ctx) != "linked" {
+		t.Fatalf("jo:\n%s", got)
+	}
+	signOut(t, ctx)
+
+	// When the admin turns Microsoft 365 off, the tile says so.
+	_, _ = l.srv.App.Web.Admin().SetM365Enabled(context.Background(), nil, false)
+	signIn(t, ctx, l.srv.URL, "sam@fabrikam.test", "user-password-1")
+	do(t, ctx, chromedp.WaitVisible(`#tile-unavailable`))
+	browsertest.Screenshot(t, ctx, "tile-unavailable")
+}
+
+// TestReplayedCallbackInABrowser opens Microsoft's answer twice.
+func TestReplayedCallbackInABrowser(t *testing.T) {
+	l := startLinked(t, nil, sandbox.Options{})
+	ctx := browsertest.New(t)
+	signIn(t, ctx, l.srv.URL, "alex@contoso.test", "user-password-1")
+	do(t, ctx, chromedp.WaitVisible(`#link`))
+	loc := l.srv.URL + "/api/v1/microsoft365/auth/callback"
+	linkInBrowser(t, ctx, `#link`, "alex@contoso.test", "accept")
+	events, _, _ := l.srv.App.Store.ListAudit(context.Background(), graphgate.AuditFilter{Action: "microsoft365.link"})
+	if len(events) != 1 {
+		t.Fatal("not linked")
+	}
+	// Start a second link, stop at Microsoft's answer, use it twice.
+	do(t, ctx, chromedp.Navigate(l.srv.URL+"/integrations"), chromedp.WaitVisible(`#unlink`), chromedp.Click(`#unlink`), chromedp.WaitVisible(`#link`))
+	c := l.signIn(t, "alex@contoso.test")
+	c.Get("/integrations")
+	start := c.Post("/integrations/microsoft365/link", nil)
+	callbackURL := l.atMicrosoft(t, start.Location, "alex@contoso.test", "accept")
+	if !strings.HasPrefix(callbackURL, loc) {
+		t.Fatalf("callback %s", callbackURL)
+	}
+	// The browser (another session of alex's) opens it: the state belongs to
+	// alex, so it links; opening it again is refused.
+	do(t, ctx, chromedp.Navigate(callbackURL), chromedp.WaitVisible(`#m365-tile`))
+	do(t, ctx, chromedp.Navigate(callbackURL), chromedp.WaitVisible(`#m365-tile`))
+	if got := text(t, ctx); !strings.Contains(got, "expired or was already used") {
+		t.Fatalf("replay:\n%s", got)
+	}
+}
+
+// TestSingleTenantInABrowser: with a tenant authority, a person of another
+// tenant is refused at Microsoft and nothing is stored.
+func TestSingleTenantInABrowser(t *testing.T) {
+	l := startLinked(t, map[string]string{"GRAPHGATE_M365_AUTHORITY": directory.Contoso.ID}, sandbox.Options{SingleTenant: true})
+	ctx := browsertest.New(t)
+	signIn(t, ctx, l.srv.URL, "sam@fabrikam.test", "user-password-1")
+	do(t, ctx, chromedp.WaitVisible(`#link`))
+	do(t, ctx,
+		chromedp.Click(`#link`),
+		chromedp.WaitVisible(`#next`),
+		chromedp.Click(`input[value="sam@fabrikam.test"]`),
+		chromedp.Click(`#next`),
+		chromedp.WaitVisible(`#m365-tile`),
+	)
+	if got := text(t, ctx); !strings.Contains(got, "not in the organisation") || tileState(t, ctx) != "link" {
+		t.Fatalf("sam in single-tenant mode:\n%s", got)
+	}
+	if _, err := l.srv.App.Store.Link(context.Background(), l.userID(t, "sam@fabrikam.test")); err == nil {
+		t.Fatal("sam's link was stored")
 	}
 }

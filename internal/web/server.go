@@ -122,7 +122,7 @@ func (s *Server) Handler() http.Handler {
 	// Browsers announce cross-site form posts (Sec-Fetch-Site, Origin): refuse
 	// them outright, on top of the per-form CSRF tokens.
 	cop := http.NewCrossOriginProtection()
-	return s.observe(securityHeaders(cop.Handler(mux)))
+	return s.observe(securityHeaders(s.cfg.M365LoginURL, cop.Handler(mux)))
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -184,13 +184,16 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
-func securityHeaders(next http.Handler) http.Handler {
+// securityHeaders sets a strict CSP. Forms may only go to graphgate itself
+// and, since Link Account's form redirects there, the identity platform.
+func securityHeaders(loginURL string, next http.Handler) http.Handler {
+	csp := "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self' " + loginURL + "; frame-ancestors 'none'"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self' https:; frame-ancestors 'none'")
+		h.Set("Content-Security-Policy", csp)
 		next.ServeHTTP(w, r)
 	})
 }
