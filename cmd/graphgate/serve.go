@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"graphgate/internal/config"
 	"graphgate/internal/secretbox"
 	"graphgate/internal/sqlstore"
+	"graphgate/internal/web"
 )
 
 // configFlags registers the common settings as flags; a flag wins over its
@@ -216,7 +218,7 @@ func runRotateKey(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
-		fs := newFlagSet("tokens", "Manage API tokens. Subcommands:\n  create --user EMAIL --name NAME [--admin] [--read-only] [--expires 720h]", stdout, stderr)
+		fs := newFlagSet("tokens", "Manage API tokens. Subcommands:\n  create --user EMAIL --name NAME [--admin] [--read-only] [--toolsets mail,files] [--expires 720h]", stdout, stderr)
 		if err := fs.Parse(args); err != nil {
 			return err
 		}
@@ -229,6 +231,7 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	name := fs.String("name", "", "what the token is for (required)")
 	isAdmin := fs.Bool("admin", false, "a token for the admin JSON API")
 	readOnly := fs.Bool("read-only", false, "agent token: only tools that change nothing")
+	toolsets := fs.String("toolsets", "", "agent token: comma-separated toolsets it may use (mail, calendar, files, profile); empty: all")
 	expires := fs.Duration("expires", 0, "lifetime such as 720h; 0 means no expiry")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -255,8 +258,19 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		kind = graphgate.TokenAdmin
 	}
+	var sets []string
+	for _, ts := range strings.Split(*toolsets, ",") {
+		if ts = strings.TrimSpace(ts); ts == "" {
+			continue
+		}
+		if !slices.Contains(web.Toolsets, ts) {
+			return fmt.Errorf("--toolsets: unknown toolset %q (choose from %s)", ts, strings.Join(web.Toolsets, ", "))
+		}
+		sets = append(sets, ts)
+	}
 	token, display, hash := apitoken.New()
-	t := &graphgate.APIToken{UserID: u.ID, Kind: kind, Name: strings.TrimSpace(*name), Prefix: display, Hash: hash, ReadOnly: *readOnly}
+	t := &graphgate.APIToken{UserID: u.ID, Kind: kind, Name: strings.TrimSpace(*name), Prefix: display, Hash: hash,
+		ReadOnly: *readOnly, Toolsets: sets}
 	if *expires > 0 {
 		t.ExpiresAt = time.Now().Add(*expires).UTC()
 	}

@@ -66,6 +66,12 @@ func TestUsersTokensAndRotateKey(t *testing.T) {
 	if _, err := run(t, "tokens", "create", "--user", "alex@contoso.test", "--name", "ci", "--admin"); err == nil {
 		t.Fatal("admin token for a non-admin")
 	}
+	if _, err := run(t, "tokens", "create", "--user", "alex@contoso.test", "--name", "x", "--toolsets", "mail,teleport"); err == nil {
+		t.Fatal("unknown toolset accepted")
+	}
+	if out, err := run(t, "tokens", "create", "--user", "alex@contoso.test", "--name", "reader", "--read-only", "--toolsets", "mail,files"); err != nil || !strings.HasPrefix(out, "ggt_") {
+		t.Fatalf("agent token: %v %s", err, out)
+	}
 
 	// Configure Microsoft 365 through the store, then rotate the key file.
 	cfg, err := config.Load(os.LookupEnv, nil)
