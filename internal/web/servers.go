@@ -76,60 +76,78 @@ func (s *Server) servers(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "admin_servers", "MCP Servers", d)
 }
 
-func (s *Server) m365EditForm(w http.ResponseWriter, r *http.Request) {
+// formPage says which of the three uses of the Microsoft 365 form a page is.
+type formPage struct {
+	mode, action, submit, page, title string
+	onboarding                        bool
+}
+
+var (
+	editPage       = formPage{"edit", "/admin/servers/microsoft365/edit", "Save", "admin_m365_form", "Connect graphgate to Microsoft 365", false}
+	rotatePage     = formPage{"rotate", "/admin/servers/microsoft365/rotate", "Rotate secret", "admin_m365_form", "Rotate the client secret", false}
+	onboardingPage = formPage{"edit", "/onboarding/microsoft365", "Enable", "onboarding_form", "Connect graphgate to Microsoft 365", true}
+)
+
+// showM365Form renders the form prefilled from the current configuration,
+// or with what was typed (never the secret) and the errors next to fields.
+func (s *Server) showM365Form(w http.ResponseWriter, r *http.Request, status int, p formPage, typed *microsoft365.Setup, errs microsoft365.FieldErrors) {
 	cfg, err := s.currentM365(r)
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
+	if p.mode == "rotate" && cfg == nil {
+		s.errorPage(w, r, graphgate.Errorf(graphgate.ENOTFOUND, "Microsoft 365 is not configured yet."))
+		return
+	}
 	f := s.formFor(cfg)
-	f.Action, f.Submit = "/admin/servers/microsoft365/edit", "Save"
+	f.Action, f.Submit, f.Onboarding, f.Errors = p.action, p.submit, p.onboarding, errs
 	if cfg == nil {
 		f.Submit = "Enable"
 	}
-	s.render(w, r, http.StatusOK, "admin_m365_form", "Connect graphgate to Microsoft 365", f)
+	if p.mode == "rotate" {
+		f.Mode, f.SecretExpires = "rotate", ""
+	}
+	if typed != nil {
+		f.ClientID, f.RedirectURI, f.SecretExpires = typed.ClientID, typed.RedirectURI, typed.SecretExpires
+	}
+	s.render(w, r, status, p.page, p.title, f)
 }
 
-func (s *Server) m365Edit(w http.ResponseWriter, r *http.Request) {
+// saveM365 handles the configure/edit form on both the console and onboarding.
+func (s *Server) saveM365(w http.ResponseWriter, r *http.Request, p formPage, next string) {
 	in := setupFromForm(r)
 	_, err := s.admin.ConfigureM365(r.Context(), sessionFrom(r).user, in)
 	if fe := admin.FieldErrorsOf(err); fe != nil {
-		cfg, _ := s.currentM365(r)
-		f := s.formFor(cfg)
-		f.Action, f.Submit = "/admin/servers/microsoft365/edit", "Save"
-		if cfg == nil {
-			f.Submit = "Enable"
-		}
-		f.ClientID, f.RedirectURI, f.SecretExpires, f.Errors = in.ClientID, in.RedirectURI, in.SecretExpires, fe
-		s.render(w, r, http.StatusUnprocessableEntity, "admin_m365_form", "Connect graphgate to Microsoft 365", f)
+		s.showM365Form(w, r, http.StatusUnprocessableEntity, p, &in, fe)
 		return
 	}
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
-	s.setFlash(w, "success", "Microsoft 365 settings saved.")
-	http.Redirect(w, r, "/admin/servers", http.StatusSeeOther)
+	if !p.onboarding {
+		s.setFlash(w, "success", "Microsoft 365 settings saved.")
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) m365EditForm(w http.ResponseWriter, r *http.Request) {
+	s.showM365Form(w, r, http.StatusOK, editPage, nil, nil)
+}
+
+func (s *Server) m365Edit(w http.ResponseWriter, r *http.Request) {
+	s.saveM365(w, r, editPage, "/admin/servers")
 }
 
 func (s *Server) m365RotateForm(w http.ResponseWriter, r *http.Request) {
-	cfg, err := s.store.M365Config(r.Context())
-	if err != nil {
-		s.errorPage(w, r, err)
-		return
-	}
-	f := s.formFor(cfg)
-	f.Mode, f.Action, f.Submit, f.SecretExpires = "rotate", "/admin/servers/microsoft365/rotate", "Rotate secret", ""
-	s.render(w, r, http.StatusOK, "admin_m365_form", "Rotate the client secret", f)
+	s.showM365Form(w, r, http.StatusOK, rotatePage, nil, nil)
 }
 
 func (s *Server) m365Rotate(w http.ResponseWriter, r *http.Request) {
 	cfg, err := s.admin.RotateM365Secret(r.Context(), sessionFrom(r).user, r.PostFormValue("clientSecret"), r.PostFormValue("secretExpiresAt"))
 	if fe := admin.FieldErrorsOf(err); fe != nil {
-		cur, _ := s.currentM365(r)
-		f := s.formFor(cur)
-		f.Mode, f.Action, f.Submit, f.SecretExpires, f.Errors = "rotate", "/admin/servers/microsoft365/rotate", "Rotate secret", r.PostFormValue("secretExpiresAt"), fe
-		s.render(w, r, http.StatusUnprocessableEntity, "admin_m365_form", "Rotate the client secret", f)
+		s.showM365Form(w, r, http.StatusUnprocessableEntity, rotatePage, &microsoft365.Setup{SecretExpires: r.PostFormValue("secretExpiresAt")}, fe)
 		return
 	}
 	if err != nil {
@@ -200,32 +218,11 @@ func (s *Server) onboardingTools(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) onboardingForm(w http.ResponseWriter, r *http.Request) {
-	cfg, err := s.currentM365(r)
-	if err != nil {
-		s.errorPage(w, r, err)
-		return
-	}
-	f := s.formFor(cfg)
-	f.Action, f.Submit, f.Onboarding = "/onboarding/microsoft365", "Enable", true
-	s.render(w, r, http.StatusOK, "onboarding_form", "Connect graphgate to Microsoft 365", f)
+	s.showM365Form(w, r, http.StatusOK, onboardingPage, nil, nil)
 }
 
 func (s *Server) onboardingSave(w http.ResponseWriter, r *http.Request) {
-	in := setupFromForm(r)
-	_, err := s.admin.ConfigureM365(r.Context(), sessionFrom(r).user, in)
-	if fe := admin.FieldErrorsOf(err); fe != nil {
-		cfg, _ := s.currentM365(r)
-		f := s.formFor(cfg)
-		f.Action, f.Submit, f.Onboarding = "/onboarding/microsoft365", "Enable", true
-		f.ClientID, f.RedirectURI, f.SecretExpires, f.Errors = in.ClientID, in.RedirectURI, in.SecretExpires, fe
-		s.render(w, r, http.StatusUnprocessableEntity, "onboarding_form", "Connect graphgate to Microsoft 365", f)
-		return
-	}
-	if err != nil {
-		s.errorPage(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/onboarding/done", http.StatusSeeOther)
+	s.saveM365(w, r, onboardingPage, "/onboarding/done")
 }
 
 func (s *Server) onboardingDone(w http.ResponseWriter, r *http.Request) {
