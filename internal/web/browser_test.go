@@ -11,6 +11,7 @@ import (
 	"graphgate"
 	"graphgate/internal/apptest"
 	"graphgate/internal/browsertest"
+	"graphgate/internal/microsoft365"
 	"graphgate/internal/sandbox"
 	"graphgate/internal/sandbox/directory"
 )
@@ -306,5 +307,99 @@ func TestSingleTenantInABrowser(t *testing.T) {
 	}
 	if _, err := l.srv.App.Store.Link(context.Background(), l.userID(t, "sam@fabrikam.test")); err == nil {
 		t.Fatal("sam's link was stored")
+	}
+}
+
+// TestConsoleTabsInABrowser covers the Users and Audit log tabs and the
+// removal confirmation.
+func TestConsoleTabsInABrowser(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	ctx := browsertest.New(t)
+	signIn(t, ctx, srv.URL, apptest.AdminEmail, apptest.AdminPassword)
+	do(t, ctx, chromedp.WaitVisible(`#skip`), chromedp.Click(`#skip`), chromedp.WaitVisible(`#configure`))
+
+	// Users: a bad form keeps what was typed, a good one adds the person.
+	do(t, ctx,
+		chromedp.Navigate(srv.URL+"/admin/users"),
+		chromedp.WaitVisible(`#add-user`),
+		chromedp.SendKeys(`#new-email`, "pat@contoso.test"),
+		chromedp.SendKeys(`#new-password`, "short"),
+		chromedp.Click(`#add-user`),
+		chromedp.WaitVisible(`.field.invalid`),
+	)
+	if v, _ := chromedp.Run(ctx, chromedp.Value(`#new-email`)); v != "pat@contoso.test" {
+		t.Fatalf("typed email lost: %q", v)
+	}
+	do(t, ctx,
+		chromedp.SendKeys(`#new-password`, "long-enough-password"),
+		chromedp.Click(`#add-user`),
+		chromedp.WaitVisible(`.flash.success`),
+	)
+	if got := text(t, ctx); !strings.Contains(got, "pat@contoso.test can now sign in") {
+		t.Fatalf("users tab:\n%s", got)
+	}
+	browsertest.Screenshot(t, ctx, "users")
+
+	// Configure, then remove with the confirmation page.
+	if _, err := srv.App.Web.Admin().ConfigureM365(context.Background(), nil, microsoft365.Setup{ClientID: goodClientID,
+		ClientSecret: goodSecret, RedirectURI: srv.URL + "/api/v1/microsoft365/auth/callback"}); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx,
+		chromedp.Navigate(srv.URL+"/admin/servers"),
+		chromedp.WaitVisible(`#remove`),
+		chromedp.Click(`#remove`),
+		chromedp.WaitVisible(`#remove-count`),
+		chromedp.SendKeys(`#confirm`, "remove"),
+		chromedp.Click(`#confirm-remove`),
+		chromedp.WaitVisible(`#configure`),
+	)
+
+	// Audit log: entries, and the filter.
+	do(t, ctx, chromedp.Navigate(srv.URL+"/admin/audit"), chromedp.WaitVisible(`#audit`))
+	got := text(t, ctx)
+	for _, want := range []string{"user.create", "microsoft365.configure", "microsoft365.remove", "pat@contoso.test"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("audit log lacks %q", want)
+		}
+	}
+	browsertest.Screenshot(t, ctx, "audit-log")
+	do(t, ctx,
+		chromedp.SetValue(`#f-action`, "microsoft365.remove"),
+		chromedp.Click(`#filter`),
+		// Only the filtered page has the option selected in its markup.
+		chromedp.WaitReady(`option[selected][value="microsoft365.remove"]`),
+	)
+	rows, err := chromedp.Run(ctx, chromedp.Text(`#audit tbody`))
+	if err != nil || strings.Contains(rows, "user.create") || !strings.Contains(rows, "microsoft365.remove") {
+		t.Fatalf("filtered audit log rows:\n%s", rows)
+	}
+}
+
+// TestAgentTokensInABrowser creates a token, sees it once, and revokes it.
+func TestAgentTokensInABrowser(t *testing.T) {
+	l := startLinked(t, nil, sandbox.Options{})
+	ctx := browsertest.New(t)
+	signIn(t, ctx, l.srv.URL, "alex@contoso.test", "user-password-1")
+	do(t, ctx,
+		chromedp.Navigate(l.srv.URL+"/integrations"),
+		chromedp.WaitVisible(`#create-token`),
+		chromedp.SendKeys(`#token-name`, "Claude Desktop"),
+		chromedp.Click(`#token-readonly`),
+		chromedp.Click(`#create-token`),
+		chromedp.WaitVisible(`#new-token`),
+	)
+	token, err := chromedp.Run(ctx, chromedp.Text(`#new-token`))
+	if err != nil || !strings.HasPrefix(token, "ggt_") {
+		t.Fatalf("new token %q %v", token, err)
+	}
+	browsertest.Screenshot(t, ctx, "agent-tokens")
+	do(t, ctx, chromedp.Navigate(l.srv.URL+"/integrations"), chromedp.WaitVisible(`#tokens`))
+	if got := text(t, ctx); strings.Contains(got, token) || !strings.Contains(got, "Claude Desktop") || !strings.Contains(got, "read-only") {
+		t.Fatalf("token list:\n%s", got)
+	}
+	do(t, ctx, chromedp.Click(`#tokens button`), chromedp.WaitVisible(`.flash.success`))
+	if got := text(t, ctx); !strings.Contains(got, "revoked") {
+		t.Fatalf("after revoking:\n%s", got)
 	}
 }
