@@ -158,3 +158,31 @@ func AppProblem(aadsts int, desc string) string {
 	}
 	return fmt.Sprintf("AADSTS%d: %s", aadsts, desc)
 }
+
+// Invalidate forgets an access token Graph refused, so the next
+// AccessToken refreshes; a token another caller already replaced is left alone.
+func (t *Tokens) Invalidate(ctx context.Context, userID int64, refused string) error {
+	_, err := t.store.UpdateLink(ctx, userID, func(l *graphgate.Link) (*graphgate.Link, error) {
+		if l.AccessToken == refused {
+			l.AccessToken, l.AccessExpiresAt = "", time.Time{}
+		}
+		return l, nil
+	})
+	return err
+}
+
+// For returns a TokenFunc-shaped function for one person: it hands out the
+// current token, and on refresh=true first invalidates the last one it gave.
+func (t *Tokens) For(userID int64) func(ctx context.Context, refresh bool) (string, error) {
+	var last string
+	return func(ctx context.Context, refresh bool) (string, error) {
+		if refresh && last != "" {
+			if err := t.Invalidate(ctx, userID, last); err != nil {
+				return "", err
+			}
+		}
+		tok, err := t.AccessToken(ctx, userID)
+		last = tok
+		return tok, err
+	}
+}
