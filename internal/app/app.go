@@ -12,7 +12,9 @@ import (
 	"net/http"
 	"time"
 
+	"graphgate/internal/admin"
 	"graphgate/internal/config"
+	"graphgate/internal/mcpserver"
 	"graphgate/internal/metrics"
 	"graphgate/internal/microsoft365"
 	"graphgate/internal/secretbox"
@@ -65,7 +67,16 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		return nil, err
 	}
 	client := microsoft365.NewClient(cfg, nil, nil)
-	w, err := web.New(web.Deps{Store: store, Config: cfg, Logger: log, Metrics: m, M365: client})
+	// App-credential problems found while refreshing are recorded by the
+	// admin service, which the web server shares.
+	adminSvc := admin.New(store, nil)
+	tokens := microsoft365.NewTokens(store, client, adminSvc, nil)
+	mcpSrv, err := mcpserver.New(mcpserver.Deps{Store: store, Tokens: tokens, GraphURL: cfg.M365GraphURL, BaseURL: cfg.BaseURL, Log: log})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	w, err := web.New(web.Deps{Store: store, Config: cfg, Logger: log, Metrics: m, M365: client, Admin: adminSvc, MCP: mcpSrv.Handler()})
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -80,7 +91,6 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 			log.Info("created the first admin", "email", u.Email)
 		}
 	}
-	tokens := microsoft365.NewTokens(store, client, w.Admin(), nil)
 	return &App{Config: cfg, Store: store, Web: w, Log: log, Metrics: m, Tokens: tokens}, nil
 }
 

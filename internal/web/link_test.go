@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -27,97 +26,20 @@ type linked struct {
 	sbURL string
 }
 
-// startLinked runs a sandbox and a graphgate that uses it, with Microsoft
-// 365 configured and users for the sandbox people (password "user-password-1").
 func startLinked(t *testing.T, env map[string]string, opts sandbox.Options) *linked {
 	t.Helper()
-	sbSrv := httptest.NewUnstartedServer(nil)
-	sbURL := "http://" + sbSrv.Listener.Addr().String()
-	if env == nil {
-		env = map[string]string{}
-	}
-	env["GRAPHGATE_M365_LOGIN_URL"], env["GRAPHGATE_M365_GRAPH_URL"] = sbURL, sbURL
-	srv := apptest.Start(t, env)
-	callback := srv.URL + "/api/v1/microsoft365/auth/callback"
-	opts.RedirectURIs = []string{callback}
-	sb, err := sandbox.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sbSrv.Config.Handler = sb
-	sbSrv.Start()
-	t.Cleanup(sbSrv.Close)
-	if _, err := srv.App.Web.Admin().ConfigureM365(context.Background(), nil, microsoft365.Setup{ClientID: sandbox.DefaultClientID,
-		ClientSecret: sandbox.DefaultClientSecret, RedirectURI: callback}); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range sb.Directory.People() {
-		if p.UPN == apptest.AdminEmail {
-			continue
-		}
-		if _, err := srv.App.Web.Admin().CreateUser(context.Background(), nil, adminNewUser(p.UPN)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return &linked{srv: srv, sb: sb, sbURL: sbURL}
+	l := apptest.StartWithSandbox(t, env, opts)
+	return &linked{srv: l.Server, sb: l.Sandbox, sbURL: l.SandboxURL}
 }
 
-var requestFieldRE = regexp.MustCompile(`name="request" value="([^"]+)"`)
-
-// atMicrosoft walks the sandbox's picker and consent as the person would and
-// returns the URL Microsoft sends the browser back to.
 func (l *linked) atMicrosoft(t *testing.T, authURL, account, decision string) string {
 	t.Helper()
-	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	get := func(resp *http.Response, err error) (string, *http.Response) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var b strings.Builder
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := resp.Body.Read(buf)
-			b.Write(buf[:n])
-			if err != nil {
-				break
-			}
-		}
-		return b.String(), resp
-	}
-	page, resp := get(c.Get(authURL))
-	if resp.StatusCode == http.StatusFound {
-		return resp.Header.Get("Location")
-	}
-	m := requestFieldRE.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatalf("no account picker (%d):\n%s", resp.StatusCode, page)
-	}
-	u, _ := url.Parse(authURL)
-	tenant := strings.Split(strings.TrimPrefix(u.Path, "/"), "/")[0]
-	page, resp = get(c.PostForm(l.sbURL+"/"+tenant+"/login/account", url.Values{"request": {m[1]}, "account": {account}}))
-	if resp.StatusCode == http.StatusFound {
-		return resp.Header.Get("Location")
-	}
-	_, resp = get(c.PostForm(l.sbURL+"/"+tenant+"/login/consent", url.Values{"request": {m[1]}, "decision": {decision}}))
-	return resp.Header.Get("Location")
+	return (&apptest.Linked{Server: l.srv, Sandbox: l.sb, SandboxURL: l.sbURL}).AtMicrosoft(t, authURL, account, decision)
 }
 
-// link runs Link Account end to end for a signed-in client and returns the
-// final answer of graphgate's callback.
 func (l *linked) link(t *testing.T, c *apptest.Client, account, decision string) apptest.Response {
 	t.Helper()
-	c.Get("/integrations")
-	r := c.Post("/integrations/microsoft365/link", nil)
-	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, l.sbURL) {
-		t.Fatalf("Link Account: %d %s", r.Status, r.Location)
-	}
-	back := l.atMicrosoft(t, r.Location, account, decision)
-	if !strings.HasPrefix(back, l.srv.URL+"/api/v1/microsoft365/auth/callback?") {
-		t.Fatalf("Microsoft sent the browser to %s", back)
-	}
-	return c.Get(strings.TrimPrefix(back, l.srv.URL))
+	return (&apptest.Linked{Server: l.srv, Sandbox: l.sb, SandboxURL: l.sbURL}).Link(t, c, account, decision)
 }
 
 func (l *linked) signIn(t *testing.T, email string) *apptest.Client {

@@ -28,6 +28,7 @@ type Server struct {
 	pages   map[string]*template.Template
 	limiter *loginLimiter
 	m365    *microsoft365.Client
+	mcp     http.Handler
 	now     func() time.Time
 }
 
@@ -38,7 +39,11 @@ type Deps struct {
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
 	M365    *microsoft365.Client
-	Now     func() time.Time
+	// Admin is the admin service to share; one is made when nil.
+	Admin *admin.Service
+	// MCP, when set, serves /mcp and its protected-resource metadata.
+	MCP http.Handler
+	Now func() time.Time
 }
 
 // New builds the server, parsing every template once.
@@ -62,8 +67,11 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{store: d.Store, admin: admin.New(d.Store, d.Now), cfg: d.Config, log: d.Logger, metrics: d.Metrics,
-		pages: pages, limiter: newLoginLimiter(d.Now), m365: d.M365, now: d.Now}, nil
+	if d.Admin == nil {
+		d.Admin = admin.New(d.Store, d.Now)
+	}
+	return &Server{store: d.Store, admin: d.Admin, cfg: d.Config, log: d.Logger, metrics: d.Metrics,
+		pages: pages, limiter: newLoginLimiter(d.Now), m365: d.M365, mcp: d.MCP, now: d.Now}, nil
 }
 
 // Admin returns the admin service the server uses.
@@ -114,6 +122,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /admin/users/{id}/{action}", s.withAdmin(s.userAction))
 	mux.HandleFunc("GET /admin/audit", s.withAdmin(s.auditLog))
 
+	if s.mcp != nil {
+		mux.Handle("/mcp", s.mcp)
+		mux.Handle("GET /.well-known/oauth-protected-resource/mcp", s.mcp)
+	}
 	s.apiRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, graphgate.Errorf(graphgate.ENOTFOUND, "There is no page at %s.", r.URL.Path))

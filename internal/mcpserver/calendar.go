@@ -1,0 +1,244 @@
+package mcpserver
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"graphgate/internal/graphapi"
+)
+
+type calendarsIn struct{}
+
+type calendarOut struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	IsDefault bool   `json:"is_default"`
+	CanEdit   bool   `json:"can_edit"`
+}
+
+type calendarsOut struct {
+	Calendars []calendarOut `json:"calendars"`
+}
+
+func listCalendarsTool() toolDef {
+	return define("calendar", &mcp.Tool{
+		Name:        "list_calendars",
+		Title:       "List calendars",
+		Description: "Lists the user's calendars (the default one first). Use an id with list_events to read another calendar.",
+		Annotations: annotations("List calendars", true, false, true),
+	}, func(ctx context.Context, g *graphapi.Client, s *Server, _ calendarsIn) (calendarsOut, error) {
+		var res struct {
+			Value []struct {
+				ID, Name                   string
+				IsDefaultCalendar, CanEdit bool
+			} `json:"value"`
+		}
+		if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: "me/calendars", Query: url.Values{"$top": {"100"}}, Safe: true}, &res); err != nil {
+			return calendarsOut{}, err
+		}
+		out := calendarsOut{Calendars: []calendarOut{}}
+		for _, c := range res.Value {
+			out.Calendars = append(out.Calendars, calendarOut{ID: c.ID, Name: c.Name, IsDefault: c.IsDefaultCalendar, CanEdit: c.CanEdit})
+		}
+		return out, nil
+	})
+}
+
+type gEvent struct {
+	ID             string `json:"id"`
+	Subject        string `json:"subject"`
+	BodyPreview    string `json:"bodyPreview"`
+	IsAllDay       bool   `json:"isAllDay"`
+	IsCancelled    bool   `json:"isCancelled"`
+	ShowAs         string `json:"showAs"`
+	Type           string `json:"type"`
+	SeriesMasterID string `json:"seriesMasterId"`
+	WebLink        string `json:"webLink"`
+	Start, End     struct {
+		DateTime string `json:"dateTime"`
+		TimeZone string `json:"timeZone"`
+	}
+	Location struct {
+		DisplayName string `json:"displayName"`
+	} `json:"location"`
+	Organizer gAddress `json:"organizer"`
+	Attendees []struct {
+		gAddress
+		Type   string `json:"type"`
+		Status struct {
+			Response string `json:"response"`
+		} `json:"status"`
+	} `json:"attendees"`
+	IsOnlineMeeting bool `json:"isOnlineMeeting"`
+	OnlineMeeting   *struct {
+		JoinURL string `json:"joinUrl"`
+	} `json:"onlineMeeting"`
+}
+
+// EventOut is an event with unambiguous times: local with its offset, and UTC.
+type EventOut struct {
+	ID        string    `json:"id"`
+	Subject   string    `json:"subject"`
+	Start     string    `json:"start" jsonschema:"local time with its UTC offset (RFC 3339); a date for all-day events"`
+	End       string    `json:"end"`
+	StartUTC  time.Time `json:"start_utc"`
+	EndUTC    time.Time `json:"end_utc"`
+	TimeZone  string    `json:"time_zone"`
+	AllDay    bool      `json:"all_day"`
+	Location  string    `json:"location,omitempty"`
+	Organizer string    `json:"organizer"`
+	Attendees []string  `json:"attendees"`
+	ShowAs    string    `json:"show_as"`
+	Kind      string    `json:"kind" jsonschema:"singleInstance, occurrence, exception or seriesMaster"`
+	SeriesID  string    `json:"series_id,omitempty"`
+	JoinURL   string    `json:"join_url,omitempty"`
+	Preview   string    `json:"preview,omitempty"`
+}
+
+func toEvent(e gEvent, loc *time.Location, zone string) EventOut {
+	parse := func(v string) time.Time {
+		t, err := time.ParseInLocation("2006-01-02T15:04:05.9999999", v, loc)
+		if err != nil {
+			return time.Time{}
+		}
+		return t
+	}
+	start, end := parse(e.Start.DateTime), parse(e.End.DateTime)
+	out := EventOut{ID: e.ID, Subject: e.Subject, StartUTC: start.UTC(), EndUTC: end.UTC(), TimeZone: zone, AllDay: e.IsAllDay,
+		Location: e.Location.DisplayName, Organizer: e.Organizer.EmailAddress.Address, Attendees: []string{}, ShowAs: e.ShowAs,
+		Kind: e.Type, SeriesID: e.SeriesMasterID, Preview: e.BodyPreview}
+	if e.IsAllDay {
+		out.Start, out.End = start.Format("2006-01-02"), end.Format("2006-01-02")
+	} else {
+		out.Start, out.End = start.Format(time.RFC3339), end.Format(time.RFC3339)
+	}
+	for _, a := range e.Attendees {
+		out.Attendees = append(out.Attendees, a.EmailAddress.Address)
+	}
+	if e.OnlineMeeting != nil {
+		out.JoinURL = e.OnlineMeeting.JoinURL
+	}
+	return out
+}
+
+type listEventsIn struct {
+	Start      string `json:"start,omitempty" jsonschema:"window start (RFC 3339 or YYYY-MM-DD); default now"`
+	End        string `json:"end,omitempty" jsonschema:"window end; default 7 days after the start; at most 366 days after it"`
+	CalendarID string `json:"calendar_id,omitempty" jsonschema:"a calendar id from list_calendars; default the main calendar"`
+	TimeZone   string `json:"time_zone,omitempty" jsonschema:"IANA time zone for the times, such as Europe/Berlin; default UTC"`
+	PageSize   int    `json:"page_size,omitempty" jsonschema:"events per page, 1 to 100; default 50"`
+	Cursor     string `json:"cursor,omitempty" jsonschema:"next_cursor from the previous page"`
+}
+
+type eventsOut struct {
+	Events     []EventOut `json:"events"`
+	NextCursor string     `json:"next_cursor,omitempty"`
+}
+
+// zoneOf resolves the zone the caller asked for; the Prefer header gets the
+// same name, so Graph answers in it.
+func zoneOf(name string) (*time.Location, string, error) {
+	if name == "" {
+		return time.UTC, "UTC", nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil || strings.EqualFold(name, "local") {
+		return nil, "", invalid(fmt.Sprintf("time_zone must be an IANA zone such as Europe/Berlin, not %q", name))
+	}
+	return loc, name, nil
+}
+
+func listEventsTool() toolDef {
+	return define("calendar", &mcp.Tool{
+		Name:  "list_events",
+		Title: "List events",
+		Description: "Lists calendar events in a time window (default: the next 7 days), with recurring series expanded into " +
+			"their occurrences, ordered by start. Times are given in time_zone (default UTC) with their offset, and in UTC.",
+		Annotations: annotations("List events", true, false, true),
+	}, func(ctx context.Context, g *graphapi.Client, s *Server, in listEventsIn) (eventsOut, error) {
+		loc, zone, err := zoneOf(in.TimeZone)
+		if err != nil {
+			return eventsOut{}, err
+		}
+		size, err := pageSize(in.PageSize, 50, 100)
+		if err != nil {
+			return eventsOut{}, err
+		}
+		req := graphapi.Request{Method: "GET", Safe: true, Header: map[string][]string{"Prefer": {`outlook.timezone="` + zone + `"`}}}
+		if in.Cursor != "" {
+			if req.Path, err = pathOfCursor(in.Cursor); err != nil {
+				return eventsOut{}, err
+			}
+		} else {
+			start := s.d.Now()
+			if in.Start != "" {
+				if start, err = parseWhen("start", in.Start); err != nil {
+					return eventsOut{}, err
+				}
+			}
+			end := start.Add(7 * 24 * time.Hour)
+			if in.End != "" {
+				if end, err = parseWhen("end", in.End); err != nil {
+					return eventsOut{}, err
+				}
+			}
+			if !end.After(start) || end.Sub(start) > 366*24*time.Hour {
+				return eventsOut{}, invalid("end must be after start, and at most 366 days after it")
+			}
+			req.Path = "me/calendarView"
+			if in.CalendarID != "" {
+				if strings.ContainsAny(in.CalendarID, "/?#") {
+					return eventsOut{}, invalid("calendar_id must be an id from list_calendars")
+				}
+				req.Path = "me/calendars/" + url.PathEscape(in.CalendarID) + "/calendarView"
+			}
+			req.Query = url.Values{"startDateTime": {start.UTC().Format(time.RFC3339)}, "endDateTime": {end.UTC().Format(time.RFC3339)},
+				"$top": {fmt.Sprint(size)}, "$orderby": {"start/dateTime"}}
+		}
+		var res struct {
+			Value []gEvent `json:"value"`
+			Next  string   `json:"@odata.nextLink"`
+		}
+		if _, err := g.Do(ctx, req, &res); err != nil {
+			return eventsOut{}, err
+		}
+		out := eventsOut{Events: []EventOut{}, NextCursor: cursorOf(res.Next)}
+		for _, e := range res.Value {
+			out.Events = append(out.Events, toEvent(e, loc, zone))
+		}
+		return out, nil
+	})
+}
+
+type getEventIn struct {
+	ID       string `json:"id" jsonschema:"an event id from list_events"`
+	TimeZone string `json:"time_zone,omitempty" jsonschema:"IANA time zone for the times; default UTC"`
+}
+
+func getEventTool() toolDef {
+	return define("calendar", &mcp.Tool{
+		Name:        "get_event",
+		Title:       "Get an event",
+		Description: "Returns one event (or one occurrence of a series) by id, with attendees, location and join link.",
+		Annotations: annotations("Get an event", true, false, true),
+	}, func(ctx context.Context, g *graphapi.Client, s *Server, in getEventIn) (EventOut, error) {
+		loc, zone, err := zoneOf(in.TimeZone)
+		if err != nil {
+			return EventOut{}, err
+		}
+		if in.ID == "" || strings.ContainsAny(in.ID, "/?#") {
+			return EventOut{}, invalid("id must be an event id from list_events")
+		}
+		var e gEvent
+		if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: "me/events/" + url.PathEscape(in.ID), Safe: true,
+			Header: map[string][]string{"Prefer": {`outlook.timezone="` + zone + `"`}}}, &e); err != nil {
+			return EventOut{}, err
+		}
+		return toEvent(e, loc, zone), nil
+	})
+}

@@ -1,0 +1,442 @@
+package mcpserver
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	htmltomarkdown "github.com/JohannesKaufmann/html-to-markdown/v2"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"graphgate/internal/graphapi"
+)
+
+// graph shapes, only the fields graphgate reads.
+type gAddress struct {
+	EmailAddress struct {
+		Name    string `json:"name"`
+		Address string `json:"address"`
+	} `json:"emailAddress"`
+}
+
+type gMessage struct {
+	ID               string     `json:"id"`
+	Subject          string     `json:"subject"`
+	From             *gAddress  `json:"from"`
+	ToRecipients     []gAddress `json:"toRecipients"`
+	CcRecipients     []gAddress `json:"ccRecipients"`
+	ReceivedDateTime time.Time  `json:"receivedDateTime"`
+	IsRead           bool       `json:"isRead"`
+	IsDraft          bool       `json:"isDraft"`
+	HasAttachments   bool       `json:"hasAttachments"`
+	Importance       string     `json:"importance"`
+	BodyPreview      string     `json:"bodyPreview"`
+	ConversationID   string     `json:"conversationId"`
+	ParentFolderID   string     `json:"parentFolderId"`
+	Flag             struct {
+		FlagStatus string `json:"flagStatus"`
+	} `json:"flag"`
+	Categories []string `json:"categories"`
+	Body       struct {
+		ContentType string `json:"contentType"`
+		Content     string `json:"content"`
+	} `json:"body"`
+}
+
+// MessageSummary is a message in a list.
+type MessageSummary struct {
+	ID             string    `json:"id"`
+	Subject        string    `json:"subject"`
+	From           string    `json:"from"`
+	FromName       string    `json:"from_name,omitempty"`
+	To             []string  `json:"to"`
+	Received       time.Time `json:"received"`
+	IsRead         bool      `json:"is_read"`
+	HasAttachments bool      `json:"has_attachments"`
+	Importance     string    `json:"importance"`
+	Flagged        bool      `json:"flagged"`
+	Preview        string    `json:"preview"`
+	ConversationID string    `json:"conversation_id"`
+}
+
+const summaryFields = "id,subject,from,toRecipients,receivedDateTime,isRead,hasAttachments,importance,bodyPreview,conversationId,flag"
+
+func addresses(list []gAddress) []string {
+	out := make([]string, 0, len(list))
+	for _, a := range list {
+		out = append(out, a.EmailAddress.Address)
+	}
+	return out
+}
+
+func summarize(m gMessage) MessageSummary {
+	s := MessageSummary{ID: m.ID, Subject: m.Subject, To: addresses(m.ToRecipients), Received: m.ReceivedDateTime,
+		IsRead: m.IsRead, HasAttachments: m.HasAttachments, Importance: m.Importance, Flagged: m.Flag.FlagStatus == "flagged",
+		Preview: m.BodyPreview, ConversationID: m.ConversationID}
+	if m.From != nil {
+		s.From, s.FromName = m.From.EmailAddress.Address, m.From.EmailAddress.Name
+	}
+	return s
+}
+
+type messageList struct {
+	Value []gMessage `json:"value"`
+	Next  string     `json:"@odata.nextLink"`
+}
+
+// MessagesOut is a page of messages.
+type MessagesOut struct {
+	Messages   []MessageSummary `json:"messages"`
+	NextCursor string           `json:"next_cursor,omitempty" jsonschema:"pass as cursor to get the next page; absent on the last page"`
+}
+
+type foldersIn struct{}
+
+type folderOut struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Total  int    `json:"total"`
+	Unread int    `json:"unread"`
+}
+
+type foldersOut struct {
+	Folders []folderOut `json:"folders"`
+}
+
+func listMailFoldersTool() toolDef {
+	return define("mail", &mcp.Tool{
+		Name:        "list_mail_folders",
+		Title:       "List mail folders",
+		Description: "Lists the mailbox's top-level mail folders (Inbox, Sent Items, Drafts, Archive, ...) with message and unread counts. Use a folder's id, or a well-known name such as inbox, sentitems, drafts, archive, deleteditems, junkemail, with list_messages.",
+		Annotations: annotations("List mail folders", true, false, true),
+	}, func(ctx context.Context, g *graphapi.Client, s *Server, _ foldersIn) (foldersOut, error) {
+		var res struct {
+			Value []struct {
+				ID, DisplayName                 string
+				TotalItemCount, UnreadItemCount int
+			} `json:"value"`
+		}
+		if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: "me/mailFolders", Query: url.Values{"$top": {"100"}}, Safe: true}, &res); err != nil {
+			return foldersOut{}, err
+		}
+		out := foldersOut{Folders: []folderOut{}}
+		for _, f := range res.Value {
+			out.Folders = append(out.Folders, folderOut{ID: f.ID, Name: f.DisplayName, Total: f.TotalItemCount, Unread: f.UnreadItemCount})
+		}
+		return out, nil
+	})
+}
+
+type listMessagesIn struct {
+	Folder     string `json:"folder,omitempty" jsonschema:"folder id or well-known name (inbox, sentitems, drafts, archive, deleteditems, junkemail); default inbox"`
+	UnreadOnly bool   `json:"unread_only,omitempty" jsonschema:"only unread messages"`
+	From       string `json:"from,omitempty" jsonschema:"only messages from this email address"`
+	After      string `json:"after,omitempty" jsonschema:"only messages received at or after this time (RFC 3339 or YYYY-MM-DD)"`
+	Before     string `json:"before,omitempty" jsonschema:"only messages received before this time (RFC 3339 or YYYY-MM-DD)"`
+	PageSize   int    `json:"page_size,omitempty" jsonschema:"messages per page, 1 to 50; default 10"`
+	Cursor     string `json:"cursor,omitempty" jsonschema:"next_cursor from the previous page"`
+}
+
+func parseWhen(name, v string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, invalid(fmt.Sprintf("%s must be a time such as 2026-11-25 or 2026-11-25T09:00:00Z, not %q", name, v))
+}
+
+func pageSize(n, def, maxN int) (int, error) {
+	switch {
+	case n == 0:
+		return def, nil
+	case n < 1 || n > maxN:
+		return 0, invalid(fmt.Sprintf("page_size must be between 1 and %d", maxN))
+	}
+	return n, nil
+}
+
+func quoteOData(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func listMessagesTool() toolDef {
+	return define("mail", &mcp.Tool{
+		Name:  "list_messages",
+		Title: "List messages",
+		Description: "Lists messages in a mail folder, newest first (the inbox unless folder is given), optionally only unread ones, " +
+			"from one sender, or within a date range. Returns a compact summary per message (id, subject, sender, recipients, " +
+			"received time, read state, preview) and next_cursor for the next page. Use get_message for a full body.",
+		Annotations: annotations("List messages", true, false, true),
+	}, func(ctx context.Context, g *graphapi.Client, s *Server, in listMessagesIn) (MessagesOut, error) {
+		size, err := pageSize(in.PageSize, 10, 50)
+		if err != nil {
+			return MessagesOut{}, err
+		}
+		req := graphapi.Request{Method: "GET", Safe: true}
+		if in.Cursor != "" {
+			if req.Path, err = pathOfCursor(in.Cursor); err != nil {
+				return MessagesOut{}, err
+			}
+		} else {
+			folder := in.Folder
+			if folder == "" {
+				folder = "inbox"
+			}
+			if strings.ContainsAny(folder, "/?#") {
+				return MessagesOut{}, invalid("folder must be a folder id or a well-known name")
+			}
+			// Outlook wants the ordered property first in the filter.
+			filters := []string{}
+			after := "1900-01-01T00:00:00Z"
+			if in.After != "" {
+				t, err := parseWhen("after", in.After)
+				if err != nil {
+					return MessagesOut{}, err
+				}
+				after = t.UTC().Format(time.RFC3339)
+			}
+			filters = append(filters, "receivedDateTime ge "+after)
+			if in.Before != "" {
+				t, err := parseWhen("before", in.Before)
+				if err != nil {
+					return MessagesOut{}, err
+				}
+				filters = append(filters, "receivedDateTime lt "+t.UTC().Format(time.RFC3339))
+			}
+			if in.UnreadOnly {
+				filters = append(filters, "isRead eq false")
+			}
+			if in.From != "" {
+				filters = append(filters, "from/emailAddress/address eq "+quoteOData(in.From))
+			}
+			req.Path = "me/mailFolders/" + url.PathEscape(folder) + "/messages"
+			req.Query = url.Values{"$top": {fmt.Sprint(size)}, "$select": {summaryFields},
+				"$orderby": {"receivedDateTime desc"}, "$filter": {strings.Join(filters, " and ")}}
+		}
+		var res messageList
+		if _, err := g.Do(ctx, req, &res); err != nil {
+			return MessagesOut{}, err
+		}
+		return messagesOut(res), nil
+	})
+}
+
+func messagesOut(res messageList) MessagesOut {
+	out := MessagesOut{Messages: make([]MessageSummary, 0, len(res.Value)), NextCursor: cursorOf(res.Next)}
+	for _, m := range res.Value {
+		out.Messages = append(out.Messages, summarize(m))
+	}
+	return out
+}
+
+type searchIn struct {
+	Query    string `json:"query" jsonschema:"KQL search, e.g. 'budget', 'from:alex subject:report', 'hasattachment:true', 'received>=2026-11-01'"`
+	PageSize int    `json:"page_size,omitempty" jsonschema:"messages per page, 1 to 50; default 10"`
+	Cursor   string `json:"cursor,omitempty" jsonschema:"next_cursor from the previous page"`
+}
+
+func searchMessagesTool() toolDef {
+	return define("mail", &mcp.Tool{
+		Name:  "search_messages",
+		Title: "Search mail",
+		Description: "Searches the whole mailbox with a KQL query (free text, from:, to:, subject:, body:, attachment:, " +
+			"hasattachment:true, received>=YYYY-MM-DD). Results come newest first, at most 1,000 in all. Returns message summaries and next_cursor.",
+		Annotations: annotations("Search mail", true, false, true),
+	}, func(ctx context.Context, g *graphapi.Client, s *Server, in searchIn) (MessagesOut, error) {
+		size, err := pageSize(in.PageSize, 10, 50)
+		if err != nil {
+			return MessagesOut{}, err
+		}
+		req := graphapi.Request{Method: "GET", Safe: true}
+		switch {
+		case in.Cursor != "":
+			if req.Path, err = pathOfCursor(in.Cursor); err != nil {
+				return MessagesOut{}, err
+			}
+		case strings.TrimSpace(in.Query) == "" || len(in.Query) > 500:
+			return MessagesOut{}, invalid("query must be a KQL search of 1 to 500 characters")
+		default:
+			req.Path = "me/messages"
+			req.Query = url.Values{"$search": {`"` + strings.ReplaceAll(in.Query, `"`, `\"`) + `"`},
+				"$top": {fmt.Sprint(size)}, "$select": {summaryFields}}
+		}
+		var res messageList
+		if _, err := g.Do(ctx, req, &res); err != nil {
+			return MessagesOut{}, err
+		}
+		return messagesOut(res), nil
+	})
+}
+
+type getMessageIn struct {
+	ID       string `json:"id" jsonschema:"the message id, from list_messages or search_messages"`
+	Offset   int    `json:"offset,omitempty" jsonschema:"character offset into the body, to read past a truncated one"`
+	MaxChars int    `json:"max_chars,omitempty" jsonschema:"body characters to return, 500 to 50000; default 20000"`
+}
+
+type attachmentOut struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Size        int    `json:"size"`
+}
+
+type getMessageOut struct {
+	MessageSummary
+	Cc          []string        `json:"cc"`
+	Body        string          `json:"body" jsonschema:"the body as compact Markdown"`
+	Truncated   bool            `json:"truncated"`
+	NextOffset  int             `json:"next_offset,omitempty" jsonschema:"pass as offset to read on when truncated"`
+	Attachments []attachmentOut `json:"attachments"`
+}
+
+func getMessageTool() toolDef {
+	return define("mail", &mcp.Tool{
+		Name:  "get_message",
+		Title: "Read a message",
+		Description: "Returns one message with its body converted to compact Markdown (HTML newsletters included), " +
+			"capped at max_chars with truncated and next_offset to read further, and its attachments listed (id, name, type, size).",
+		Annotations: annotations("Read a message", true, false, true),
+	}, func(ctx context.Context, g *graphapi.Client, s *Server, in getMessageIn) (getMessageOut, error) {
+		if in.ID == "" || strings.ContainsAny(in.ID, "/?#") {
+			return getMessageOut{}, invalid("id must be a message id from list_messages or search_messages")
+		}
+		limit := in.MaxChars
+		switch {
+		case limit == 0:
+			limit = 20000
+		case limit < 500 || limit > 50000:
+			return getMessageOut{}, invalid("max_chars must be between 500 and 50000")
+		}
+		if in.Offset < 0 {
+			return getMessageOut{}, invalid("offset must not be negative")
+		}
+		var m gMessage
+		if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: "me/messages/" + url.PathEscape(in.ID),
+			Query: url.Values{"$select": {summaryFields + ",ccRecipients,body"}}, Safe: true}, &m); err != nil {
+			return getMessageOut{}, err
+		}
+		body := m.Body.Content
+		if m.Body.ContentType == "html" {
+			if md, err := htmltomarkdown.ConvertString(body); err == nil {
+				body = md
+			}
+		}
+		runes := []rune(strings.TrimSpace(body))
+		start := min(in.Offset, len(runes))
+		end := min(start+limit, len(runes))
+		out := getMessageOut{MessageSummary: summarize(m), Cc: addresses(m.CcRecipients), Body: string(runes[start:end]),
+			Truncated: end < len(runes), Attachments: []attachmentOut{}}
+		if out.Truncated {
+			out.NextOffset = end
+		}
+		if m.HasAttachments {
+			var atts struct {
+				Value []struct {
+					ID, Name, ContentType string
+					Size                  int
+				} `json:"value"`
+			}
+			if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: "me/messages/" + url.PathEscape(in.ID) + "/attachments",
+				Query: url.Values{"$select": {"id,name,contentType,size"}}, Safe: true}, &atts); err != nil {
+				return getMessageOut{}, err
+			}
+			for _, a := range atts.Value {
+				out.Attachments = append(out.Attachments, attachmentOut{ID: a.ID, Name: a.Name, ContentType: a.ContentType, Size: a.Size})
+			}
+		}
+		return out, nil
+	})
+}
+
+type fileIn struct {
+	Name          string `json:"name" jsonschema:"file name, such as report.pdf"`
+	ContentBase64 string `json:"content_base64" jsonschema:"the file's bytes, base64"`
+	ContentType   string `json:"content_type,omitempty" jsonschema:"MIME type; default application/octet-stream"`
+}
+
+type sendIn struct {
+	To          []string `json:"to" jsonschema:"recipient email addresses"`
+	Cc          []string `json:"cc,omitempty"`
+	Bcc         []string `json:"bcc,omitempty"`
+	Subject     string   `json:"subject"`
+	Body        string   `json:"body"`
+	BodyType    string   `json:"body_type,omitempty" jsonschema:"text (default) or html"`
+	Attachments []fileIn `json:"attachments,omitempty" jsonschema:"small files, under 3 MB in all"`
+}
+
+type sentOut struct {
+	Sent    bool   `json:"sent"`
+	Message string `json:"message"`
+}
+
+func recipients(field string, list []string) ([]map[string]any, error) {
+	out := []map[string]any{}
+	for _, a := range list {
+		a = strings.TrimSpace(a)
+		if at := strings.Index(a, "@"); at < 1 || at == len(a)-1 || strings.ContainsAny(a, " <>,;") {
+			return nil, invalid(fmt.Sprintf("%s: %q is not an email address", field, a))
+		}
+		out = append(out, map[string]any{"emailAddress": map[string]string{"address": a}})
+	}
+	return out, nil
+}
+
+func sendMessageTool() toolDef {
+	return define("mail", &mcp.Tool{
+		Name:  "send_message",
+		Title: "Send an email",
+		Description: "Sends a new email from the user's mailbox (a copy goes to Sent Items). Give to, subject and body; " +
+			"cc, bcc, body_type html and small attachments (under 3 MB in all) are optional. Sending cannot be undone, and is never " +
+			"repeated automatically after an unclear failure.",
+		Annotations: annotations("Send an email", false, false, false),
+	}, func(ctx context.Context, g *graphapi.Client, s *Server, in sendIn) (sentOut, error) {
+		if len(in.To)+len(in.Cc)+len(in.Bcc) == 0 {
+			return sentOut{}, invalid("give at least one recipient in to, cc or bcc")
+		}
+		if len(in.To)+len(in.Cc)+len(in.Bcc) > 100 {
+			return sentOut{}, invalid("at most 100 recipients")
+		}
+		bodyType := strings.ToLower(in.BodyType)
+		if bodyType == "" {
+			bodyType = "text"
+		}
+		if bodyType != "text" && bodyType != "html" {
+			return sentOut{}, invalid("body_type must be text or html")
+		}
+		msg := map[string]any{"subject": in.Subject, "body": map[string]string{"contentType": bodyType, "content": in.Body}}
+		for field, list := range map[string][]string{"toRecipients": in.To, "ccRecipients": in.Cc, "bccRecipients": in.Bcc} {
+			r, err := recipients(field, list)
+			if err != nil {
+				return sentOut{}, err
+			}
+			msg[field] = r
+		}
+		total := 0
+		var atts []map[string]any
+		for _, a := range in.Attachments {
+			b, err := base64.StdEncoding.DecodeString(a.ContentBase64)
+			if err != nil || a.Name == "" {
+				return sentOut{}, invalid("each attachment needs a name and base64 content_base64")
+			}
+			total += len(b)
+			ct := a.ContentType
+			if ct == "" {
+				ct = "application/octet-stream"
+			}
+			atts = append(atts, map[string]any{"@odata.type": "#microsoft.graph.fileAttachment", "name": a.Name, "contentType": ct, "contentBytes": a.ContentBase64})
+		}
+		if total >= 3<<20 {
+			return sentOut{}, invalid("attachments must be under 3 MB in all")
+		}
+		if atts != nil {
+			msg["attachments"] = atts
+		}
+		if _, err := g.Do(ctx, graphapi.Request{Method: "POST", Path: "me/sendMail", Body: map[string]any{"message": msg, "saveToSentItems": true}}, nil); err != nil {
+			return sentOut{}, err
+		}
+		return sentOut{Sent: true, Message: "Sent. A copy is in Sent Items."}, nil
+	})
+}

@@ -1,0 +1,437 @@
+package mcpserver_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"graphgate"
+	"graphgate/internal/apitoken"
+	"graphgate/internal/apptest"
+	"graphgate/internal/sandbox"
+	"graphgate/internal/sandbox/directory"
+)
+
+// bearer adds an agent token to every request.
+type bearer struct {
+	token string
+	base  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.base.RoundTrip(r)
+}
+
+func agentToken(t *testing.T, l *apptest.Linked, userID int64, readOnly bool, toolsets ...string) string {
+	t.Helper()
+	token, display, hash := apitoken.New()
+	if err := l.App.Store.CreateAPIToken(context.Background(), &graphgate.APIToken{UserID: userID, Kind: graphgate.TokenAgent,
+		Name: "test agent", Prefix: display, Hash: hash, ReadOnly: readOnly, Toolsets: toolsets}); err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+// connect opens an MCP session with the official Go SDK client over HTTP.
+func connect(t *testing.T, l *apptest.Linked, token, version string) *mcp.ClientSession {
+	t.Helper()
+	c := mcp.NewClient(&mcp.Implementation{Name: "graphgate-test", Version: "1"}, nil)
+	tr := &mcp.StreamableClientTransport{Endpoint: l.URL + "/mcp",
+		HTTPClient: &http.Client{Transport: bearer{token: token, base: http.DefaultTransport}}}
+	s, err := c.Connect(context.Background(), tr, &mcp.ClientSessionOptions{ProtocolVersion: version})
+	if err != nil {
+		t.Fatalf("connect (%s): %v", version, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func call(t *testing.T, s *mcp.ClientSession, name string, args map[string]any, out any) *mcp.CallToolResult {
+	t.Helper()
+	res, err := s.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if out != nil && !res.IsError {
+		b, _ := json.Marshal(res.StructuredContent)
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s: structured content %s: %v", name, b, err)
+		}
+	}
+	return res
+}
+
+func errorText(res *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String()
+}
+
+func toolNames(t *testing.T, s *mcp.ClientSession) []string {
+	t.Helper()
+	res, err := s.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tool := range res.Tools {
+		names = append(names, tool.Name)
+		a := tool.Annotations
+		if a == nil || a.DestructiveHint == nil || a.OpenWorldHint == nil || tool.Title == "" || tool.Description == "" || tool.OutputSchema == nil {
+			t.Errorf("tool %s lacks a title, description, output schema or explicit annotations", tool.Name)
+		}
+	}
+	return names
+}
+
+func TestAuthAndMetadata(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	for _, tok := range []string{"", "ggt_not-a-real-token-but-long-enough-000000000000", "nonsense"} {
+		req, _ := http.NewRequest("POST", l.URL+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		wa := resp.Header.Get("WWW-Authenticate")
+		if resp.StatusCode != 401 || !strings.Contains(wa, `resource_metadata="`+l.URL+`/.well-known/oauth-protected-resource/mcp"`) {
+			t.Fatalf("token %q: %d %q", tok, resp.StatusCode, wa)
+		}
+		if tok != "" && !strings.Contains(wa, `error="invalid_token"`) {
+			t.Errorf("refused token without error=invalid_token: %q", wa)
+		}
+	}
+	resp, err := http.Get(l.URL + "/.well-known/oauth-protected-resource/mcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `"resource":"`+l.URL+`/mcp"`) {
+		t.Fatalf("metadata: %s", b)
+	}
+	// Revoked and expired tokens are refused; an admin API token is not an agent token.
+	id := l.SignInAndLink(t, "alex@contoso.test")
+	tok := agentToken(t, l, id, false)
+	s := connect(t, l, tok, "")
+	if len(toolNames(t, s)) == 0 {
+		t.Fatal("no tools")
+	}
+	toks, _ := l.App.Store.ListAPITokens(context.Background(), id)
+	_ = l.App.Store.RevokeAPIToken(context.Background(), id, toks[0].ID)
+	c := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil)
+	if _, err := c.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: l.URL + "/mcp",
+		HTTPClient: &http.Client{Transport: bearer{token: tok, base: http.DefaultTransport}}}, nil); err == nil {
+		t.Fatal("a revoked token connected")
+	}
+}
+
+func TestToolsOverBothProtocolGenerations(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	id := l.SignInAndLink(t, "alex@contoso.test")
+	tok := agentToken(t, l, id, false)
+	for _, version := range []string{"2026-07-28", "2025-11-25", "2025-06-18"} {
+		t.Run(version, func(t *testing.T) {
+			s := connect(t, l, tok, version)
+			names := toolNames(t, s)
+			for _, want := range []string{"get_profile", "list_messages", "send_message", "list_events", "list_files", "read_file"} {
+				if !slices.Contains(names, want) {
+					t.Errorf("tools/list lacks %s", want)
+				}
+			}
+			var p struct {
+				Email string `json:"email"`
+			}
+			if res := call(t, s, "get_profile", nil, &p); res.IsError || p.Email != "alex@contoso.test" {
+				t.Fatalf("get_profile: %s %+v", errorText(res), p)
+			}
+		})
+	}
+}
+
+func TestMailTools(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	id := l.SignInAndLink(t, "alex@contoso.test")
+	s := connect(t, l, agentToken(t, l, id, false), "")
+
+	var folders struct {
+		Folders []struct {
+			Name  string `json:"name"`
+			Total int    `json:"total"`
+		} `json:"folders"`
+	}
+	call(t, s, "list_mail_folders", nil, &folders)
+	if len(folders.Folders) < 5 {
+		t.Fatalf("folders: %+v", folders)
+	}
+	// Paging to the end of the 200-message inbox with cursors.
+	type page struct {
+		Messages []struct {
+			ID       string    `json:"id"`
+			Subject  string    `json:"subject"`
+			Received time.Time `json:"received"`
+			IsRead   bool      `json:"is_read"`
+		} `json:"messages"`
+		NextCursor string `json:"next_cursor"`
+	}
+	seen := map[string]bool{}
+	cursor := ""
+	for range 20 {
+		var p page
+		args := map[string]any{"page_size": 50}
+		if cursor != "" {
+			args["cursor"] = cursor
+		}
+		if res := call(t, s, "list_messages", args, &p); res.IsError {
+			t.Fatal(errorText(res))
+		}
+		for _, m := range p.Messages {
+			seen[m.ID] = true
+		}
+		if cursor = p.NextCursor; cursor == "" {
+			break
+		}
+		if strings.Contains(cursor, "http") {
+			t.Fatal("the cursor exposes a URL")
+		}
+	}
+	if len(seen) < 200 {
+		t.Fatalf("paged %d inbox messages", len(seen))
+	}
+	var unread page
+	call(t, s, "list_messages", map[string]any{"unread_only": true, "after": time.Now().AddDate(0, 0, -30).Format("2006-01-02")}, &unread)
+	for _, m := range unread.Messages {
+		if m.IsRead {
+			t.Fatal("unread_only returned a read message")
+		}
+	}
+	var hits page
+	call(t, s, "search_messages", map[string]any{"query": "subject:budget"}, &hits)
+	if len(hits.Messages) == 0 || !strings.Contains(strings.ToLower(hits.Messages[0].Subject), "budget") {
+		t.Fatalf("search: %+v", hits)
+	}
+	var msg struct {
+		Body        string `json:"body"`
+		Truncated   bool   `json:"truncated"`
+		NextOffset  int    `json:"next_offset"`
+		Attachments []any  `json:"attachments"`
+	}
+	call(t, s, "get_message", map[string]any{"id": hits.Messages[0].ID, "max_chars": 500}, &msg)
+	if msg.Body == "" || strings.Contains(msg.Body, "<div") || strings.Contains(msg.Body, "<p>") {
+		t.Fatalf("body is not compact Markdown: %q", msg.Body)
+	}
+	// Sending: delivered once.
+	var sent struct {
+		Sent bool `json:"sent"`
+	}
+	res := call(t, s, "send_message", map[string]any{"to": []string{"sam@fabrikam.test"}, "subject": "Agenda for Monday", "body": "Draft attached."}, &sent)
+	if res.IsError || !sent.Sent {
+		t.Fatalf("send: %s", errorText(res))
+	}
+	// Bad input is a tool error that says what to fix, and sends nothing.
+	l.Sandbox.ResetRequests()
+	for _, args := range []map[string]any{
+		{"to": []string{"not-an-address"}, "subject": "x", "body": "y"},
+		{"subject": "x", "body": "y"},
+		{"to": []string{"sam@fabrikam.test"}, "subject": "x", "body": "y", "body_type": "rtf"},
+	} {
+		if res := call(t, s, "send_message", args, nil); !res.IsError {
+			t.Errorf("%v: accepted", args)
+		}
+	}
+	if n := l.Sandbox.Requests()["POST /v1.0/me/sendMail"]; n != 0 {
+		t.Fatalf("a refused send reached Graph %d times", n)
+	}
+	if res := call(t, s, "list_messages", map[string]any{"cursor": "aHR0cHM6Ly9ldmlsLmV4YW1wbGUuY29tL3YxLjAvbWU"}, nil); !res.IsError {
+		t.Fatal("a cursor pointing elsewhere was followed")
+	}
+}
+
+func TestSendIsDeliveredOnceUnderTrouble(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	id := l.SignInAndLink(t, "alex@contoso.test")
+	s := connect(t, l, agentToken(t, l, id, false), "")
+	args := map[string]any{"to": []string{"sam@fabrikam.test"}, "subject": "Exactly once", "body": "Hello"}
+	// Throttled first: retried after Retry-After, delivered once.
+	if _, err := l.Sandbox.AddFault(sandbox.Fault{Method: "POST", Path: "^/v1.0/me/sendMail$", Status: 429, RetryAfter: "0.2", Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if res := call(t, s, "send_message", args, nil); res.IsError {
+		t.Fatalf("throttled send: %s", errorText(res))
+	}
+	// Dropped after Graph acted: reported, never repeated.
+	_, _ = l.Sandbox.AddFault(sandbox.Fault{Method: "POST", Path: "^/v1.0/me/sendMail$", Drop: "after", Times: 1})
+	args["subject"] = "Exactly once, again"
+	res := call(t, s, "send_message", args, nil)
+	if !res.IsError || !strings.Contains(errorText(res), "may have been carried out") {
+		t.Fatalf("dropped send: %v %s", res.IsError, errorText(res))
+	}
+	sam := l.SignInAndLink(t, "sam@fabrikam.test")
+	samSession := connect(t, l, agentToken(t, l, sam, true), "")
+	for _, subject := range []string{"Exactly once", "Exactly once, again"} {
+		var p struct {
+			Messages []any `json:"messages"`
+		}
+		call(t, samSession, "search_messages", map[string]any{"query": `subject:"` + subject + `"`}, &p)
+		want := 1
+		if subject == "Exactly once" {
+			want = 2 // the search also matches "Exactly once, again"
+		}
+		if len(p.Messages) != want {
+			t.Fatalf("%q delivered %d times (search hits)", subject, len(p.Messages))
+		}
+	}
+}
+
+func TestReadOnlyAndToolsets(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	id := l.SignInAndLink(t, "alex@contoso.test")
+	ro := connect(t, l, agentToken(t, l, id, true), "")
+	names := toolNames(t, ro)
+	if slices.Contains(names, "send_message") || slices.Contains(names, "create_folder") || !slices.Contains(names, "list_messages") {
+		t.Fatalf("read-only tools: %v", names)
+	}
+	if res, err := ro.CallTool(context.Background(), &mcp.CallToolParams{Name: "send_message", Arguments: map[string]any{"to": []string{"sam@fabrikam.test"}}}); err == nil && !res.IsError {
+		t.Fatal("a read-only token sent mail")
+	}
+	files := connect(t, l, agentToken(t, l, id, false, "files"), "")
+	names = toolNames(t, files)
+	for _, n := range names {
+		if !slices.Contains([]string{"list_files", "search_files", "get_file_info", "read_file", "create_folder"}, n) {
+			t.Fatalf("files-only token lists %s", n)
+		}
+	}
+}
+
+func TestLinkStatesAreToolErrors(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	u, _ := l.App.Store.UserByEmail(context.Background(), "jo@outlook.test")
+	s := connect(t, l, agentToken(t, l, u.ID, false), "")
+	res := call(t, s, "get_profile", nil, nil)
+	if !res.IsError || !strings.Contains(errorText(res), "Link Account") || !strings.Contains(errorText(res), l.URL+"/integrations") {
+		t.Fatalf("unlinked: %s", errorText(res))
+	}
+	l.SignInAndLink(t, "jo@outlook.test")
+	l.Sandbox.Identity.RevokeGrants(mustPerson(t, l, "jo@outlook.test"))
+	_, _ = l.App.Store.UpdateLink(context.Background(), u.ID, func(x *graphgate.Link) (*graphgate.Link, error) {
+		x.AccessExpiresAt = time.Now().Add(-time.Minute)
+		return x, nil
+	})
+	res = call(t, s, "get_profile", nil, nil)
+	if !res.IsError || !strings.Contains(errorText(res), "Reconnect") {
+		t.Fatalf("revoked: %s", errorText(res))
+	}
+	_, _ = l.App.Web.Admin().SetM365Enabled(context.Background(), nil, false)
+	res = call(t, s, "get_profile", nil, nil)
+	if !res.IsError || !strings.Contains(errorText(res), "turned Microsoft 365 off") {
+		t.Fatalf("disabled: %s", errorText(res))
+	}
+}
+
+func TestCalendarAndFileTools(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	id := l.SignInAndLink(t, "alex@contoso.test")
+	s := connect(t, l, agentToken(t, l, id, false), "")
+	var cals struct {
+		Calendars []struct{ ID string } `json:"calendars"`
+	}
+	call(t, s, "list_calendars", nil, &cals)
+	if len(cals.Calendars) != 2 {
+		t.Fatalf("calendars: %+v", cals)
+	}
+	var evs struct {
+		Events []struct {
+			ID, Subject, Start, Kind string
+		} `json:"events"`
+	}
+	if res := call(t, s, "list_events", map[string]any{"time_zone": "Europe/Berlin"}, &evs); res.IsError {
+		t.Fatal(errorText(res))
+	}
+	standup := false
+	for _, e := range evs.Events {
+		if e.Subject == "Team standup" {
+			standup = true
+			if !strings.Contains(e.Start, "T09:30:00+01:00") && !strings.Contains(e.Start, "T09:30:00+02:00") {
+				t.Fatalf("standup start %q is not 09:30 Berlin time with its offset", e.Start)
+			}
+		}
+	}
+	if !standup {
+		t.Fatal("the recurring standup is not expanded into the next 7 days")
+	}
+	var ev struct{ Subject string }
+	call(t, s, "get_event", map[string]any{"id": evs.Events[0].ID}, &ev)
+	if ev.Subject != evs.Events[0].Subject {
+		t.Fatalf("get_event: %+v", ev)
+	}
+	if res := call(t, s, "list_events", map[string]any{"time_zone": "Mars/Olympus"}, nil); !res.IsError {
+		t.Fatal("a bad zone was accepted")
+	}
+
+	var items struct {
+		Items []struct{ Name, Kind, Path string } `json:"items"`
+	}
+	call(t, s, "list_files", map[string]any{"path": "/Documents/Projects/Apollo"}, &items)
+	if len(items.Items) != 4 || items.Items[0].Path != "/Documents/Projects/Apollo/"+items.Items[0].Name {
+		t.Fatalf("list_files: %+v", items)
+	}
+	var file struct {
+		Text      string `json:"text"`
+		Truncated bool   `json:"truncated"`
+		Note      string `json:"note"`
+	}
+	call(t, s, "read_file", map[string]any{"path": "/Documents/Meeting notes.txt"}, &file)
+	if !strings.HasPrefix(file.Text, "Meeting notes") {
+		t.Fatalf("read_file: %+v", file)
+	}
+	var binary struct {
+		Text string `json:"text"`
+		Note string `json:"note"`
+	}
+	call(t, s, "read_file", map[string]any{"path": "/Recordings/town-hall.mp4"}, &binary)
+	if binary.Note == "" || binary.Text != "" {
+		t.Fatalf("binary file: %+v", binary)
+	}
+	call(t, s, "search_files", map[string]any{"query": "spec"}, &items)
+	if len(items.Items) == 0 {
+		t.Fatal("search_files found nothing")
+	}
+	var folder struct{ Name, Path string }
+	call(t, s, "create_folder", map[string]any{"parent": "/Documents", "name": "Agent output"}, &folder)
+	if folder.Path != "/Documents/Agent output" {
+		t.Fatalf("create_folder: %+v", folder)
+	}
+	if res := call(t, s, "create_folder", map[string]any{"parent": "/Documents", "name": "Agent output"}, nil); !res.IsError {
+		t.Fatal("a clashing folder was created")
+	}
+	if res := call(t, s, "list_files", map[string]any{"path": "/../etc"}, nil); !res.IsError {
+		t.Fatal("a path with .. was accepted")
+	}
+}
+
+func mustPerson(t *testing.T, l *apptest.Linked, upn string) *directory.Person {
+	t.Helper()
+	p, ok := l.Sandbox.Directory.Person(upn)
+	if !ok {
+		t.Fatalf("no sandbox person %s", upn)
+	}
+	return p
+}

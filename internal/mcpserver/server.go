@@ -1,0 +1,255 @@
+// Package mcpserver is graphgate's MCP server: Streamable HTTP at /mcp
+// through the official Go SDK in stateless mode (any replica answers any
+// request), agents authenticated by their agent tokens, and tools that act
+// on the token owner's Microsoft 365 data through Graph.
+package mcpserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"graphgate"
+	"graphgate/internal/apitoken"
+	"graphgate/internal/graphapi"
+	"graphgate/internal/microsoft365"
+	"graphgate/internal/version"
+)
+
+// Path is where the MCP endpoint is served.
+const Path = "/mcp"
+
+// maxBody bounds a request body: tool arguments, inline uploads included.
+const maxBody = 8 << 20
+
+// Deps are what the MCP server needs.
+type Deps struct {
+	Store    graphgate.Store
+	Tokens   *microsoft365.Tokens
+	GraphURL string
+	BaseURL  string // graphgate's public URL, for links in messages
+	Log      *slog.Logger
+	HTTP     *http.Client // for Graph; nil for a default
+	Now      func() time.Time
+}
+
+// Server serves MCP.
+type Server struct {
+	d       Deps
+	schemas *mcp.SchemaCache
+	tools   []toolDef
+}
+
+// New returns an MCP server.
+func New(d Deps) (*Server, error) {
+	switch {
+	case d.Store == nil:
+		return nil, errors.New("mcpserver: a store is required")
+	case d.Tokens == nil:
+		return nil, errors.New("mcpserver: a token source is required")
+	case d.GraphURL == "" || d.BaseURL == "":
+		return nil, errors.New("mcpserver: the Graph URL and the base URL are required")
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.HTTP == nil {
+		d.HTTP = &http.Client{Timeout: 60 * time.Second}
+	}
+	return &Server{d: d, schemas: mcp.NewSchemaCache(), tools: allTools()}, nil
+}
+
+// caller is who a request acts for.
+type caller struct {
+	user  *graphgate.User
+	token *graphgate.APIToken
+}
+
+const callerKey = "graphgate.caller"
+
+// verify checks an agent token against its stored hash. Last use is
+// recorded at most once a minute, not on every call.
+func (s *Server) verify(ctx context.Context, raw string, _ *http.Request) (*auth.TokenInfo, error) {
+	if !apitoken.Plausible(raw) {
+		return nil, fmt.Errorf("%w: not a graphgate agent token", auth.ErrInvalidToken)
+	}
+	t, err := s.d.Store.APITokenByHash(ctx, apitoken.Hash(raw))
+	if graphgate.ErrorCode(err) == graphgate.ENOTFOUND {
+		return nil, fmt.Errorf("%w: unknown token", auth.ErrInvalidToken)
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.d.Now()
+	if t.Kind != graphgate.TokenAgent || !t.RevokedAt.IsZero() || !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) {
+		return nil, fmt.Errorf("%w: revoked, expired or not an agent token", auth.ErrInvalidToken)
+	}
+	u, err := s.d.Store.UserByID(ctx, t.UserID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the token's owner no longer exists", auth.ErrInvalidToken)
+	}
+	if now.Sub(t.LastUsedAt) > time.Minute {
+		_ = s.d.Store.TouchAPIToken(ctx, t.ID, now)
+	}
+	exp := t.ExpiresAt
+	if exp.IsZero() {
+		exp = now.Add(24 * time.Hour) // the SDK wants an expiry; the token has none
+	}
+	return &auth.TokenInfo{UserID: strconv.FormatInt(u.ID, 10), Expiration: exp,
+		Extra: map[string]any{callerKey: &caller{user: u, token: t}}}, nil
+}
+
+func callerOf(req *mcp.CallToolRequest) *caller {
+	if req == nil || req.Extra == nil || req.Extra.TokenInfo == nil {
+		return nil
+	}
+	c, _ := req.Extra.TokenInfo.Extra[callerKey].(*caller)
+	return c
+}
+
+// allowed reports whether a token may see a tool.
+func allowed(t *graphgate.APIToken, d toolDef) bool {
+	if t.ReadOnly && !d.readOnly {
+		return false
+	}
+	return len(t.Toolsets) == 0 || slices.Contains(t.Toolsets, d.toolset)
+}
+
+// serverFor builds the MCP server for one request: only the tools the
+// caller's token allows are listed and callable.
+func (s *Server) serverFor(r *http.Request) *mcp.Server {
+	srv := mcp.NewServer(&mcp.Implementation{Name: "graphgate", Title: "graphgate: Microsoft 365", Version: version.Version},
+		&mcp.ServerOptions{
+			Instructions: "Tools for the signed-in person's Outlook mail, calendar and OneDrive, through Microsoft Graph with their own delegated permissions.",
+			SchemaCache:  s.schemas,
+			// The tool list depends on the caller's token: never share it.
+			SetCacheable: func(_ context.Context, _ mcp.Request, c *mcp.Cacheable) { c.CacheScope = "private" },
+		})
+	info := auth.TokenInfoFromContext(r.Context())
+	var t *graphgate.APIToken
+	if info != nil {
+		if c, ok := info.Extra[callerKey].(*caller); ok {
+			t = c.token
+		}
+	}
+	for _, d := range s.tools {
+		if t != nil && allowed(t, d) {
+			d.add(srv, s)
+		}
+	}
+	return srv
+}
+
+// Handler serves /mcp and its RFC 9728 protected-resource metadata.
+func (s *Server) Handler() http.Handler {
+	metadataURL := s.d.BaseURL + "/.well-known/oauth-protected-resource" + Path
+	streamable := mcp.NewStreamableHTTPHandler(s.serverFor, &mcp.StreamableHTTPOptions{
+		Stateless:             true,
+		JSONResponse:          true,
+		MaxRequestBodyBytes:   maxBody,
+		CrossOriginProtection: http.NewCrossOriginProtection(),
+		// graphgate runs behind proxies that forward other Host headers.
+		DisableLocalhostProtection: true,
+		Logger:                     s.d.Log,
+	})
+	protected := auth.RequireBearerToken(s.verify, &auth.RequireBearerTokenOptions{ResourceMetadataURL: metadataURL})(streamable)
+	mux := http.NewServeMux()
+	mux.Handle(Path, challenge(protected))
+	mux.HandleFunc("GET /.well-known/oauth-protected-resource"+Path, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"resource":                 s.d.BaseURL + Path,
+			"bearer_methods_supported": []string{"header"},
+			"resource_name":            "graphgate MCP server",
+			"resource_documentation":   s.d.BaseURL + "/integrations",
+		})
+	})
+	return mux
+}
+
+// challenge adds error="invalid_token" to the SDK's 401 challenge, as RFC
+// 6750 asks when a token was presented but refused.
+func challenge(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hasToken := strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ")
+		next.ServeHTTP(&challengeWriter{ResponseWriter: w, hasToken: hasToken}, r)
+	})
+}
+
+type challengeWriter struct {
+	http.ResponseWriter
+	hasToken bool
+}
+
+func (c *challengeWriter) WriteHeader(code int) {
+	if code == http.StatusUnauthorized && c.hasToken {
+		if v := c.Header().Get("WWW-Authenticate"); v != "" && !strings.Contains(v, "error=") {
+			c.Header().Set("WWW-Authenticate", v+`, error="invalid_token"`)
+		}
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *challengeWriter) Flush() {
+	if f, ok := c.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// graph returns a Graph client acting as the caller, or an error that says
+// what the person must do.
+func (s *Server) graph(ctx context.Context, c *caller) (*graphapi.Client, error) {
+	if c == nil {
+		return nil, errors.New("no caller")
+	}
+	if _, err := s.d.Tokens.AccessToken(ctx, c.user.ID); err != nil {
+		return nil, s.linkProblem(err)
+	}
+	return graphapi.New(s.d.GraphURL, s.d.HTTP, s.d.Tokens.For(c.user.ID), s.d.Log)
+}
+
+// linkProblem turns a token-source error into what the person must do.
+func (s *Server) linkProblem(err error) error {
+	integrations := s.d.BaseURL + "/integrations"
+	var na *microsoft365.NeedsAttentionError
+	switch {
+	case errors.Is(err, microsoft365.ErrNotLinked):
+		return fmt.Errorf("no Microsoft account is linked to this graphgate user. Ask them to open %s and click Link Account, then try again", integrations)
+	case errors.As(err, &na):
+		return fmt.Errorf("the linked Microsoft account needs attention: %s Ask the user to open %s and click Reconnect, then try again", na.Reason, integrations)
+	case errors.Is(err, microsoft365.ErrDisabled):
+		return fmt.Errorf("the graphgate admin has turned Microsoft 365 off; ask them to enable it in the Admin Console (%s/admin/servers)", s.d.BaseURL)
+	case errors.Is(err, microsoft365.ErrNotConfigured):
+		return fmt.Errorf("Microsoft 365 is not configured in graphgate yet; ask the graphgate admin to set it up (%s/admin/servers)", s.d.BaseURL)
+	}
+	return fmt.Errorf("could not get a Microsoft access token: %v", err)
+}
+
+// graphProblem turns a Graph failure into a message a model can act on.
+func graphProblem(err error) error {
+	var ge *graphapi.Error
+	switch {
+	case errors.As(err, &ge) && ge.Status == http.StatusNotFound:
+		return fmt.Errorf("not found: %s (%s). Check the id; ids change when a message is moved", ge.Message, ge.Code)
+	case errors.As(err, &ge) && ge.Status == http.StatusTooManyRequests:
+		return fmt.Errorf("Microsoft Graph is throttling this mailbox; try again in %s", max(ge.RetryAfter, time.Second).Round(time.Second))
+	case errors.As(err, &ge):
+		return fmt.Errorf("Microsoft Graph refused the request: %s: %s (request-id %s)", ge.Code, ge.Message, ge.RequestID)
+	case errors.Is(err, graphapi.ErrAmbiguous):
+		return fmt.Errorf("the connection to Microsoft Graph failed after the request was sent; it may have been carried out. Check (for a message: Sent Items) before trying again")
+	}
+	return fmt.Errorf("calling Microsoft Graph failed: %v", err)
+}

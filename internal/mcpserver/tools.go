@@ -1,0 +1,99 @@
+package mcpserver
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/url"
+	"strings"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"graphgate/internal/graphapi"
+)
+
+// toolDef is one tool: its toolset, whether it only reads, and how to add
+// it to a server.
+type toolDef struct {
+	name     string
+	toolset  string // mail, calendar, files, profile
+	readOnly bool
+	add      func(srv *mcp.Server, s *Server)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// annotations sets all four hints explicitly: their absent defaults are the
+// opposite of what most tools want.
+func annotations(title string, readOnly, destructive, idempotent bool) *mcp.ToolAnnotations {
+	return &mcp.ToolAnnotations{Title: title, ReadOnlyHint: readOnly, DestructiveHint: ptr(destructive),
+		IdempotentHint: idempotent, OpenWorldHint: ptr(true)}
+}
+
+// define makes a toolDef from a typed handler that gets a Graph client.
+func define[In, Out any](toolset string, t *mcp.Tool, h func(ctx context.Context, g *graphapi.Client, s *Server, in In) (Out, error)) toolDef {
+	return toolDef{name: t.Name, toolset: toolset, readOnly: t.Annotations.ReadOnlyHint, add: func(srv *mcp.Server, s *Server) {
+		mcp.AddTool(srv, t, func(ctx context.Context, req *mcp.CallToolRequest, in In) (*mcp.CallToolResult, Out, error) {
+			var zero Out
+			g, err := s.graph(ctx, callerOf(req))
+			if err != nil {
+				return nil, zero, err
+			}
+			out, err := h(ctx, g, s, in)
+			if err != nil {
+				var bad *badInput
+				if errors.As(err, &bad) {
+					return nil, zero, err
+				}
+				return nil, zero, graphProblem(err)
+			}
+			return nil, out, nil
+		})
+	}}
+}
+
+// badInput is a mistake in the arguments the caller can fix.
+type badInput struct{ msg string }
+
+func (b *badInput) Error() string { return b.msg }
+
+func invalid(msg string) error { return &badInput{msg} }
+
+// allTools lists every tool, in the order tools/list shows them.
+func allTools() []toolDef {
+	return []toolDef{
+		getProfileTool(),
+		listMailFoldersTool(), listMessagesTool(), searchMessagesTool(), getMessageTool(), sendMessageTool(),
+		listCalendarsTool(), listEventsTool(), getEventTool(),
+		listFilesTool(), searchFilesTool(), getFileInfoTool(), readFileTool(), createFolderTool(),
+	}
+}
+
+// Cursors are Graph's nextLinks made opaque and relative: a cursor carries
+// no host, so it can only ever be followed inside the configured Graph URL.
+func cursorOf(nextLink string) string {
+	if nextLink == "" {
+		return ""
+	}
+	u, err := url.Parse(nextLink)
+	if err != nil {
+		return ""
+	}
+	i := strings.Index(u.Path, "/v1.0/")
+	if i < 0 {
+		return ""
+	}
+	rel := u.Path[i+len("/v1.0/"):]
+	if u.RawQuery != "" {
+		rel += "?" + u.RawQuery
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(rel))
+}
+
+func pathOfCursor(cursor string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil || len(b) == 0 || strings.Contains(string(b), "://") || strings.HasPrefix(string(b), "/") {
+		return "", invalid("the cursor is not valid: pass back exactly the next_cursor a previous call returned")
+	}
+	return string(b), nil
+}
