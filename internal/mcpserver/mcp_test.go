@@ -315,7 +315,7 @@ func TestReadOnlyAndToolsets(t *testing.T) {
 	files := connect(t, l, agentToken(t, l, id, false, "files"), "")
 	names = toolNames(t, files)
 	for _, n := range names {
-		if !slices.Contains([]string{"list_files", "search_files", "get_file_info", "read_file", "create_folder"}, n) {
+		if !slices.Contains([]string{"list_files", "search_files", "get_file_info", "read_file", "upload_file", "create_folder", "move_file", "delete_file"}, n) {
 			t.Fatalf("files-only token lists %s", n)
 		}
 	}
@@ -434,4 +434,100 @@ func mustPerson(t *testing.T, l *apptest.Linked, upn string) *directory.Person {
 		t.Fatalf("no sandbox person %s", upn)
 	}
 	return p
+}
+
+func TestMailWriteTools(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	alex := connect(t, l, agentToken(t, l, l.SignInAndLink(t, "alex@contoso.test"), false), "")
+	jo := connect(t, l, agentToken(t, l, l.SignInAndLink(t, "jo@outlook.test"), false), "")
+	find := func(s *mcp.ClientSession, query string) []struct{ ID, Subject string } {
+		var p struct {
+			Messages []struct{ ID, Subject string } `json:"messages"`
+		}
+		call(t, s, "search_messages", map[string]any{"query": query}, &p)
+		return p.Messages
+	}
+	var d struct{ ID, Subject string }
+	if res := call(t, alex, "create_draft", map[string]any{"subject": "Trip plan", "body": "Day 1: arrive"}, &d); res.IsError || d.ID == "" {
+		t.Fatalf("create_draft: %s", errorText(res))
+	}
+	call(t, alex, "update_draft", map[string]any{"id": d.ID, "to": []string{"jo@outlook.test"}, "subject": "Trip plan v2"}, &d)
+	if d.Subject != "Trip plan v2" {
+		t.Fatalf("update_draft: %+v", d)
+	}
+	if res := call(t, alex, "send_draft", map[string]any{"id": d.ID}, nil); res.IsError {
+		t.Fatalf("send_draft: %s", errorText(res))
+	}
+	got := find(jo, `subject:"Trip plan v2"`)
+	if len(got) != 1 {
+		t.Fatalf("jo got %d copies", len(got))
+	}
+	if res := call(t, jo, "reply_to_message", map[string]any{"id": got[0].ID, "comment": "Sounds good"}, nil); res.IsError {
+		t.Fatalf("reply: %s", errorText(res))
+	}
+	replies := find(alex, `subject:"RE: Trip plan v2"`)
+	if len(replies) != 1 {
+		t.Fatalf("alex got %d replies", len(replies))
+	}
+	if res := call(t, alex, "forward_message", map[string]any{"id": replies[0].ID, "to": []string{"sam@fabrikam.test"}, "comment": "FYI"}, nil); res.IsError {
+		t.Fatalf("forward: %s", errorText(res))
+	}
+	if res := call(t, alex, "update_message", map[string]any{"id": replies[0].ID, "is_read": true, "flag": "flagged"}, nil); res.IsError {
+		t.Fatalf("update_message: %s", errorText(res))
+	}
+	var moved struct{ ID string }
+	call(t, alex, "move_message", map[string]any{"id": replies[0].ID, "folder": "archive"}, &moved)
+	if moved.ID == "" || moved.ID == replies[0].ID {
+		t.Fatalf("move gave id %q", moved.ID)
+	}
+	if res := call(t, alex, "get_message", map[string]any{"id": replies[0].ID}, nil); !res.IsError || !strings.Contains(errorText(res), "not found") {
+		t.Fatal("the old id still works after a move")
+	}
+	var deleted struct{ ID string }
+	call(t, alex, "delete_message", map[string]any{"id": moved.ID}, &deleted)
+	var inDeleted struct {
+		Messages []struct{ ID string } `json:"messages"`
+	}
+	call(t, alex, "list_messages", map[string]any{"folder": "deleteditems", "page_size": 50}, &inDeleted)
+	found := false
+	for _, m := range inDeleted.Messages {
+		found = found || m.ID == deleted.ID
+	}
+	if !found {
+		t.Fatal("the deleted message is not in Deleted Items")
+	}
+	if res := call(t, alex, "update_message", map[string]any{"id": moved.ID, "flag": "maybe"}, nil); !res.IsError {
+		t.Fatal("a bad flag was accepted")
+	}
+}
+
+func TestFileWriteTools(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	s := connect(t, l, agentToken(t, l, l.SignInAndLink(t, "alex@contoso.test"), false), "")
+	var it struct{ ID, Name, Path string }
+	if res := call(t, s, "upload_file", map[string]any{"path": "/Agent/notes/summary.md", "text": "# Summary\nAll good."}, &it); res.IsError {
+		t.Fatalf("upload: %s", errorText(res))
+	}
+	var f struct{ Text string }
+	call(t, s, "read_file", map[string]any{"path": "/Agent/notes/summary.md"}, &f)
+	if !strings.HasPrefix(f.Text, "# Summary") {
+		t.Fatalf("read back: %q", f.Text)
+	}
+	if res := call(t, s, "upload_file", map[string]any{"path": "/Agent/notes/summary.md", "text": "x", "if_exists": "fail"}, nil); !res.IsError {
+		t.Fatal("if_exists=fail overwrote")
+	}
+	call(t, s, "create_folder", map[string]any{"name": "Archive"}, nil)
+	call(t, s, "move_file", map[string]any{"id": it.ID, "new_name": "final.md", "new_parent": "/Archive"}, &it)
+	if it.Path != "/Archive/final.md" {
+		t.Fatalf("move_file: %+v", it)
+	}
+	if res := call(t, s, "delete_file", map[string]any{"path": "/Archive/final.md"}, nil); res.IsError {
+		t.Fatalf("delete: %s", errorText(res))
+	}
+	if res := call(t, s, "get_file_info", map[string]any{"path": "/Archive/final.md"}, nil); !res.IsError {
+		t.Fatal("deleted file still there")
+	}
+	if res := call(t, s, "delete_file", map[string]any{"path": "/"}, nil); !res.IsError {
+		t.Fatal("the root was deletable")
+	}
 }

@@ -64,8 +64,11 @@ func allTools() []toolDef {
 	return []toolDef{
 		getProfileTool(),
 		listMailFoldersTool(), listMessagesTool(), searchMessagesTool(), getMessageTool(), sendMessageTool(),
+		createDraftTool(), updateDraftTool(), sendDraftTool(), replyTool(), forwardTool(), moveMessageTool(),
+		updateMessageTool(), deleteMessageTool(),
 		listCalendarsTool(), listEventsTool(), getEventTool(),
-		listFilesTool(), searchFilesTool(), getFileInfoTool(), readFileTool(), createFolderTool(),
+		listFilesTool(), searchFilesTool(), getFileInfoTool(), readFileTool(), uploadFileTool(), createFolderTool(),
+		moveFileTool(), deleteFileTool(),
 	}
 }
 

@@ -1,0 +1,284 @@
+package mcpserver
+
+import (
+	"context"
+	"net/url"
+	"strings"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"graphgate/internal/graphapi"
+)
+
+func messagePath(id string) (string, error) {
+	if id == "" || strings.ContainsAny(id, "/?#") {
+		return "", invalid("id must be a message id from list_messages or search_messages")
+	}
+	return "me/messages/" + url.PathEscape(id), nil
+}
+
+type draftIn struct {
+	To       []string `json:"to,omitempty"`
+	Cc       []string `json:"cc,omitempty"`
+	Bcc      []string `json:"bcc,omitempty"`
+	Subject  string   `json:"subject,omitempty"`
+	Body     string   `json:"body,omitempty"`
+	BodyType string   `json:"body_type,omitempty" jsonschema:"text (default) or html"`
+}
+
+// fields turns the given parts of a draft into Graph's message properties.
+func (in draftIn) fields(all bool) (map[string]any, error) {
+	m := map[string]any{}
+	for field, list := range map[string][]string{"toRecipients": in.To, "ccRecipients": in.Cc, "bccRecipients": in.Bcc} {
+		if list == nil && !all {
+			continue
+		}
+		r, err := recipients(field, list)
+		if err != nil {
+			return nil, err
+		}
+		m[field] = r
+	}
+	if in.Subject != "" || all {
+		m["subject"] = in.Subject
+	}
+	if in.Body != "" || all {
+		bt := strings.ToLower(in.BodyType)
+		if bt == "" {
+			bt = "text"
+		}
+		if bt != "text" && bt != "html" {
+			return nil, invalid("body_type must be text or html")
+		}
+		m["body"] = map[string]string{"contentType": bt, "content": in.Body}
+	}
+	return m, nil
+}
+
+type draftOut struct {
+	ID      string `json:"id"`
+	Subject string `json:"subject"`
+}
+
+func createDraftTool() toolDef {
+	return define("mail", &mcp.Tool{
+		Name:        "create_draft",
+		Title:       "Create a draft",
+		Description: "Saves a new email in Drafts without sending it. Returns its id for update_draft and send_draft.",
+		Annotations: annotations("Create a draft", false, false, false),
+	}, func(ctx context.Context, g *graphapi.Client, s *Server, in draftIn) (draftOut, error) {
+		body, err := in.fields(true)
+		if err != nil {
+			return draftOut{}, err
+		}
+		var m gMessage
+		if _, err := g.Do(ctx, graphapi.Request{Method: "POST", Path: "me/messages", Body: body}, &m); err != nil {
+			return draftOut{}, err
+		}
+		return draftOut{ID: m.ID, Subject: m.Subject}, nil
+	})
+}
+
+type updateDraftIn struct {
+	ID string `json:"id" jsonschema:"the draft's id"`
+	draftIn
+}
+
+func updateDraftTool() toolDef {
+	return define("mail", &mcp.Tool{
+		Name:        "update_draft",
+		Title:       "Edit a draft",
+		Description: "Changes a draft's recipients, subject or body; only the fields given change. Sent messages cannot be edited.",
+		Annotations: annotations("Edit a draft", false, false, true),
+	}, func(ctx context.Context, g *graphapi.Client, s *Server, in updateDraftIn) (draftOut, error) {
+		p, err := messagePath(in.ID)
+		if err != nil {
+			return draftOut{}, err
+		}
+		body, err := in.draftIn.fields(false)
+		if err != nil {
+			return draftOut{}, err
+		}
+		if len(body) == 0 {
+			return draftOut{}, invalid("give at least one of to, cc, bcc, subject or body")
+		}
+		var m gMessage
+		if _, err := g.Do(ctx, graphapi.Request{Method: "PATCH", Path: p, Body: body, Safe: true}, &m); err != nil {
+			return draftOut{}, err
+		}
+		return draftOut{ID: m.ID, Subject: m.Subject}, nil
+	})
+}
+
+type idIn struct {
+	ID string `json:"id" jsonschema:"the message id"`
+}
+
+type doneOut struct {
+	Done    bool   `json:"done"`
+	Message string `json:"message"`
+	ID      string `json:"id,omitempty" jsonschema:"the message's id after the action (moving changes it)"`
+}
+
+func sendDraftTool() toolDef {
+	return define("mail", &mcp.Tool{
+		Name:        "send_draft",
+		Title:       "Send a draft",
+		Description: "Sends a draft created with create_draft. It cannot be undone, and is never repeated automatically after an unclear failure.",
+		Annotations: annotations("Send a draft", false, false, false),
+	}, func(ctx context.Context, g *graphapi.Client, s *Server, in idIn) (doneOut, error) {
+		p, err := messagePath(in.ID)
+		if err != nil {
+			return doneOut{}, err
+		}
+		if _, err := g.Do(ctx, graphapi.Request{Method: "POST", Path: p + "/send"}, nil); err != nil {
+			return doneOut{}, err
+		}
+		return doneOut{Done: true, Message: "Sent. A copy is in Sent Items."}, nil
+	})
+}
+
+type replyIn struct {
+	ID       string `json:"id" jsonschema:"the message to reply to"`
+	Comment  string `json:"comment" jsonschema:"the reply text, put above the quoted message"`
+	ReplyAll bool   `json:"reply_all,omitempty" jsonschema:"reply to the sender and every recipient"`
+}
+
+func replyTool() toolDef {
+	return define("mail", &mcp.Tool{
+		Name:        "reply_to_message",
+		Title:       "Reply",
+		Description: "Replies to a message (to its sender, or with reply_all to everyone on it), quoting it. Sends at once; never repeated after an unclear failure.",
+		Annotations: annotations("Reply", false, false, false),
+	}, func(ctx context.Context, g *graphapi.Client, s *Server, in replyIn) (doneOut, error) {
+		p, err := messagePath(in.ID)
+		if err != nil {
+			return doneOut{}, err
+		}
+		action := "/reply"
+		if in.ReplyAll {
+			action = "/replyAll"
+		}
+		if _, err := g.Do(ctx, graphapi.Request{Method: "POST", Path: p + action, Body: map[string]string{"comment": in.Comment}}, nil); err != nil {
+			return doneOut{}, err
+		}
+		return doneOut{Done: true, Message: "Reply sent."}, nil
+	})
+}
+
+type forwardIn struct {
+	ID      string   `json:"id" jsonschema:"the message to forward"`
+	To      []string `json:"to" jsonschema:"who to forward it to"`
+	Comment string   `json:"comment,omitempty"`
+}
+
+func forwardTool() toolDef {
+	return define("mail", &mcp.Tool{
+		Name:        "forward_message",
+		Title:       "Forward",
+		Description: "Forwards a message, attachments included, with an optional comment. Sends at once; never repeated after an unclear failure.",
+		Annotations: annotations("Forward", false, false, false),
+	}, func(ctx context.Context, g *graphapi.Client, s *Server, in forwardIn) (doneOut, error) {
+		p, err := messagePath(in.ID)
+		if err != nil {
+			return doneOut{}, err
+		}
+		if len(in.To) == 0 {
+			return doneOut{}, invalid("give at least one recipient in to")
+		}
+		to, err := recipients("to", in.To)
+		if err != nil {
+			return doneOut{}, err
+		}
+		if _, err := g.Do(ctx, graphapi.Request{Method: "POST", Path: p + "/forward", Body: map[string]any{"comment": in.Comment, "toRecipients": to}}, nil); err != nil {
+			return doneOut{}, err
+		}
+		return doneOut{Done: true, Message: "Forwarded."}, nil
+	})
+}
+
+type moveIn struct {
+	ID     string `json:"id"`
+	Folder string `json:"folder" jsonschema:"destination folder id or well-known name (archive, inbox, junkemail, ...)"`
+}
+
+func moveMessageTool() toolDef {
+	return define("mail", &mcp.Tool{
+		Name:        "move_message",
+		Title:       "Move a message",
+		Description: "Moves a message to another folder. The moved message gets a new id, which is returned; the old id stops working.",
+		Annotations: annotations("Move a message", false, false, false),
+	}, func(ctx context.Context, g *graphapi.Client, s *Server, in moveIn) (doneOut, error) {
+		return move(ctx, g, in.ID, in.Folder)
+	})
+}
+
+func move(ctx context.Context, g *graphapi.Client, id, folder string) (doneOut, error) {
+	p, err := messagePath(id)
+	if err != nil {
+		return doneOut{}, err
+	}
+	if folder == "" || strings.ContainsAny(folder, "/?#") {
+		return doneOut{}, invalid("folder must be a folder id or a well-known name")
+	}
+	var m gMessage
+	if _, err := g.Do(ctx, graphapi.Request{Method: "POST", Path: p + "/move", Body: map[string]string{"destinationId": folder}}, &m); err != nil {
+		return doneOut{}, err
+	}
+	return doneOut{Done: true, Message: "Moved.", ID: m.ID}, nil
+}
+
+func deleteMessageTool() toolDef {
+	return define("mail", &mcp.Tool{
+		Name:        "delete_message",
+		Title:       "Delete a message",
+		Description: "Moves a message to Deleted Items, from where the user can still restore it. Returns its new id there.",
+		Annotations: annotations("Delete a message", false, true, false),
+	}, func(ctx context.Context, g *graphapi.Client, s *Server, in idIn) (doneOut, error) {
+		out, err := move(ctx, g, in.ID, "deleteditems")
+		out.Message = "Moved to Deleted Items."
+		return out, err
+	})
+}
+
+type updateMessageIn struct {
+	ID         string    `json:"id"`
+	IsRead     *bool     `json:"is_read,omitempty" jsonschema:"mark read (true) or unread (false)"`
+	Flag       string    `json:"flag,omitempty" jsonschema:"flagged, complete or notFlagged"`
+	Categories *[]string `json:"categories,omitempty" jsonschema:"replace the categories, such as [\"Red category\"]"`
+}
+
+func updateMessageTool() toolDef {
+	return define("mail", &mcp.Tool{
+		Name:        "update_message",
+		Title:       "Mark, flag or categorize",
+		Description: "Marks a message read or unread, flags it (flagged, complete, notFlagged) or sets its categories.",
+		Annotations: annotations("Mark, flag or categorize", false, false, true),
+	}, func(ctx context.Context, g *graphapi.Client, s *Server, in updateMessageIn) (doneOut, error) {
+		p, err := messagePath(in.ID)
+		if err != nil {
+			return doneOut{}, err
+		}
+		body := map[string]any{}
+		if in.IsRead != nil {
+			body["isRead"] = *in.IsRead
+		}
+		switch in.Flag {
+		case "":
+		case "flagged", "complete", "notFlagged":
+			body["flag"] = map[string]string{"flagStatus": in.Flag}
+		default:
+			return doneOut{}, invalid("flag must be flagged, complete or notFlagged")
+		}
+		if in.Categories != nil {
+			body["categories"] = *in.Categories
+		}
+		if len(body) == 0 {
+			return doneOut{}, invalid("give is_read, flag or categories")
+		}
+		if _, err := g.Do(ctx, graphapi.Request{Method: "PATCH", Path: p, Body: body, Safe: true}, nil); err != nil {
+			return doneOut{}, err
+		}
+		return doneOut{Done: true, Message: "Updated.", ID: in.ID}, nil
+	})
+}
