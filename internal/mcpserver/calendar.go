@@ -131,7 +131,7 @@ type listEventsIn struct {
 	End        string `json:"end,omitempty" jsonschema:"window end; default 7 days after the start; at most 366 days after it"`
 	CalendarID string `json:"calendar_id,omitempty" jsonschema:"a calendar id from list_calendars; default the main calendar"`
 	TimeZone   string `json:"time_zone,omitempty" jsonschema:"IANA time zone for the times, such as Europe/Berlin; default UTC"`
-	PageSize   int    `json:"page_size,omitempty" jsonschema:"events per page, 1 to 100; default 50"`
+	PageSize   int    `json:"page_size,omitempty" jsonschema:"events per page, 1 to 100; default 50" bounds:"1,100"`
 	Cursor     string `json:"cursor,omitempty" jsonschema:"next_cursor from the previous page"`
 }
 

@@ -89,7 +89,7 @@ func itemPath(id, path string) (string, error) {
 type listFilesIn struct {
 	Path     string `json:"path,omitempty" jsonschema:"folder path from the root, such as /Documents/Projects; default the root"`
 	ID       string `json:"id,omitempty" jsonschema:"folder id, instead of path"`
-	PageSize int    `json:"page_size,omitempty" jsonschema:"items per page, 1 to 200; default 50"`
+	PageSize int    `json:"page_size,omitempty" jsonschema:"items per page, 1 to 200; default 50" bounds:"1,200"`
 	Cursor   string `json:"cursor,omitempty" jsonschema:"next_cursor from the previous page"`
 }
 
@@ -142,7 +142,7 @@ func listFilesTool() toolDef {
 
 type searchFilesIn struct {
 	Query    string `json:"query" jsonschema:"words in the file name or, for small text files, the content"`
-	PageSize int    `json:"page_size,omitempty" jsonschema:"items per page, 1 to 200; default 50"`
+	PageSize int    `json:"page_size,omitempty" jsonschema:"items per page, 1 to 200; default 50" bounds:"1,200"`
 	Cursor   string `json:"cursor,omitempty"`
 }
 
@@ -201,7 +201,7 @@ func getFileInfoTool() toolDef {
 type readFileIn struct {
 	Path     string `json:"path,omitempty" jsonschema:"path from the root, such as /Documents/notes.txt"`
 	ID       string `json:"id,omitempty" jsonschema:"item id, instead of path"`
-	MaxChars int    `json:"max_chars,omitempty" jsonschema:"characters to return, 500 to 100000; default 20000"`
+	MaxChars int    `json:"max_chars,omitempty" jsonschema:"characters to return, 500 to 100000; default 20000" bounds:"500,100000"`
 }
 
 type readFileOut struct {

@@ -136,7 +136,7 @@ type listMessagesIn struct {
 	From       string `json:"from,omitempty" jsonschema:"only messages from this email address"`
 	After      string `json:"after,omitempty" jsonschema:"only messages received at or after this time (RFC 3339 or YYYY-MM-DD)"`
 	Before     string `json:"before,omitempty" jsonschema:"only messages received before this time (RFC 3339 or YYYY-MM-DD)"`
-	PageSize   int    `json:"page_size,omitempty" jsonschema:"messages per page, 1 to 50; default 10"`
+	PageSize   int    `json:"page_size,omitempty" jsonschema:"messages per page, 1 to 50; default 10" bounds:"1,50"`
 	Cursor     string `json:"cursor,omitempty" jsonschema:"next_cursor from the previous page"`
 }
 
@@ -233,7 +233,7 @@ func messagesOut(res messageList) MessagesOut {
 
 type searchIn struct {
 	Query    string `json:"query" jsonschema:"KQL search, e.g. 'budget', 'from:alex subject:report', 'hasattachment:true', 'received>=2026-11-01'"`
-	PageSize int    `json:"page_size,omitempty" jsonschema:"messages per page, 1 to 50; default 10"`
+	PageSize int    `json:"page_size,omitempty" jsonschema:"messages per page, 1 to 50; default 10" bounds:"1,50"`
 	Cursor   string `json:"cursor,omitempty" jsonschema:"next_cursor from the previous page"`
 }
 
@@ -272,8 +272,8 @@ func searchMessagesTool() toolDef {
 
 type getMessageIn struct {
 	ID       string `json:"id" jsonschema:"the message id, from list_messages or search_messages"`
-	Offset   int    `json:"offset,omitempty" jsonschema:"character offset into the body, to read past a truncated one"`
-	MaxChars int    `json:"max_chars,omitempty" jsonschema:"body characters to return, 500 to 50000; default 20000"`
+	Offset   int    `json:"offset,omitempty" jsonschema:"character offset into the body, to read past a truncated one" bounds:"0,100000000"`
+	MaxChars int    `json:"max_chars,omitempty" jsonschema:"body characters to return, 500 to 50000; default 20000" bounds:"500,50000"`
 }
 
 type attachmentOut struct {

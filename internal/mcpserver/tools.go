@@ -4,8 +4,13 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/url"
+	"reflect"
+	"strconv"
 	"strings"
+
+	"github.com/google/jsonschema-go/jsonschema"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -31,7 +36,15 @@ func annotations(title string, readOnly, destructive, idempotent bool) *mcp.Tool
 }
 
 // define makes a toolDef from a typed handler that gets a Graph client.
+// The input schema is inferred from In, with the numeric bounds its fields
+// declare in a `bounds:"min,max"` tag, so clients see the limits up front.
 func define[In, Out any](toolset string, t *mcp.Tool, h func(ctx context.Context, g *graphapi.Client, s *Server, in In) (Out, error)) toolDef {
+	schema, err := jsonschema.For[In](nil)
+	if err != nil {
+		panic(fmt.Sprintf("tool %s: %v", t.Name, err))
+	}
+	applyBounds(reflect.TypeFor[In](), schema)
+	t.InputSchema = schema
 	return toolDef{name: t.Name, toolset: toolset, readOnly: t.Annotations.ReadOnlyHint, add: func(srv *mcp.Server, s *Server) {
 		mcp.AddTool(srv, t, func(ctx context.Context, req *mcp.CallToolRequest, in In) (*mcp.CallToolResult, Out, error) {
 			var zero Out
@@ -99,4 +112,29 @@ func pathOfCursor(cursor string) (string, error) {
 		return "", invalid("the cursor is not valid: pass back exactly the next_cursor a previous call returned")
 	}
 	return string(b), nil
+}
+
+// applyBounds copies `bounds:"min,max"` struct tags onto the schema's
+// properties as minimum and maximum.
+func applyBounds(typ reflect.Type, schema *jsonschema.Schema) {
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if f.Anonymous {
+			applyBounds(f.Type, schema)
+			continue
+		}
+		b := f.Tag.Get("bounds")
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		prop := schema.Properties[name]
+		if b == "" || prop == nil {
+			continue
+		}
+		lo, hi, _ := strings.Cut(b, ",")
+		minV, err1 := strconv.ParseFloat(lo, 64)
+		maxV, err2 := strconv.ParseFloat(hi, 64)
+		if err1 != nil || err2 != nil {
+			panic("bad bounds tag on " + typ.Name() + "." + f.Name)
+		}
+		prop.Minimum, prop.Maximum = &minV, &maxV
+	}
 }

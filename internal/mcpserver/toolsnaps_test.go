@@ -1,0 +1,64 @@
+package mcpserver_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"graphgate/internal/apptest"
+	"graphgate/internal/sandbox"
+)
+
+// TestToolSnapshots compares every tool's definition (name, title,
+// description, annotations, input and output schema) with its golden file in
+// __toolsnaps__. A changed schema is a reviewed diff, never an accident:
+// rewrite the files only with UPDATE_TOOLSNAPS=true.
+func TestToolSnapshots(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	s := connect(t, l, agentToken(t, l, l.SignInAndLink(t, "alex@contoso.test"), false), "")
+	res, err := s.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(res)
+	if len(raw) >= 40<<10 {
+		t.Errorf("tools/list is %d bytes, over the 40 KB budget", len(raw))
+	}
+	update := os.Getenv("UPDATE_TOOLSNAPS") == "true"
+	seen := map[string]bool{}
+	for _, tool := range res.Tools {
+		seen[tool.Name+".snap"] = true
+		got, err := json.MarshalIndent(tool, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, '\n')
+		path := filepath.Join("__toolsnaps__", tool.Name+".snap")
+		if update {
+			if err := os.MkdirAll("__toolsnaps__", 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Errorf("no snapshot for %s: run with UPDATE_TOOLSNAPS=true and review the new file", tool.Name)
+			continue
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("tool %s changed from its snapshot %s:\n%s\nrun with UPDATE_TOOLSNAPS=true if the change is intended", tool.Name, path, got)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join("__toolsnaps__", "*.snap"))
+	for _, f := range files {
+		if !seen[filepath.Base(f)] {
+			t.Errorf("%s has no tool any more: delete it", f)
+		}
+	}
+}
