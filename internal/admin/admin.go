@@ -48,12 +48,13 @@ const (
 	ActionUnlink        = "microsoft365.unlink"
 	ActionTokenCreate   = "token.create"
 	ActionTokenRevoke   = "token.revoke"
+	ActionToolCall      = "mcp.tool_call"
 )
 
 // Actions lists every audit action, for the log's filter.
 var Actions = []string{ActionM365Configure, ActionM365Update, ActionM365Rotate, ActionM365Enable, ActionM365Disable,
 	ActionM365Remove, ActionM365Attention, ActionUserCreate, ActionUserRole, ActionUserPassword, ActionUserOnboard,
-	ActionUserRemove, ActionLink, ActionUnlink, ActionTokenCreate, ActionTokenRevoke}
+	ActionUserRemove, ActionLink, ActionUnlink, ActionTokenCreate, ActionTokenRevoke, ActionToolCall}
 
 func (s *Service) audit(ctx context.Context, actor *graphgate.User, action, target string, details map[string]string) error {
 	e := &graphgate.AuditEvent{At: s.now().UTC(), Action: action, Target: target, Details: details}

@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -42,6 +43,17 @@ type Client struct {
 	// Observe, when set, hears "retry" and "throttled" events.
 	Observe func(event string)
 	sleep   func(ctx context.Context, d time.Duration) error
+	// requestIDs are Graph's request-ids of every answer this client got,
+	// for the audit log.
+	mu         sync.Mutex
+	requestIDs []string
+}
+
+// RequestIDs returns the request-id of every answer so far.
+func (c *Client) RequestIDs() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.requestIDs...)
 }
 
 // New returns a client for the Graph base URL (such as
@@ -210,6 +222,11 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (*Response, error
 			return nil, err
 		}
 		r := &Response{Status: resp.StatusCode, Header: resp.Header, RequestID: resp.Header.Get("request-id"), ClientRequestID: crid}
+		if r.RequestID != "" {
+			c.mu.Lock()
+			c.requestIDs = append(c.requestIDs, r.RequestID)
+			c.mu.Unlock()
+		}
 		if resp.StatusCode < 400 {
 			err := decode(resp, out)
 			c.log.Debug("graph", "method", req.Method, "status", resp.StatusCode, "request_id", r.RequestID, "client_request_id", crid)

@@ -531,3 +531,33 @@ func TestFileWriteTools(t *testing.T) {
 		t.Fatal("the root was deletable")
 	}
 }
+
+func TestToolCallsAreAuditedAndCounted(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	id := l.SignInAndLink(t, "alex@contoso.test")
+	s := connect(t, l, agentToken(t, l, id, false), "")
+	call(t, s, "send_message", map[string]any{"to": []string{"sam@fabrikam.test"}, "subject": "Secret plans", "body": "the body text"}, nil)
+	call(t, s, "send_message", map[string]any{"to": []string{"bad"}, "subject": "x", "body": "y"}, nil)
+	events, _, _ := l.App.Store.ListAudit(context.Background(), graphgate.AuditFilter{Action: "mcp.tool_call"})
+	if len(events) != 2 {
+		t.Fatalf("%d tool-call audit entries", len(events))
+	}
+	ok, bad := events[1], events[0]
+	if ok.Target != "send_message" || ok.Details["outcome"] != "ok" || ok.Details["graph_request_ids"] == "" || ok.ActorEmail != "alex@contoso.test" ||
+		bad.Details["outcome"] != "user_error" {
+		t.Fatalf("audit entries: %+v / %+v", ok, bad)
+	}
+	for _, e := range events {
+		for _, v := range e.Details {
+			if strings.Contains(v, "Secret plans") || strings.Contains(v, "the body text") {
+				t.Fatal("the audit log holds message content")
+			}
+		}
+	}
+	c := l.NewClient()
+	resp := c.Get("/metrics")
+	if !strings.Contains(resp.Body, `graphgate_mcp_tool_calls_total{outcome="ok",tool="send_message"} 1`) ||
+		!strings.Contains(resp.Body, `graphgate_mcp_tool_calls_total{outcome="user_error",tool="send_message"} 1`) {
+		t.Fatal("tool calls are not counted in /metrics")
+	}
+}

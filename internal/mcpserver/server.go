@@ -20,8 +20,10 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"graphgate"
+	"graphgate/internal/admin"
 	"graphgate/internal/apitoken"
 	"graphgate/internal/graphapi"
+	"graphgate/internal/metrics"
 	"graphgate/internal/microsoft365"
 	"graphgate/internal/version"
 )
@@ -40,6 +42,7 @@ type Deps struct {
 	BaseURL  string // graphgate's public URL, for links in messages
 	Log      *slog.Logger
 	HTTP     *http.Client // for Graph; nil for a default
+	Metrics  *metrics.Metrics
 	Now      func() time.Time
 }
 
@@ -59,6 +62,8 @@ func New(d Deps) (*Server, error) {
 		return nil, errors.New("mcpserver: a token source is required")
 	case d.GraphURL == "" || d.BaseURL == "":
 		return nil, errors.New("mcpserver: the Graph URL and the base URL are required")
+	case d.Metrics == nil:
+		return nil, errors.New("mcpserver: metrics are required")
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
@@ -218,7 +223,39 @@ func (s *Server) graph(ctx context.Context, c *caller) (*graphapi.Client, error)
 	if _, err := s.d.Tokens.AccessToken(ctx, c.user.ID); err != nil {
 		return nil, s.linkProblem(err)
 	}
-	return graphapi.New(s.d.GraphURL, s.d.HTTP, s.d.Tokens.For(c.user.ID), s.d.Log)
+	g, err := graphapi.New(s.d.GraphURL, s.d.HTTP, s.d.Tokens.For(c.user.ID), s.d.Log)
+	if err != nil {
+		return nil, err
+	}
+	g.Observe = s.d.Metrics.GraphEvent
+	return g, nil
+}
+
+// record audits and counts one tool call; never arguments or content.
+func (s *Server) record(ctx context.Context, c *caller, tool string, start time.Time, g *graphapi.Client, err error) {
+	outcome := "ok"
+	var bad *badInput
+	switch {
+	case errors.As(err, &bad):
+		outcome = "user_error"
+	case err != nil:
+		outcome = "error"
+	}
+	d := s.d.Now().Sub(start)
+	s.d.Metrics.ObserveTool(tool, outcome, d)
+	if c == nil {
+		return
+	}
+	details := map[string]string{"outcome": outcome, "duration_ms": strconv.FormatInt(d.Milliseconds(), 10), "token": c.token.Prefix + "…"}
+	if g != nil {
+		if ids := g.RequestIDs(); len(ids) > 0 {
+			details["graph_request_ids"] = strings.Join(ids, ",")
+		}
+	}
+	if err := s.d.Store.AddAudit(context.WithoutCancel(ctx), &graphgate.AuditEvent{ActorID: c.user.ID, ActorEmail: c.user.Email,
+		Action: admin.ActionToolCall, Target: tool, Details: details}); err != nil {
+		s.d.Log.Error("auditing a tool call", "tool", tool, "err", err)
+	}
 }
 
 // linkProblem turns a token-source error into what the person must do.

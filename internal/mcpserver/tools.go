@@ -46,10 +46,13 @@ func define[In, Out any](toolset string, t *mcp.Tool, h func(ctx context.Context
 	applyBounds(reflect.TypeFor[In](), schema)
 	t.InputSchema = schema
 	return toolDef{name: t.Name, toolset: toolset, readOnly: t.Annotations.ReadOnlyHint, add: func(srv *mcp.Server, s *Server) {
-		mcp.AddTool(srv, t, func(ctx context.Context, req *mcp.CallToolRequest, in In) (*mcp.CallToolResult, Out, error) {
+		mcp.AddTool(srv, t, func(ctx context.Context, req *mcp.CallToolRequest, in In) (_ *mcp.CallToolResult, _ Out, err error) {
 			var zero Out
-			g, err := s.graph(ctx, callerOf(req))
-			if err != nil {
+			start := s.d.Now()
+			c := callerOf(req)
+			var g *graphapi.Client
+			defer func() { s.record(ctx, c, t.Name, start, g, err) }()
+			if g, err = s.graph(ctx, c); err != nil {
 				return nil, zero, err
 			}
 			out, err := h(ctx, g, s, in)

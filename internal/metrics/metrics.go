@@ -18,6 +18,9 @@ type Metrics struct {
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
 	storeLatency *prometheus.HistogramVec
+	toolCalls    *prometheus.CounterVec
+	toolDuration *prometheus.HistogramVec
+	graphEvents  *prometheus.CounterVec
 }
 
 // New registers graphgate's metrics and the Go runtime's.
@@ -35,8 +38,18 @@ func New() *Metrics {
 			Name: "graphgate_store_operation_duration_seconds", Help: "Time taken by store operations, by operation.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 12),
 		}, []string{"op"}),
+		toolCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "graphgate_mcp_tool_calls_total", Help: "MCP tool calls, by tool and outcome (ok, user_error, error).",
+		}, []string{"tool", "outcome"}),
+		toolDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "graphgate_mcp_tool_duration_seconds", Help: "Time to answer MCP tool calls, by tool.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
+		}, []string{"tool"}),
+		graphEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "graphgate_graph_events_total", Help: "Microsoft Graph retries and throttled answers.",
+		}, []string{"event"}),
 	}
-	m.Registry.MustRegister(m.httpRequests, m.httpDuration, m.storeLatency,
+	m.Registry.MustRegister(m.httpRequests, m.httpDuration, m.storeLatency, m.toolCalls, m.toolDuration, m.graphEvents,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -60,3 +73,12 @@ func (m *Metrics) ObserveHTTP(route, method string, status int, d time.Duration)
 	m.httpRequests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.httpDuration.WithLabelValues(route).Observe(d.Seconds())
 }
+
+// ObserveTool records one MCP tool call.
+func (m *Metrics) ObserveTool(tool, outcome string, d time.Duration) {
+	m.toolCalls.WithLabelValues(tool, outcome).Inc()
+	m.toolDuration.WithLabelValues(tool).Observe(d.Seconds())
+}
+
+// GraphEvent counts a Graph retry or throttled answer.
+func (m *Metrics) GraphEvent(event string) { m.graphEvents.WithLabelValues(event).Inc() }
