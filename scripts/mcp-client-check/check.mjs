@@ -1,0 +1,32 @@
+// Lists graphgate's tools and calls a read and a write tool with the official
+// TypeScript MCP client, pinned to protocol 2026-07-28. Run by the Go test
+// TestTypeScriptClient with GRAPHGATE_MCP_URL and GRAPHGATE_MCP_TOKEN set.
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+
+const url = process.env.GRAPHGATE_MCP_URL;
+const token = process.env.GRAPHGATE_MCP_TOKEN;
+if (!url || !token) {
+  console.error('set GRAPHGATE_MCP_URL and GRAPHGATE_MCP_TOKEN');
+  process.exit(2);
+}
+
+const client = new Client(
+  { name: 'graphgate-ts-check', version: '1.0.0' },
+  { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+);
+const transport = new StreamableHTTPClientTransport(new URL(url), {
+  requestInit: { headers: { Authorization: `Bearer ${token}` } },
+});
+await client.connect(transport);
+
+const { tools } = await client.listTools();
+const read = await client.callTool({ name: 'list_messages', arguments: { page_size: 3 } });
+const write = await client.callTool({ name: 'create_folder', arguments: { name: 'From TypeScript' } });
+console.log(JSON.stringify({
+  tools: tools.map((t) => t.name),
+  readError: read.isError ?? false,
+  messages: read.structuredContent?.messages?.length ?? 0,
+  writeError: write.isError ?? false,
+  folder: write.structuredContent?.path ?? '',
+}));
+await client.close();
