@@ -136,6 +136,17 @@ type OAuthFlow struct {
 	ExpiresAt time.Time
 }
 
+// Download is a one-time link to a file or attachment, served by graphgate
+// from Graph to whoever holds the link, once, before it expires.
+type Download struct {
+	TokenHash   string
+	UserID      int64
+	Source      string // Graph path of the bytes, relative to /v1.0/
+	Name        string
+	ContentType string
+	ExpiresAt   time.Time
+}
+
 // TokenKind says what an API token is for.
 type TokenKind string
 
@@ -222,6 +233,10 @@ type Store interface {
 	// token is spent at most once.
 	UpdateLink(ctx context.Context, userID int64, fn func(l *Link) (*Link, error)) (*Link, error)
 	DeleteLink(ctx context.Context, userID int64) error
+
+	CreateDownload(ctx context.Context, d *Download) error
+	// ConsumeDownload deletes and returns a download link: it works once.
+	ConsumeDownload(ctx context.Context, tokenHash string) (*Download, error)
 
 	CreateAPIToken(ctx context.Context, t *APIToken) error
 	APITokenByHash(ctx context.Context, hash string) (*APIToken, error)

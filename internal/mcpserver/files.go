@@ -205,10 +205,12 @@ type readFileIn struct {
 }
 
 type readFileOut struct {
-	File      ItemOut `json:"file"`
-	Text      string  `json:"text,omitempty"`
-	Truncated bool    `json:"truncated"`
-	Note      string  `json:"note,omitempty"`
+	File        ItemOut   `json:"file"`
+	Text        string    `json:"text,omitempty"`
+	Truncated   bool      `json:"truncated"`
+	Note        string    `json:"note,omitempty"`
+	DownloadURL string    `json:"download_url,omitempty" jsonschema:"a one-time link to the bytes, for files that are not text; it works once, without a token"`
+	ExpiresAt   time.Time `json:"download_expires_at,omitzero"`
 }
 
 // textLike reports whether a MIME type is read as text.
@@ -222,7 +224,7 @@ func readFileTool() toolDef {
 		Name:  "read_file",
 		Title: "Read a file",
 		Description: "Reads a OneDrive text file (txt, md, csv, json, ...) and returns its text, capped at max_chars with truncated set. " +
-			"For other files it returns the details and says the content is not text.",
+			"For other files it returns the details and a one-time download link (valid 15 minutes).",
 		Annotations: annotations("Read a file", true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in readFileIn) (readFileOut, error) {
 		limit := in.MaxChars
@@ -245,8 +247,11 @@ func readFileTool() toolDef {
 		case it.Folder != nil:
 			return out, invalid("that is a folder: use list_files")
 		case it.File == nil || !textLike(it.File.MimeType):
-			out.Note = "This file is not text (" + out.File.MimeType + "); its content is not returned."
-			return out, nil
+			out.Note = "This file is not text (" + out.File.MimeType + "); use download_url to fetch its bytes."
+			if c := callerFromContext(ctx); c != nil {
+				out.DownloadURL, out.ExpiresAt, err = s.downloadLink(ctx, c.user.ID, "me/drive/items/"+url.PathEscape(it.ID)+"/content", it.Name, it.File.MimeType)
+			}
+			return out, err
 		}
 		// Read at most what the cap needs (4 bytes a character at worst).
 		var buf bytes.Buffer

@@ -440,3 +440,64 @@ func sendMessageTool() toolDef {
 		return sentOut{Sent: true, Message: "Sent. A copy is in Sent Items."}, nil
 	})
 }
+
+type getAttachmentIn struct {
+	MessageID    string `json:"message_id" jsonschema:"the message's id"`
+	AttachmentID string `json:"attachment_id" jsonschema:"an attachment id from get_message"`
+	MaxChars     int    `json:"max_chars,omitempty" jsonschema:"text characters to return, 500 to 100000; default 20000" bounds:"500,100000"`
+}
+
+type getAttachmentOut struct {
+	attachmentOut
+	Text        string    `json:"text,omitempty" jsonschema:"the content, for text-like attachments"`
+	Truncated   bool      `json:"truncated"`
+	DownloadURL string    `json:"download_url,omitempty" jsonschema:"a one-time link to the bytes, for other attachments; it works once, without a token"`
+	ExpiresAt   time.Time `json:"download_expires_at,omitzero"`
+}
+
+func getAttachmentTool() toolDef {
+	return define("mail", &mcp.Tool{
+		Name:  "get_attachment",
+		Title: "Open an attachment",
+		Description: "Returns an email attachment: the text of text-like files (txt, csv, md, json, ...; capped at max_chars), " +
+			"otherwise its name, type and size and a one-time download link (valid 15 minutes).",
+		Annotations: annotations("Open an attachment", true, false, false),
+	}, func(ctx context.Context, g *graphapi.Client, s *Server, in getAttachmentIn) (getAttachmentOut, error) {
+		p, err := messagePath(in.MessageID)
+		if err != nil {
+			return getAttachmentOut{}, err
+		}
+		if in.AttachmentID == "" || strings.ContainsAny(in.AttachmentID, "/?#") {
+			return getAttachmentOut{}, invalid("attachment_id must be an id from get_message")
+		}
+		limit := in.MaxChars
+		if limit == 0 {
+			limit = 20000
+		}
+		ap := p + "/attachments/" + url.PathEscape(in.AttachmentID)
+		var a struct {
+			ID, Name, ContentType string
+			Size                  int
+		}
+		if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: ap, Query: url.Values{"$select": {"id,name,contentType,size"}}, Safe: true}, &a); err != nil {
+			return getAttachmentOut{}, err
+		}
+		out := getAttachmentOut{attachmentOut: attachmentOut{ID: a.ID, Name: a.Name, ContentType: a.ContentType, Size: a.Size}}
+		if textLike(strings.ToLower(a.ContentType)) {
+			var buf strings.Builder
+			lw := &limitedWriter{w: &buf, n: int64(limit)*4 + 4}
+			if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: ap + "/$value", Safe: true}, lw); err != nil && err != errLimit {
+				return getAttachmentOut{}, err
+			}
+			runes := []rune(buf.String())
+			out.Text, out.Truncated = string(runes[:min(limit, len(runes))]), len(runes) > limit || lw.n <= 0
+			return out, nil
+		}
+		c := callerFromContext(ctx)
+		if c == nil {
+			return out, nil
+		}
+		out.DownloadURL, out.ExpiresAt, err = s.downloadLink(ctx, c.user.ID, ap+"/$value", a.Name, a.ContentType)
+		return out, err
+	})
+}

@@ -561,3 +561,77 @@ func TestToolCallsAreAuditedAndCounted(t *testing.T) {
 		t.Fatal("tool calls are not counted in /metrics")
 	}
 }
+
+func TestDownloadLinks(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	s := connect(t, l, agentToken(t, l, l.SignInAndLink(t, "alex@contoso.test"), true), "")
+	var f struct {
+		DownloadURL string `json:"download_url"`
+		File        struct {
+			Size int64 `json:"size"`
+		} `json:"file"`
+	}
+	call(t, s, "read_file", map[string]any{"path": "/Recordings/town-hall.mp4"}, &f)
+	if !strings.HasPrefix(f.DownloadURL, l.URL+"/api/v1/downloads/") {
+		t.Fatalf("download url %q", f.DownloadURL)
+	}
+	resp, err := http.Get(f.DownloadURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || n != f.File.Size || !strings.Contains(resp.Header.Get("Content-Disposition"), "town-hall.mp4") {
+		t.Fatalf("download: %d, %d of %d bytes", resp.StatusCode, n, f.File.Size)
+	}
+	// Once only.
+	resp, _ = http.Get(f.DownloadURL)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("second download: %d", resp.StatusCode)
+	}
+
+	// Attachments: text comes back as text, the rest as a link.
+	var hits struct {
+		Messages []struct{ ID string } `json:"messages"`
+	}
+	call(t, s, "search_messages", map[string]any{"query": "hasattachment:true", "page_size": 50}, &hits)
+	sawText, sawLink := false, false
+	for _, m := range hits.Messages {
+		var msg struct {
+			Attachments []struct {
+				ID          string `json:"id"`
+				ContentType string `json:"content_type"`
+			} `json:"attachments"`
+		}
+		call(t, s, "get_message", map[string]any{"id": m.ID, "max_chars": 500}, &msg)
+		for _, a := range msg.Attachments {
+			var got struct {
+				Text        string `json:"text"`
+				DownloadURL string `json:"download_url"`
+			}
+			call(t, s, "get_attachment", map[string]any{"message_id": m.ID, "attachment_id": a.ID}, &got)
+			switch {
+			case a.ContentType == "text/plain" && strings.HasPrefix(got.Text, "Meeting notes"):
+				sawText = true
+			case a.ContentType == "application/pdf" && got.DownloadURL != "":
+				resp, err := http.Get(got.DownloadURL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if !strings.HasPrefix(string(b), "%PDF") {
+					t.Fatalf("the PDF link gave %q", b[:min(20, len(b))])
+				}
+				sawLink = true
+			}
+		}
+		if sawText && sawLink {
+			break
+		}
+	}
+	if !sawText || !sawLink {
+		t.Fatalf("text attachment read: %v, PDF link worked: %v", sawText, sawLink)
+	}
+}

@@ -173,6 +173,7 @@ func (s *Server) Handler() http.Handler {
 	protected := auth.RequireBearerToken(s.verify, &auth.RequireBearerTokenOptions{ResourceMetadataURL: metadataURL})(streamable)
 	mux := http.NewServeMux()
 	mux.Handle(Path, challenge(protected))
+	mux.HandleFunc("GET "+DownloadPath+"{token}", s.serveDownload)
 	mux.HandleFunc("GET /.well-known/oauth-protected-resource"+Path, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{

@@ -55,6 +55,7 @@ func define[In, Out any](toolset string, t *mcp.Tool, h func(ctx context.Context
 			if g, err = s.graph(ctx, c); err != nil {
 				return nil, zero, err
 			}
+			ctx = context.WithValue(ctx, callerCtxKey{}, c)
 			out, err := h(ctx, g, s, in)
 			if err != nil {
 				var bad *badInput
@@ -79,7 +80,7 @@ func invalid(msg string) error { return &badInput{msg} }
 func allTools() []toolDef {
 	return []toolDef{
 		getProfileTool(),
-		listMailFoldersTool(), listMessagesTool(), searchMessagesTool(), getMessageTool(), sendMessageTool(),
+		listMailFoldersTool(), listMessagesTool(), searchMessagesTool(), getMessageTool(), getAttachmentTool(), sendMessageTool(),
 		createDraftTool(), updateDraftTool(), sendDraftTool(), replyTool(), forwardTool(), moveMessageTool(),
 		updateMessageTool(), deleteMessageTool(),
 		listCalendarsTool(), listEventsTool(), getEventTool(),
@@ -140,4 +141,12 @@ func applyBounds(typ reflect.Type, schema *jsonschema.Schema) {
 		}
 		prop.Minimum, prop.Maximum = &minV, &maxV
 	}
+}
+
+type callerCtxKey struct{}
+
+// callerFromContext is the caller of the tool being run.
+func callerFromContext(ctx context.Context) *caller {
+	c, _ := ctx.Value(callerCtxKey{}).(*caller)
+	return c
 }

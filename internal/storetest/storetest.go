@@ -42,6 +42,7 @@ func RunTests(t *testing.T, newDB NewDB) {
 		{"OAuthFlows", testOAuthFlows},
 		{"Links", testLinks},
 		{"ConcurrentLinkUpdatesFromTwoReplicas", testConcurrentLinkUpdates},
+		{"Downloads", testDownloads},
 		{"Ready", testReady},
 	}
 	for _, tc := range tests {
@@ -410,7 +411,7 @@ func testNothingInClear(t *testing.T, open func(*secretbox.Keyring) graphgate.St
 func DumpTables(t testing.TB, db *sql.DB) string {
 	t.Helper()
 	var b strings.Builder
-	for _, table := range []string{"users", "sessions", "m365_config", "links", "oauth_flows", "api_tokens", "audit_log"} {
+	for _, table := range []string{"users", "sessions", "m365_config", "links", "oauth_flows", "downloads", "api_tokens", "audit_log"} {
 		rows, err := db.Query(`SELECT * FROM ` + table)
 		if err != nil {
 			t.Fatalf("dump %s: %v", table, err)
@@ -608,4 +609,25 @@ func testConcurrentLinkUpdates(t *testing.T, open func(*secretbox.Keyring) graph
 	if len(got.RefreshToken) != 2*perReplica {
 		t.Fatalf("%d of %d link updates survived", len(got.RefreshToken), 2*perReplica)
 	}
+}
+
+func testDownloads(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
+	ctx := context.Background()
+	s := open(keyring(t, secretbox.NewKey()))
+	u := &graphgate.User{Email: "a@b.test", Role: graphgate.RoleUser, PasswordHash: "h"}
+	_ = s.CreateUser(ctx, u)
+	d := &graphgate.Download{TokenHash: "d1", UserID: u.ID, Source: "me/drive/items/x/content", Name: "a.pdf", ContentType: "application/pdf",
+		ExpiresAt: time.Now().Add(time.Minute)}
+	if err := s.CreateDownload(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ConsumeDownload(ctx, "d1")
+	if err != nil || got.Source != d.Source || got.UserID != u.ID || got.Name != "a.pdf" {
+		t.Fatalf("consume: %+v %v", got, err)
+	}
+	_, err = s.ConsumeDownload(ctx, "d1")
+	code(t, err, graphgate.ENOTFOUND)
+	_ = s.CreateDownload(ctx, &graphgate.Download{TokenHash: "old", UserID: u.ID, Source: "x", Name: "n", ContentType: "c", ExpiresAt: time.Now().Add(-time.Second)})
+	_, err = s.ConsumeDownload(ctx, "old")
+	code(t, err, graphgate.ENOTFOUND)
 }

@@ -1,0 +1,85 @@
+package mcpserver
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"mime"
+	"net/http"
+	"time"
+
+	"graphgate"
+	"graphgate/internal/graphapi"
+)
+
+// downloadTTL is how long a one-time download link works.
+const downloadTTL = 15 * time.Minute
+
+// DownloadPath is where one-time download links are served.
+const DownloadPath = "/api/v1/downloads/"
+
+func hashLink(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// downloadLink stores a one-time link to bytes at a Graph path and returns
+// its URL. The link is the credential: it works once, for 15 minutes.
+func (s *Server) downloadLink(ctx context.Context, userID int64, source, name, contentType string) (string, time.Time, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", time.Time{}, err
+	}
+	token := base64.RawURLEncoding.EncodeToString(b)
+	expires := s.d.Now().Add(downloadTTL).UTC()
+	if err := s.d.Store.CreateDownload(ctx, &graphgate.Download{TokenHash: hashLink(token), UserID: userID, Source: source,
+		Name: name, ContentType: contentType, ExpiresAt: expires}); err != nil {
+		return "", time.Time{}, err
+	}
+	return s.d.BaseURL + DownloadPath + token, expires, nil
+}
+
+// serveDownload streams a one-time download from Graph to the client,
+// without holding the file in memory.
+func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	if len(token) != 43 {
+		http.Error(w, "This download link is not valid.", http.StatusNotFound)
+		return
+	}
+	d, err := s.d.Store.ConsumeDownload(r.Context(), hashLink(token))
+	if err != nil {
+		http.Error(w, "This download link has expired or was already used.", http.StatusNotFound)
+		return
+	}
+	if _, err := s.d.Tokens.AccessToken(r.Context(), d.UserID); err != nil {
+		http.Error(w, s.linkProblem(err).Error(), http.StatusForbidden)
+		return
+	}
+	g, err := graphapi.New(s.d.GraphURL, s.d.HTTP, s.d.Tokens.For(d.UserID), s.d.Log)
+	if err != nil {
+		http.Error(w, "Internal error.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", d.ContentType)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.Name}))
+	w.Header().Set("Cache-Control", "no-store")
+	sw := &startWriter{w: w}
+	if _, err := g.Do(r.Context(), graphapi.Request{Method: "GET", Path: d.Source, Safe: true}, sw); err != nil && !sw.started {
+		w.Header().Del("Content-Disposition")
+		http.Error(w, graphProblem(err).Error(), http.StatusBadGateway)
+	}
+}
+
+// startWriter notes whether any byte reached the client.
+type startWriter struct {
+	w       http.ResponseWriter
+	started bool
+}
+
+func (s *startWriter) Write(p []byte) (int, error) {
+	s.started = true
+	return s.w.Write(p)
+}

@@ -1,0 +1,38 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"graphgate"
+)
+
+func (s *Store) CreateDownload(ctx context.Context, d *graphgate.Download) error {
+	defer s.timed("create_download")()
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM downloads WHERE expires_at < $1`, s.now().UnixMilli()); err != nil {
+		return err
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO downloads (token_hash, user_id, source, name, content_type, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		d.TokenHash, d.UserID, d.Source, d.Name, d.ContentType, ms(d.ExpiresAt))
+	return err
+}
+
+func (s *Store) ConsumeDownload(ctx context.Context, tokenHash string) (*graphgate.Download, error) {
+	defer s.timed("consume_download")()
+	var d graphgate.Download
+	var expires sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `DELETE FROM downloads WHERE token_hash = $1 RETURNING token_hash, user_id, source, name, content_type, expires_at`, tokenHash).
+		Scan(&d.TokenHash, &d.UserID, &d.Source, &d.Name, &d.ContentType, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("Download link")
+	}
+	if err != nil {
+		return nil, err
+	}
+	d.ExpiresAt = fromMS(expires)
+	if !s.now().Before(d.ExpiresAt) {
+		return nil, notFound("Download link")
+	}
+	return &d, nil
+}
