@@ -147,6 +147,16 @@ type Download struct {
 	ExpiresAt   time.Time
 }
 
+// Upload is a one-time link an agent's client PUTs a large file to;
+// graphgate streams it into a Graph upload session.
+type Upload struct {
+	TokenHash string
+	UserID    int64
+	Target    string // Graph path of the file, relative to /v1.0/ ("me/drive/root:/a/b.mp4:")
+	Conflict  string // fail, replace or rename
+	ExpiresAt time.Time
+}
+
 // TokenKind says what an API token is for.
 type TokenKind string
 
@@ -237,6 +247,10 @@ type Store interface {
 	CreateDownload(ctx context.Context, d *Download) error
 	// ConsumeDownload deletes and returns a download link: it works once.
 	ConsumeDownload(ctx context.Context, tokenHash string) (*Download, error)
+
+	CreateUpload(ctx context.Context, u *Upload) error
+	// ConsumeUpload deletes and returns an upload link: it works once.
+	ConsumeUpload(ctx context.Context, tokenHash string) (*Upload, error)
 
 	CreateAPIToken(ctx context.Context, t *APIToken) error
 	APITokenByHash(ctx context.Context, hash string) (*APIToken, error)

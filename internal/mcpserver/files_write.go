@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -20,57 +22,77 @@ type uploadIn struct {
 	Path          string `json:"path" jsonschema:"where to put the file, such as /Documents/summary.md; missing folders are created"`
 	Text          string `json:"text,omitempty" jsonschema:"the content as text"`
 	ContentBase64 string `json:"content_base64,omitempty" jsonschema:"the content as base64, for binary files"`
+	Large         bool   `json:"large,omitempty" jsonschema:"instead of content, get a one-time upload_url to PUT a large file to (any size, with Content-Length)"`
 	IfExists      string `json:"if_exists,omitempty" jsonschema:"replace (default), rename or fail when the file exists"`
+}
+
+type uploadOut struct {
+	ItemOut
+	UploadURL string    `json:"upload_url,omitempty" jsonschema:"for large uploads: PUT the file's bytes here, with Content-Length and no token, once"`
+	ExpiresAt time.Time `json:"upload_expires_at,omitzero"`
 }
 
 func uploadFileTool() toolDef {
 	return define("files", &mcp.Tool{
 		Name:  "upload_file",
 		Title: "Upload a file",
-		Description: "Writes a file to OneDrive from text or base64 content (up to 4 MB inline). When the file exists it is replaced, " +
-			"or renamed or refused with if_exists.",
+		Description: "Writes a file to OneDrive from text or base64 content (up to 4 MB inline). For larger files, set large: " +
+			"the answer is a one-time upload_url (30 minutes) to PUT the bytes to, which graphgate streams into OneDrive. " +
+			"When the file exists it is replaced, or renamed or refused with if_exists.",
 		Annotations: annotations("Upload a file", false, true, false),
-	}, func(ctx context.Context, g *graphapi.Client, s *Server, in uploadIn) (ItemOut, error) {
+	}, func(ctx context.Context, g *graphapi.Client, s *Server, in uploadIn) (uploadOut, error) {
 		var content []byte
 		switch {
+		case in.Large && (in.Text != "" || in.ContentBase64 != ""):
+			return uploadOut{}, invalid("with large, send the bytes to the upload_url instead of text or content_base64")
 		case in.Text != "" && in.ContentBase64 != "":
-			return ItemOut{}, invalid("give text or content_base64, not both")
+			return uploadOut{}, invalid("give text or content_base64, not both")
 		case in.ContentBase64 != "":
 			b, err := base64.StdEncoding.DecodeString(in.ContentBase64)
 			if err != nil {
-				return ItemOut{}, invalid("content_base64 is not valid base64")
+				return uploadOut{}, invalid("content_base64 is not valid base64")
 			}
 			content = b
 		default:
 			content = []byte(in.Text)
 		}
 		if len(content) > maxInlineUpload {
-			return ItemOut{}, invalid("files over 4 MB cannot be uploaded inline")
+			return uploadOut{}, invalid("files over 4 MB cannot be uploaded inline: set large and PUT them to the upload_url")
 		}
 		behavior := in.IfExists
 		if behavior == "" {
 			behavior = "replace"
 		}
 		if behavior != "replace" && behavior != "rename" && behavior != "fail" {
-			return ItemOut{}, invalid("if_exists must be replace, rename or fail")
+			return uploadOut{}, invalid("if_exists must be replace, rename or fail")
 		}
 		if strings.HasSuffix(in.Path, "/") || path.Base(in.Path) == "" {
-			return ItemOut{}, invalid("path must end in a file name")
+			return uploadOut{}, invalid("path must end in a file name")
 		}
 		p, err := itemPath("", in.Path)
 		if err != nil {
-			return ItemOut{}, err
+			return uploadOut{}, err
 		}
 		if p == "me/drive/root" {
-			return ItemOut{}, invalid("path must name a file, such as /Documents/notes.txt")
+			return uploadOut{}, invalid("path must name a file, such as /Documents/notes.txt")
+		}
+		if in.Large {
+			c := callerFromContext(ctx)
+			if c == nil {
+				return uploadOut{}, errors.New("no caller")
+			}
+			var out uploadOut
+			out.Name, out.Path, out.Kind = path.Base(in.Path), "/"+strings.Trim(in.Path, "/"), "file"
+			out.UploadURL, out.ExpiresAt, err = s.uploadLink(ctx, c.user.ID, p, behavior)
+			return out, err
 		}
 		var it gItem
 		if _, err := g.Do(ctx, graphapi.Request{Method: "PUT", Path: p + "/content",
 			Query: url.Values{"@microsoft.graph.conflictBehavior": {behavior}}, Body: bytes.NewReader(content),
 			Header: map[string][]string{"Content-Type": {"application/octet-stream"}}}, &it); err != nil {
-			return ItemOut{}, err
+			return uploadOut{}, err
 		}
-		return toItem(it), nil
+		return uploadOut{ItemOut: toItem(it)}, nil
 	})
 }
 

@@ -174,6 +174,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(Path, challenge(protected))
 	mux.HandleFunc("GET "+DownloadPath+"{token}", s.serveDownload)
+	mux.HandleFunc("PUT "+UploadPath+"{token}", s.serveUpload)
 	mux.HandleFunc("GET /.well-known/oauth-protected-resource"+Path, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{

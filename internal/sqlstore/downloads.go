@@ -36,3 +36,32 @@ func (s *Store) ConsumeDownload(ctx context.Context, tokenHash string) (*graphga
 	}
 	return &d, nil
 }
+
+func (s *Store) CreateUpload(ctx context.Context, u *graphgate.Upload) error {
+	defer s.timed("create_upload")()
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM uploads WHERE expires_at < $1`, s.now().UnixMilli()); err != nil {
+		return err
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO uploads (token_hash, user_id, target, conflict, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+		u.TokenHash, u.UserID, u.Target, u.Conflict, ms(u.ExpiresAt))
+	return err
+}
+
+func (s *Store) ConsumeUpload(ctx context.Context, tokenHash string) (*graphgate.Upload, error) {
+	defer s.timed("consume_upload")()
+	var u graphgate.Upload
+	var expires sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `DELETE FROM uploads WHERE token_hash = $1 RETURNING token_hash, user_id, target, conflict, expires_at`, tokenHash).
+		Scan(&u.TokenHash, &u.UserID, &u.Target, &u.Conflict, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("Upload link")
+	}
+	if err != nil {
+		return nil, err
+	}
+	u.ExpiresAt = fromMS(expires)
+	if !s.now().Before(u.ExpiresAt) {
+		return nil, notFound("Upload link")
+	}
+	return &u, nil
+}

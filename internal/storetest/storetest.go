@@ -411,7 +411,7 @@ func testNothingInClear(t *testing.T, open func(*secretbox.Keyring) graphgate.St
 func DumpTables(t testing.TB, db *sql.DB) string {
 	t.Helper()
 	var b strings.Builder
-	for _, table := range []string{"users", "sessions", "m365_config", "links", "oauth_flows", "downloads", "api_tokens", "audit_log"} {
+	for _, table := range []string{"users", "sessions", "m365_config", "links", "oauth_flows", "downloads", "uploads", "api_tokens", "audit_log"} {
 		rows, err := db.Query(`SELECT * FROM ` + table)
 		if err != nil {
 			t.Fatalf("dump %s: %v", table, err)
@@ -629,5 +629,16 @@ func testDownloads(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) 
 	code(t, err, graphgate.ENOTFOUND)
 	_ = s.CreateDownload(ctx, &graphgate.Download{TokenHash: "old", UserID: u.ID, Source: "x", Name: "n", ContentType: "c", ExpiresAt: time.Now().Add(-time.Second)})
 	_, err = s.ConsumeDownload(ctx, "old")
+	code(t, err, graphgate.ENOTFOUND)
+
+	up := &graphgate.Upload{TokenHash: "u1", UserID: u.ID, Target: "me/drive/root:/big.bin:", Conflict: "rename", ExpiresAt: time.Now().Add(time.Minute)}
+	if err := s.CreateUpload(ctx, up); err != nil {
+		t.Fatal(err)
+	}
+	gotUp, err := s.ConsumeUpload(ctx, "u1")
+	if err != nil || gotUp.Target != up.Target || gotUp.Conflict != "rename" {
+		t.Fatalf("consume upload: %+v %v", gotUp, err)
+	}
+	_, err = s.ConsumeUpload(ctx, "u1")
 	code(t, err, graphgate.ENOTFOUND)
 }

@@ -126,6 +126,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("/mcp", s.mcp)
 		mux.Handle("GET /.well-known/oauth-protected-resource/mcp", s.mcp)
 		mux.Handle("GET /api/v1/downloads/{token}", s.mcp)
+		mux.Handle("PUT /api/v1/uploads/{token}", s.mcp)
 	}
 	s.apiRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,194 @@
+package mcpserver_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"graphgate"
+	"graphgate/internal/admin"
+	"graphgate/internal/apptest"
+	"graphgate/internal/microsoft365"
+	"graphgate/internal/sandbox"
+)
+
+// pattern is a reader of n predictable bytes that holds none of them.
+type pattern struct{ n, off int64 }
+
+func (p *pattern) Read(b []byte) (int, error) {
+	if p.off >= p.n {
+		return 0, io.EOF
+	}
+	k := min(int64(len(b)), p.n-p.off)
+	for i := range k {
+		b[i] = byte((p.off + i) % 251)
+	}
+	p.off += k
+	return int(k), nil
+}
+
+func putUpload(t *testing.T, uploadURL string, size int64) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("PUT", uploadURL, &pattern{n: size})
+	req.ContentLength = size
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, string(b)
+}
+
+func TestLargeUploadLink(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	s := connect(t, l, agentToken(t, l, l.SignInAndLink(t, "alex@contoso.test"), false), "")
+	var out struct {
+		UploadURL string `json:"upload_url"`
+	}
+	if res := call(t, s, "upload_file", map[string]any{"path": "/Videos/demo.bin", "large": true}, &out); res.IsError || out.UploadURL == "" {
+		t.Fatalf("upload link: %s", errorText(res))
+	}
+	const size = 5<<20 + 12345 // not a multiple of the chunk size
+	status, body := putUpload(t, out.UploadURL, size)
+	if status != http.StatusCreated || !strings.Contains(body, `"path":"/Videos/demo.bin"`) {
+		t.Fatalf("upload: %d %s", status, body)
+	}
+	if status, _ := putUpload(t, out.UploadURL, 10); status != http.StatusNotFound {
+		t.Fatalf("second use of the link: %d", status)
+	}
+	// The bytes arrived intact: read them back through a download link.
+	var f struct {
+		DownloadURL string `json:"download_url"`
+	}
+	call(t, s, "read_file", map[string]any{"path": "/Videos/demo.bin"}, &f)
+	resp, err := http.Get(f.DownloadURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	want, _ := io.ReadAll(&pattern{n: size})
+	if string(got) != string(want) {
+		t.Fatalf("uploaded %d bytes, read back %d, different content", size, len(got))
+	}
+}
+
+// TestHundredMegabyteUploadMemory uploads 100 MB through an upload link
+// while sampling graphgate's heap. The sandbox runs in a process of its own,
+// so what is measured is graphgate alone.
+func TestHundredMegabyteUploadMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	bin := filepath.Join(t.TempDir(), "graphgate")
+	if out, err := exec.Command("go", "build", "-o", bin, "graphgate/cmd/graphgate").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	sb := exec.Command(bin, "sandbox", "--addr", "127.0.0.1:0")
+	stdout, _ := sb.StdoutPipe()
+	if err := sb.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sb.Process.Kill(); _ = sb.Wait() })
+	sc := bufio.NewScanner(stdout)
+	var sbURL string
+	for sc.Scan() {
+		if m := regexp.MustCompile(`sandbox tenant at (http://\S+)`).FindStringSubmatch(sc.Text()); m != nil {
+			sbURL = m[1]
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	if sbURL == "" {
+		t.Fatal("the sandbox did not start")
+	}
+
+	srv := apptest.Start(t, map[string]string{"GRAPHGATE_M365_LOGIN_URL": sbURL, "GRAPHGATE_M365_GRAPH_URL": sbURL})
+	ctx := context.Background()
+	if _, err := srv.App.Web.Admin().ConfigureM365(ctx, nil, microsoft365.Setup{ClientID: sandbox.DefaultClientID,
+		ClientSecret: sandbox.DefaultClientSecret, RedirectURI: sandbox.DefaultRedirectURI}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := srv.App.Web.Admin().CreateUser(ctx, nil, admin.NewUser{Email: "alex@contoso.test", Password: "user-password-1", Role: graphgate.RoleUser})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Link alex with tokens from the external sandbox's code flow.
+	cfg := &oauth2.Config{ClientID: sandbox.DefaultClientID, ClientSecret: sandbox.DefaultClientSecret, RedirectURL: sandbox.DefaultRedirectURI,
+		Scopes: []string{"offline_access", "User.Read", "Files.ReadWrite"}, Endpoint: oauth2.Endpoint{AuthURL: sbURL + "/common/oauth2/v2.0/authorize",
+			TokenURL: sbURL + "/common/oauth2/v2.0/token", AuthStyle: oauth2.AuthStyleInParams}}
+	linked := &apptest.Linked{Server: srv, SandboxURL: sbURL}
+	back, _ := url.Parse(linked.AtMicrosoft(t, cfg.AuthCodeURL("s"), "alex@contoso.test", "accept"))
+	tok, err := cfg.Exchange(ctx, back.Query().Get("code"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.App.Store.PutLink(ctx, &graphgate.Link{UserID: u.ID, TenantID: "t", ObjectID: "o", Username: "alex@contoso.test",
+		DisplayName: "Alex", RefreshToken: tok.RefreshToken, AccessToken: tok.AccessToken, AccessExpiresAt: tok.Expiry}); err != nil {
+		t.Fatal(err)
+	}
+	l := &apptest.Linked{Server: srv}
+	s := connect(t, l, agentToken(t, l, u.ID, false), "")
+	var out struct {
+		UploadURL string `json:"upload_url"`
+	}
+	call(t, s, "upload_file", map[string]any{"path": "/Recordings/all-hands.bin", "large": true}, &out)
+
+	// Sample the heap while 100 MB stream through.
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapInuse
+	var peak uint64
+	var mu sync.Mutex
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			mu.Lock()
+			peak = max(peak, m.HeapInuse)
+			mu.Unlock()
+		}
+	}()
+	const size = 100 << 20
+	status, body := putUpload(t, out.UploadURL, size)
+	close(stop)
+	<-done
+	if status != http.StatusCreated {
+		t.Fatalf("upload: %d %s", status, body)
+	}
+	var item struct {
+		Size int64 `json:"size"`
+	}
+	_ = json.Unmarshal([]byte(body), &item)
+	if item.Size != size {
+		t.Fatalf("OneDrive has %d bytes, want %d", item.Size, size)
+	}
+	growth := int64(peak) - int64(base)
+	t.Logf("heap growth during a 100 MB upload: %.1f MB (chunk %d KiB)", float64(growth)/(1<<20), 10*320)
+	if growth > 48<<20 {
+		t.Fatalf("the heap grew by %d MB while streaming 100 MB: not bounded", growth>>20)
+	}
+}

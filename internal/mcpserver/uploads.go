@@ -1,0 +1,169 @@
+package mcpserver
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"graphgate"
+	"graphgate/internal/graphapi"
+)
+
+const (
+	// UploadPath is where one-time upload links are served.
+	UploadPath = "/api/v1/uploads/"
+	uploadTTL  = 30 * time.Minute
+	// chunkSize is what one PUT to the upload session carries: a multiple
+	// of 320 KiB, as Graph requires, and the only buffer an upload holds.
+	chunkSize = 10 * 320 << 10
+	// maxUpload is OneDrive's file size limit.
+	maxUpload = 250 << 30
+)
+
+// uploadLink stores a one-time link a client PUTs a file to.
+func (s *Server) uploadLink(ctx context.Context, userID int64, target, conflict string) (string, time.Time, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", time.Time{}, err
+	}
+	token := base64.RawURLEncoding.EncodeToString(b)
+	expires := s.d.Now().Add(uploadTTL).UTC()
+	if err := s.d.Store.CreateUpload(ctx, &graphgate.Upload{TokenHash: hashLink(token), UserID: userID, Target: target,
+		Conflict: conflict, ExpiresAt: expires}); err != nil {
+		return "", time.Time{}, err
+	}
+	return s.d.BaseURL + UploadPath + token, expires, nil
+}
+
+// serveUpload streams a PUT body into a Graph upload session chunk by chunk,
+// so memory stays at one chunk whatever the file's size.
+func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	if len(token) != 43 {
+		http.Error(w, "This upload link is not valid.", http.StatusNotFound)
+		return
+	}
+	total := r.ContentLength
+	switch {
+	case total < 0:
+		http.Error(w, "Send the file with a Content-Length.", http.StatusLengthRequired)
+		return
+	case total == 0:
+		http.Error(w, "The file is empty; use upload_file with text for empty files.", http.StatusBadRequest)
+		return
+	case total > maxUpload:
+		http.Error(w, "Files over 250 GB cannot be uploaded to OneDrive.", http.StatusRequestEntityTooLarge)
+		return
+	}
+	// A large file takes longer than the server's usual read deadline.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(6 * time.Hour))
+	u, err := s.d.Store.ConsumeUpload(r.Context(), hashLink(token))
+	if err != nil {
+		http.Error(w, "This upload link has expired or was already used.", http.StatusNotFound)
+		return
+	}
+	if _, err := s.d.Tokens.AccessToken(r.Context(), u.UserID); err != nil {
+		http.Error(w, s.linkProblem(err).Error(), http.StatusForbidden)
+		return
+	}
+	g, err := graphapi.New(s.d.GraphURL, s.d.HTTP, s.d.Tokens.For(u.UserID), s.d.Log)
+	if err != nil {
+		http.Error(w, "Internal error.", http.StatusInternalServerError)
+		return
+	}
+	var session struct {
+		UploadURL string `json:"uploadUrl"`
+	}
+	if _, err := g.Do(r.Context(), graphapi.Request{Method: "POST", Path: u.Target + "/createUploadSession",
+		Body: map[string]any{"item": map[string]any{"@microsoft.graph.conflictBehavior": u.Conflict}}}, &session); err != nil {
+		http.Error(w, graphProblem(err).Error(), http.StatusBadGateway)
+		return
+	}
+	item, err := s.pushChunks(r.Context(), session.UploadURL, r.Body, total)
+	if err != nil {
+		s.d.Log.Warn("upload failed", "err", err)
+		// An unfinished session expires on its own; say what happened.
+		http.Error(w, "The upload did not complete: "+err.Error(), http.StatusBadGateway)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	_ = json.NewEncoder(w).Encode(toItem(*item))
+}
+
+// pushChunks sends body to an upload session. The upload URL is
+// pre-authenticated: it gets no Authorization header.
+func (s *Server) pushChunks(ctx context.Context, uploadURL string, body io.Reader, total int64) (*gItem, error) {
+	if err := s.checkUploadURL(uploadURL); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, chunkSize)
+	for start := int64(0); start < total; {
+		n, err := io.ReadFull(body, buf[:min(int64(chunkSize), total-start)])
+		if err != nil {
+			return nil, fmt.Errorf("reading the file at byte %d: %w", start+int64(n), err)
+		}
+		end := start + int64(n) - 1
+		var resp *http.Response
+		for attempt := 0; ; attempt++ {
+			req, err := http.NewRequestWithContext(ctx, http.MethodPut, uploadURL, bytes.NewReader(buf[:n]))
+			if err != nil {
+				return nil, err
+			}
+			req.ContentLength = int64(n)
+			req.Header.Set("Content-Range", "bytes "+strconv.FormatInt(start, 10)+"-"+strconv.FormatInt(end, 10)+"/"+strconv.FormatInt(total, 10))
+			resp, err = s.d.HTTP.Do(req)
+			// A chunk is safe to send again: the session keeps its place.
+			if err == nil && resp.StatusCode < 500 || attempt == 3 {
+				if err != nil {
+					return nil, err
+				}
+				break
+			}
+			if resp != nil {
+				resp.Body.Close()
+			}
+			time.Sleep(time.Duration(attempt+1) * 500 * time.Millisecond)
+		}
+		switch {
+		case resp.StatusCode == http.StatusAccepted:
+			resp.Body.Close()
+		case resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusCreated:
+			defer resp.Body.Close()
+			var it gItem
+			if err := json.NewDecoder(resp.Body).Decode(&it); err != nil {
+				return nil, err
+			}
+			return &it, nil
+		default:
+			msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			resp.Body.Close()
+			return nil, fmt.Errorf("OneDrive refused bytes %d-%d: %d %s", start, end, resp.StatusCode, msg)
+		}
+		start = end + 1
+	}
+	return nil, errors.New("OneDrive did not confirm the finished file")
+}
+
+// checkUploadURL keeps chunk uploads on https, or on the configured Graph
+// host when that is plain http (the sandbox).
+func (s *Server) checkUploadURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return errors.New("Graph gave an unusable upload URL")
+	}
+	g, _ := url.Parse(s.d.GraphURL)
+	if u.Scheme != "https" && u.Host != g.Host {
+		return errors.New("Graph gave an upload URL that is not https")
+	}
+	return nil
+}
