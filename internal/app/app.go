@@ -31,6 +31,7 @@ type App struct {
 	Metrics *metrics.Metrics
 	// Tokens hands out valid Microsoft Graph access tokens for people.
 	Tokens *microsoft365.Tokens
+	MCP    *mcpserver.Server
 }
 
 // Keyring loads the encryption keys: from GRAPHGATE_ENCRYPTION_KEY, or from
@@ -91,11 +92,14 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 			log.Info("created the first admin", "email", u.Email)
 		}
 	}
-	return &App{Config: cfg, Store: store, Web: w, Log: log, Metrics: m, Tokens: tokens}, nil
+	return &App{Config: cfg, Store: store, Web: w, Log: log, Metrics: m, Tokens: tokens, MCP: mcpSrv}, nil
 }
 
-// Close releases the store.
-func (a *App) Close() error { return a.Store.Close() }
+// Close writes what is pending and releases the store.
+func (a *App) Close() error {
+	a.MCP.Close()
+	return a.Store.Close()
+}
 
 // Serve answers HTTP on ln until ctx ends, then drains in-flight requests.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {

@@ -538,7 +538,11 @@ func TestToolCallsAreAuditedAndCounted(t *testing.T) {
 	s := connect(t, l, agentToken(t, l, id, false), "")
 	call(t, s, "send_message", map[string]any{"to": []string{"sam@fabrikam.test"}, "subject": "Secret plans", "body": "the body text"}, nil)
 	call(t, s, "send_message", map[string]any{"to": []string{"bad"}, "subject": "x", "body": "y"}, nil)
-	events, _, _ := l.App.Store.ListAudit(context.Background(), graphgate.AuditFilter{Action: "mcp.tool_call"})
+	// Tool calls are audited by a background writer: wait for it.
+	var events []*graphgate.AuditEvent
+	for deadline := time.Now().Add(10 * time.Second); len(events) < 2 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		events, _, _ = l.App.Store.ListAudit(context.Background(), graphgate.AuditFilter{Action: "mcp.tool_call"})
+	}
 	if len(events) != 2 {
 		t.Fatalf("%d tool-call audit entries", len(events))
 	}

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
@@ -51,6 +52,13 @@ type Server struct {
 	d       Deps
 	schemas *mcp.SchemaCache
 	tools   []toolDef
+	// audits are written by a background writer, off the request path.
+	audits  chan *graphgate.AuditEvent
+	drained chan struct{}
+	// servers holds one MCP server per kind of token (read-only or not,
+	// which toolsets): the tool list depends on nothing else, and building
+	// a server registers every tool, which is costly to do per request.
+	servers sync.Map // string -> *mcp.Server
 }
 
 // New returns an MCP server.
@@ -74,7 +82,25 @@ func New(d Deps) (*Server, error) {
 	if d.HTTP == nil {
 		d.HTTP = &http.Client{Timeout: 60 * time.Second}
 	}
-	return &Server{d: d, schemas: mcp.NewSchemaCache(), tools: allTools()}, nil
+	s := &Server{d: d, schemas: mcp.NewSchemaCache(), tools: allTools(), audits: make(chan *graphgate.AuditEvent, 4096), drained: make(chan struct{})}
+	go s.writeAudits()
+	return s, nil
+}
+
+// writeAudits stores tool-call audit events in the background.
+func (s *Server) writeAudits() {
+	defer close(s.drained)
+	for e := range s.audits {
+		if err := s.d.Store.AddAudit(context.Background(), e); err != nil {
+			s.d.Log.Error("auditing a tool call", "tool", e.Target, "err", err)
+		}
+	}
+}
+
+// Close writes the pending audit events and stops the writer.
+func (s *Server) Close() {
+	close(s.audits)
+	<-s.drained
 }
 
 // caller is who a request acts for.
@@ -133,9 +159,32 @@ func allowed(t *graphgate.APIToken, d toolDef) bool {
 	return len(t.Toolsets) == 0 || slices.Contains(t.Toolsets, d.toolset)
 }
 
-// serverFor builds the MCP server for one request: only the tools the
-// caller's token allows are listed and callable.
+// serverFor returns the MCP server for one request: only the tools the
+// caller's token allows are listed and callable. Who the caller is reaches
+// the tools through the request, so servers are shared between callers whose
+// tokens allow the same tools.
 func (s *Server) serverFor(r *http.Request) *mcp.Server {
+	var t *graphgate.APIToken
+	if info := auth.TokenInfoFromContext(r.Context()); info != nil {
+		if c, ok := info.Extra[callerKey].(*caller); ok {
+			t = c.token
+		}
+	}
+	if t == nil {
+		return s.buildServer(nil)
+	}
+	sets := slices.Clone(t.Toolsets)
+	slices.Sort(sets)
+	key := strconv.FormatBool(t.ReadOnly) + "|" + strings.Join(sets, ",")
+	if srv, ok := s.servers.Load(key); ok {
+		return srv.(*mcp.Server)
+	}
+	srv, _ := s.servers.LoadOrStore(key, s.buildServer(t))
+	return srv.(*mcp.Server)
+}
+
+// buildServer makes a server with the tools token t allows (none for nil).
+func (s *Server) buildServer(t *graphgate.APIToken) *mcp.Server {
 	srv := mcp.NewServer(&mcp.Implementation{Name: "graphgate", Title: "graphgate: Microsoft 365", Version: version.Version},
 		&mcp.ServerOptions{
 			Instructions: "Tools for the signed-in person's Outlook mail, calendar and OneDrive, through Microsoft Graph with their own delegated permissions.",
@@ -143,13 +192,6 @@ func (s *Server) serverFor(r *http.Request) *mcp.Server {
 			// The tool list depends on the caller's token: never share it.
 			SetCacheable: func(_ context.Context, _ mcp.Request, c *mcp.Cacheable) { c.CacheScope = "private" },
 		})
-	info := auth.TokenInfoFromContext(r.Context())
-	var t *graphgate.APIToken
-	if info != nil {
-		if c, ok := info.Extra[callerKey].(*caller); ok {
-			t = c.token
-		}
-	}
 	for _, d := range s.tools {
 		if t != nil && allowed(t, d) {
 			d.add(srv, s)
@@ -222,10 +264,11 @@ func (s *Server) graph(ctx context.Context, c *caller) (*graphapi.Client, error)
 	if c == nil {
 		return nil, errors.New("no caller")
 	}
-	if _, err := s.d.Tokens.AccessToken(ctx, c.user.ID); err != nil {
+	first, err := s.d.Tokens.AccessToken(ctx, c.user.ID)
+	if err != nil {
 		return nil, s.linkProblem(err)
 	}
-	g, err := graphapi.New(s.d.GraphURL, s.d.HTTP, s.d.Tokens.For(c.user.ID), s.d.Log)
+	g, err := graphapi.New(s.d.GraphURL, s.d.HTTP, s.d.Tokens.ForFrom(c.user.ID, first), s.d.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -254,9 +297,15 @@ func (s *Server) record(ctx context.Context, c *caller, tool string, start time.
 			details["graph_request_ids"] = strings.Join(ids, ",")
 		}
 	}
-	if err := s.d.Store.AddAudit(context.WithoutCancel(ctx), &graphgate.AuditEvent{ActorID: c.user.ID, ActorEmail: c.user.Email,
-		Action: admin.ActionToolCall, Target: tool, Details: details}); err != nil {
-		s.d.Log.Error("auditing a tool call", "tool", tool, "err", err)
+	e := &graphgate.AuditEvent{At: s.d.Now().UTC(), ActorID: c.user.ID, ActorEmail: c.user.Email, Action: admin.ActionToolCall, Target: tool, Details: details}
+	select {
+	case s.audits <- e:
+	default:
+		// The writer is far behind: write this one on the request path
+		// rather than lose it.
+		if err := s.d.Store.AddAudit(context.WithoutCancel(ctx), e); err != nil {
+			s.d.Log.Error("auditing a tool call", "tool", tool, "err", err)
+		}
 	}
 }
 

@@ -174,8 +174,19 @@ func (t *Tokens) Invalidate(ctx context.Context, userID int64, refused string) e
 // For returns a TokenFunc-shaped function for one person: it hands out the
 // current token, and on refresh=true first invalidates the last one it gave.
 func (t *Tokens) For(userID int64) func(ctx context.Context, refresh bool) (string, error) {
-	var last string
+	return t.ForFrom(userID, "")
+}
+
+// ForFrom is For, starting with a token the caller just got, so the first
+// request needs no second lookup.
+func (t *Tokens) ForFrom(userID int64, first string) func(ctx context.Context, refresh bool) (string, error) {
+	last := first
 	return func(ctx context.Context, refresh bool) (string, error) {
+		if first != "" && !refresh {
+			tok := first
+			first = ""
+			return tok, nil
+		}
 		if refresh && last != "" {
 			if err := t.Invalidate(ctx, userID, last); err != nil {
 				return "", err

@@ -1,0 +1,297 @@
+// Command bench-mcp measures, in one run, list_messages calls per second and
+// latency three ways against one sandbox tenant running in its own process:
+//
+//   - direct: the Graph request list_messages makes, sent straight to the sandbox;
+//   - graphgate: list_messages through graphgate's MCP server (auth, token
+//     lookup, audit, Graph client), called with the official Go SDK client;
+//   - bare SDK: a minimal go-sdk stateless server whose one tool makes the same
+//     Graph request, called the same way: the SDK's own cost.
+//
+// What graphgate adds on top of the SDK is the difference between the last two.
+//
+//	go run ./scripts/bench-mcp [-duration 5s] [-workers 8]
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime/pprof"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"golang.org/x/oauth2"
+
+	"graphgate"
+	"graphgate/internal/admin"
+	"graphgate/internal/apitoken"
+	"graphgate/internal/app"
+	"graphgate/internal/config"
+	"graphgate/internal/microsoft365"
+	"graphgate/internal/sandbox"
+)
+
+var (
+	duration = flag.Duration("duration", 5*time.Second, "how long each measurement runs")
+	workers  = flag.Int("workers", 8, "concurrent callers")
+	profile  = flag.String("cpuprofile", "", "write a CPU profile of the graphgate measurement to this file")
+)
+
+const graphPath = "/v1.0/me/mailFolders/inbox/messages?%24filter=receivedDateTime+ge+1900-01-01T00%3A00%3A00Z&%24orderby=receivedDateTime+desc&%24select=id%2Csubject%2Cfrom%2CtoRecipients%2CreceivedDateTime%2CisRead%2ChasAttachments%2Cimportance%2CbodyPreview%2CconversationId%2Cflag&%24top=10"
+
+func main() {
+	flag.Parse()
+	log.SetFlags(0)
+	tmp, err := os.MkdirTemp("", "bench-mcp-")
+	check(err)
+	defer os.RemoveAll(tmp)
+
+	sbURL, stop := startSandbox(tmp)
+	defer stop()
+	ctx := context.Background()
+	tok := sandboxToken(ctx, sbURL)
+
+	mcpURL, agent := startGraphgate(ctx, tmp, sbURL, tok)
+	bareURL := startBare(sbURL, tok.AccessToken)
+
+	httpc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	direct := measure("direct Graph request", func() func() error {
+		return func() error {
+			req, _ := http.NewRequest("GET", sbURL+graphPath, nil)
+			req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+			resp, err := httpc.Do(req)
+			if err != nil {
+				return err
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				return fmt.Errorf("status %d", resp.StatusCode)
+			}
+			return nil
+		}
+	})
+	bare := measure("bare go-sdk server, same Graph request", mcpCaller(bareURL, "", "list_messages"))
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		check(err)
+		check(pprof.StartCPUProfile(f))
+	}
+	gg := measure("graphgate list_messages", mcpCaller(mcpURL, agent, "list_messages"))
+	if *profile != "" {
+		pprof.StopCPUProfile()
+	}
+
+	fmt.Println()
+	fmt.Printf("graphgate throughput: %.0f%% of direct Graph, %.0f%% of the bare SDK server\n", 100*gg.rate/direct.rate, 100*gg.rate/bare.rate)
+	fmt.Printf("added latency at the median: %.2f ms over direct, %.2f ms over the bare SDK server\n",
+		ms(gg.p50-direct.p50), ms(gg.p50-bare.p50))
+}
+
+type result struct {
+	rate     float64
+	p50, p90 time.Duration
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// measure runs call from every worker for the duration after a warm-up.
+func measure(name string, newCall func() func() error) result {
+	run := func(d time.Duration) ([]time.Duration, int) {
+		var mu sync.Mutex
+		var lat []time.Duration
+		var wg sync.WaitGroup
+		deadline := time.Now().Add(d)
+		for range *workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				call := newCall()
+				var mine []time.Duration
+				for time.Now().Before(deadline) {
+					start := time.Now()
+					if err := call(); err != nil {
+						log.Fatalf("%s: %v", name, err)
+					}
+					mine = append(mine, time.Since(start))
+				}
+				mu.Lock()
+				lat = append(lat, mine...)
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		return lat, len(lat)
+	}
+	run(time.Second) // warm caches and connections
+	lat, n := run(*duration)
+	slices.Sort(lat)
+	r := result{rate: float64(n) / duration.Seconds(), p50: lat[len(lat)/2], p90: lat[len(lat)*9/10]}
+	fmt.Printf("%-42s %8.0f calls/s   median %6.2f ms   p90 %6.2f ms\n", name, r.rate, ms(r.p50), ms(r.p90))
+	return r
+}
+
+// mcpCaller returns a caller factory: one SDK client session per worker.
+func mcpCaller(endpoint, token, tool string) func() func() error {
+	return func() func() error {
+		hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+		if token != "" {
+			hc.Transport = bearer{token, hc.Transport}
+		}
+		c := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil)
+		s, err := c.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: endpoint, HTTPClient: hc}, nil)
+		check(err)
+		return func() error {
+			res, err := s.CallTool(context.Background(), &mcp.CallToolParams{Name: tool, Arguments: map[string]any{}})
+			if err != nil {
+				return err
+			}
+			if res.IsError {
+				return fmt.Errorf("tool error: %v", res.Content)
+			}
+			return nil
+		}
+	}
+}
+
+type bearer struct {
+	token string
+	base  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.base.RoundTrip(r)
+}
+
+// startSandbox builds graphgate and runs its sandbox in a process of its own.
+func startSandbox(tmp string) (string, func()) {
+	bin := filepath.Join(tmp, "graphgate")
+	out, err := exec.Command("go", "build", "-o", bin, "graphgate/cmd/graphgate").CombinedOutput()
+	if err != nil {
+		log.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "sandbox", "--addr", "127.0.0.1:0")
+	stdout, _ := cmd.StdoutPipe()
+	check(cmd.Start())
+	sc := bufio.NewScanner(stdout)
+	re := regexp.MustCompile(`sandbox tenant at (http://\S+)`)
+	for sc.Scan() {
+		if m := re.FindStringSubmatch(sc.Text()); m != nil {
+			go func() { _, _ = io.Copy(io.Discard, stdout) }()
+			return m[1], func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
+		}
+	}
+	log.Fatal("the sandbox did not start")
+	return "", nil
+}
+
+var requestRE = regexp.MustCompile(`name="request" value="([^"]+)"`)
+
+// sandboxToken signs alex in at the sandbox through the code flow.
+func sandboxToken(ctx context.Context, sbURL string) *oauth2.Token {
+	cfg := &oauth2.Config{ClientID: sandbox.DefaultClientID, ClientSecret: sandbox.DefaultClientSecret, RedirectURL: sandbox.DefaultRedirectURI,
+		Scopes: microsoft365.Scopes, Endpoint: oauth2.Endpoint{AuthURL: sbURL + "/common/oauth2/v2.0/authorize",
+			TokenURL: sbURL + "/common/oauth2/v2.0/token", AuthStyle: oauth2.AuthStyleInParams}}
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := hc.Get(cfg.AuthCodeURL("s"))
+	check(err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	id := requestRE.FindStringSubmatch(string(b))[1]
+	for _, step := range []struct {
+		path string
+		form url.Values
+	}{{"/common/login/account", url.Values{"request": {id}, "account": {"alex@contoso.test"}}},
+		{"/common/login/consent", url.Values{"request": {id}, "decision": {"accept"}}}} {
+		resp, err = hc.PostForm(sbURL+step.path, step.form)
+		check(err)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusFound {
+			break
+		}
+	}
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	tok, err := cfg.Exchange(ctx, loc.Query().Get("code"))
+	check(err)
+	return tok
+}
+
+// startGraphgate runs graphgate in this process with alex linked and
+// returns its MCP URL and an agent token.
+func startGraphgate(ctx context.Context, tmp, sbURL string, tok *oauth2.Token) (string, string) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	check(err)
+	base := "http://" + ln.Addr().String()
+	env := map[string]string{"GRAPHGATE_DATA_DIR": tmp, "GRAPHGATE_BASE_URL": base, "GRAPHGATE_M365_LOGIN_URL": sbURL,
+		"GRAPHGATE_M365_GRAPH_URL": sbURL, "GRAPHGATE_LOG_LEVEL": "error"}
+	cfg, err := config.Load(func(k string) (string, bool) { v, ok := env[k]; return v, ok }, nil)
+	check(err)
+	a, err := app.Open(ctx, cfg, slog.New(slog.DiscardHandler))
+	check(err)
+	_, err = a.Web.Admin().ConfigureM365(ctx, nil, microsoft365.Setup{ClientID: sandbox.DefaultClientID,
+		ClientSecret: sandbox.DefaultClientSecret, RedirectURI: sandbox.DefaultRedirectURI})
+	check(err)
+	u, err := a.Web.Admin().CreateUser(ctx, nil, admin.NewUser{Email: "alex@contoso.test", Password: "bench-password", Role: graphgate.RoleUser})
+	check(err)
+	check(a.Store.PutLink(ctx, &graphgate.Link{UserID: u.ID, TenantID: "t", ObjectID: "o", Username: "alex@contoso.test",
+		DisplayName: "Alex", RefreshToken: tok.RefreshToken, AccessToken: tok.AccessToken, AccessExpiresAt: tok.Expiry}))
+	token, display, hash := apitoken.New()
+	check(a.Store.CreateAPIToken(ctx, &graphgate.APIToken{UserID: u.ID, Kind: graphgate.TokenAgent, Name: "bench", Prefix: display, Hash: hash}))
+	go func() { _ = a.Serve(ctx, ln) }()
+	return base + "/mcp", token
+}
+
+// startBare runs a minimal go-sdk stateless server whose list_messages makes
+// the same Graph request with a fixed token and returns the raw page.
+func startBare(sbURL, accessToken string) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	check(err)
+	httpc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	cache := mcp.NewSchemaCache()
+	type in struct{}
+	type out struct {
+		Messages []map[string]any `json:"messages"`
+	}
+	handler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server {
+		s := mcp.NewServer(&mcp.Implementation{Name: "bare", Version: "1"}, &mcp.ServerOptions{SchemaCache: cache})
+		mcp.AddTool(s, &mcp.Tool{Name: "list_messages"}, func(ctx context.Context, _ *mcp.CallToolRequest, _ in) (*mcp.CallToolResult, out, error) {
+			req, _ := http.NewRequestWithContext(ctx, "GET", sbURL+graphPath, nil)
+			req.Header.Set("Authorization", "Bearer "+accessToken)
+			resp, err := httpc.Do(req)
+			if err != nil {
+				return nil, out{}, err
+			}
+			defer resp.Body.Close()
+			var page struct {
+				Value []map[string]any `json:"value"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&page)
+			return nil, out{Messages: page.Value}, err
+		})
+		return s
+	}, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true})
+	go func() { _ = http.Serve(ln, handler) }()
+	return "http://" + ln.Addr().String()
+}
+
+func check(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}
