@@ -639,3 +639,44 @@ func TestDownloadLinks(t *testing.T) {
 		t.Fatalf("text attachment read: %v, PDF link worked: %v", sawText, sawLink)
 	}
 }
+
+func TestTransportGuards(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	id := l.SignInAndLink(t, "alex@contoso.test")
+	tok := agentToken(t, l, id, false)
+	post := func(body string, hdr ...string) int {
+		req, _ := http.NewRequest("POST", l.URL+"/mcp", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post(`{"jsonrpc":"2.0","id":1,"method":"ping"}`, "Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site"); code != http.StatusForbidden {
+		t.Errorf("cross-site request: %d", code)
+	}
+	if code := post(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"upload_file","arguments":{"path":"/x","text":"` + strings.Repeat("a", 9<<20) + `"}}}`); code < 400 {
+		t.Errorf("oversized body: %d", code)
+	}
+	// A 503 on a read is retried; the agent sees a normal answer.
+	s := connect(t, l, tok, "")
+	_, _ = l.Sandbox.AddFault(sandbox.Fault{Method: "GET", Path: "^/v1.0/me$", Status: 503, Times: 1})
+	var p struct{ Email string }
+	if res := call(t, s, "get_profile", nil, &p); res.IsError || p.Email != "alex@contoso.test" {
+		t.Fatalf("after a 503: %s", errorText(res))
+	}
+	// The whole tools/list stays small.
+	res, err := s.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(res)
+	t.Logf("tools/list: %d tools, %d bytes", len(res.Tools), len(raw))
+}
