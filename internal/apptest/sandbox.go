@@ -2,11 +2,8 @@ package apptest
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -14,6 +11,7 @@ import (
 	"graphgate/internal/admin"
 	"graphgate/internal/microsoft365"
 	"graphgate/internal/sandbox"
+	"graphgate/internal/sandbox/sandboxtest"
 )
 
 // UserPassword is the password of the users StartWithSandbox makes.
@@ -63,39 +61,16 @@ func StartWithSandbox(t testing.TB, env map[string]string, opts sandbox.Options)
 	return &Linked{Server: srv, Sandbox: sb, SandboxURL: sbURL}
 }
 
-var requestFieldRE = regexp.MustCompile(`name="request" value="([^"]+)"`)
-
 // AtMicrosoft walks the sandbox's account picker and consent page as the
 // person would (decision "accept" or "cancel") and returns the URL the
 // sandbox sends the browser back to.
 func (l *Linked) AtMicrosoft(t testing.TB, authURL, account, decision string) string {
 	t.Helper()
-	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	fetch := func(resp *http.Response, err error) (string, *http.Response) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return string(b), resp
+	back, err := sandboxtest.SignIn(authURL, account, decision)
+	if err != nil {
+		t.Fatal(err)
 	}
-	page, resp := fetch(c.Get(authURL))
-	if resp.StatusCode == http.StatusFound {
-		return resp.Header.Get("Location")
-	}
-	m := requestFieldRE.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatalf("no account picker (%d):\n%s", resp.StatusCode, page)
-	}
-	u, _ := url.Parse(authURL)
-	tenant := strings.Split(strings.TrimPrefix(u.Path, "/"), "/")[0]
-	_, resp = fetch(c.PostForm(l.SandboxURL+"/"+tenant+"/login/account", url.Values{"request": {m[1]}, "account": {account}}))
-	if resp.StatusCode == http.StatusFound {
-		return resp.Header.Get("Location")
-	}
-	_, resp = fetch(c.PostForm(l.SandboxURL+"/"+tenant+"/login/consent", url.Values{"request": {m[1]}, "decision": {decision}}))
-	return resp.Header.Get("Location")
+	return back
 }
 
 // Link runs Link Account end to end for a signed-in client and returns

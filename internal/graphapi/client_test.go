@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"graphgate/internal/sandbox"
+	"graphgate/internal/sandbox/sandboxtest"
 )
 
 // tenant is a sandbox and an access token for alex, got through the real
@@ -40,7 +41,10 @@ func issueToken(t *testing.T, base string) string {
 	cfg := &oauth2.Config{ClientID: sandbox.DefaultClientID, ClientSecret: sandbox.DefaultClientSecret,
 		RedirectURL: sandbox.DefaultRedirectURI, Scopes: []string{"offline_access", "User.Read", "Mail.ReadWrite", "Mail.Send", "Files.ReadWrite"},
 		Endpoint: oauth2.Endpoint{AuthURL: base + "/common/oauth2/v2.0/authorize", TokenURL: base + "/common/oauth2/v2.0/token", AuthStyle: oauth2.AuthStyleInParams}}
-	code := sandboxCode(t, base, cfg.AuthCodeURL("s"), "alex@contoso.test")
+	code, err := sandboxtest.Code(cfg.AuthCodeURL("s"), "alex@contoso.test")
+	if err != nil {
+		t.Fatal(err)
+	}
 	tok, err := cfg.Exchange(context.Background(), code)
 	if err != nil {
 		t.Fatal(err)

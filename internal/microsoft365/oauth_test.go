@@ -3,11 +3,7 @@ package microsoft365
 import (
 	"context"
 	"errors"
-	"io"
-	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +14,7 @@ import (
 	"graphgate/internal/config"
 	"graphgate/internal/sandbox"
 	"graphgate/internal/sandbox/directory"
+	"graphgate/internal/sandbox/sandboxtest"
 )
 
 const callback = "http://localhost:8080/api/v1/microsoft365/auth/callback"
@@ -39,41 +36,15 @@ func client(loginURL, authority string, now func() time.Time) *Client {
 	return NewClient(&config.Config{M365LoginURL: loginURL, M365Authority: authority}, nil, now)
 }
 
-var requestRE = regexp.MustCompile(`name="request" value="([^"]+)"`)
-
 // signIn gets a code from the sandbox for account, as the browser would.
-func signIn(t *testing.T, c *Client, base, account, nonce string) (code, verifier string) {
+func signIn(t *testing.T, c *Client, _ string, account, nonce string) (code, verifier string) {
 	t.Helper()
 	verifier = oauth2.GenerateVerifier()
-	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := hc.Get(c.AuthCodeURL(app, "st", verifier, nonce))
+	code, err := sandboxtest.Code(c.AuthCodeURL(app, "st", verifier, nonce), account)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	m := requestRE.FindStringSubmatch(string(b))
-	if m == nil {
-		t.Fatalf("no picker: %s", b)
-	}
-	for _, step := range []struct {
-		path string
-		form url.Values
-	}{{"/login/account", url.Values{"request": {m[1]}, "account": {account}}}, {"/login/consent", url.Values{"request": {m[1]}, "decision": {"accept"}}}} {
-		resp, err = hc.PostForm(base+"/common"+step.path, step.form)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusFound {
-			break
-		}
-	}
-	u, _ := url.Parse(resp.Header.Get("Location"))
-	if u.Query().Get("code") == "" {
-		t.Fatalf("no code: %s", u)
-	}
-	return u.Query().Get("code"), verifier
+	return code, verifier
 }
 
 func TestExchangeAndVerifyIDToken(t *testing.T) {

@@ -23,7 +23,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,6 +42,7 @@ import (
 	"graphgate/internal/config"
 	"graphgate/internal/microsoft365"
 	"graphgate/internal/sandbox"
+	"graphgate/internal/sandbox/sandboxtest"
 )
 
 var (
@@ -201,33 +201,14 @@ func startSandbox(tmp string) (string, func()) {
 	return "", nil
 }
 
-var requestRE = regexp.MustCompile(`name="request" value="([^"]+)"`)
-
 // sandboxToken signs alex in at the sandbox through the code flow.
 func sandboxToken(ctx context.Context, sbURL string) *oauth2.Token {
 	cfg := &oauth2.Config{ClientID: sandbox.DefaultClientID, ClientSecret: sandbox.DefaultClientSecret, RedirectURL: sandbox.DefaultRedirectURI,
 		Scopes: microsoft365.Scopes, Endpoint: oauth2.Endpoint{AuthURL: sbURL + "/common/oauth2/v2.0/authorize",
 			TokenURL: sbURL + "/common/oauth2/v2.0/token", AuthStyle: oauth2.AuthStyleInParams}}
-	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := hc.Get(cfg.AuthCodeURL("s"))
+	code, err := sandboxtest.Code(cfg.AuthCodeURL("s"), "alex@contoso.test")
 	check(err)
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	id := requestRE.FindStringSubmatch(string(b))[1]
-	for _, step := range []struct {
-		path string
-		form url.Values
-	}{{"/common/login/account", url.Values{"request": {id}, "account": {"alex@contoso.test"}}},
-		{"/common/login/consent", url.Values{"request": {id}, "decision": {"accept"}}}} {
-		resp, err = hc.PostForm(sbURL+step.path, step.form)
-		check(err)
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusFound {
-			break
-		}
-	}
-	loc, _ := url.Parse(resp.Header.Get("Location"))
-	tok, err := cfg.Exchange(ctx, loc.Query().Get("code"))
+	tok, err := cfg.Exchange(ctx, code)
 	check(err)
 	return tok
 }
