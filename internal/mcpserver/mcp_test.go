@@ -148,7 +148,7 @@ func TestToolsOverBothProtocolGenerations(t *testing.T) {
 	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
 	id := l.SignInAndLink(t, "alex@contoso.test")
 	tok := agentToken(t, l, id, false)
-	for _, version := range []string{"2026-07-28", "2025-11-25", "2025-06-18"} {
+	for _, version := range []string{"2026-07-28", "2025-11-25", "2025-06-18", "2025-03-26"} {
 		t.Run(version, func(t *testing.T) {
 			s := connect(t, l, tok, version)
 			names := toolNames(t, s)
@@ -162,6 +162,13 @@ func TestToolsOverBothProtocolGenerations(t *testing.T) {
 			}
 			if res := call(t, s, "get_profile", nil, &p); res.IsError || p.Email != "alex@contoso.test" {
 				t.Fatalf("get_profile: %s %+v", errorText(res), p)
+			}
+			// The tool list depends on the caller's token: it must not be shared.
+			if version == "2026-07-28" {
+				list, err := s.ListTools(context.Background(), nil)
+				if err != nil || list.CacheScope != "private" {
+					t.Fatalf("tools/list cacheScope %q (%v), want private", list.CacheScope, err)
+				}
 			}
 		})
 	}
@@ -343,6 +350,13 @@ func TestLinkStatesAreToolErrors(t *testing.T) {
 	res = call(t, s, "get_profile", nil, nil)
 	if !res.IsError || !strings.Contains(errorText(res), "turned Microsoft 365 off") {
 		t.Fatalf("disabled: %s", errorText(res))
+	}
+	if _, err := l.App.Web.Admin().RemoveM365(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	res = call(t, s, "get_profile", nil, nil)
+	if !res.IsError || !strings.Contains(errorText(res), "not configured") {
+		t.Fatalf("not configured: %s", errorText(res))
 	}
 }
 

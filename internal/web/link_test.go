@@ -21,6 +21,7 @@ import (
 
 // linked is graphgate and a sandbox tenant wired together.
 type linked struct {
+	*apptest.Linked
 	srv   *apptest.Server
 	sb    *sandbox.Sandbox
 	sbURL string
@@ -29,17 +30,17 @@ type linked struct {
 func startLinked(t *testing.T, env map[string]string, opts sandbox.Options) *linked {
 	t.Helper()
 	l := apptest.StartWithSandbox(t, env, opts)
-	return &linked{srv: l.Server, sb: l.Sandbox, sbURL: l.SandboxURL}
+	return &linked{Linked: l, srv: l.Server, sb: l.Sandbox, sbURL: l.SandboxURL}
 }
 
 func (l *linked) atMicrosoft(t *testing.T, authURL, account, decision string) string {
 	t.Helper()
-	return (&apptest.Linked{Server: l.srv, Sandbox: l.sb, SandboxURL: l.sbURL}).AtMicrosoft(t, authURL, account, decision)
+	return l.AtMicrosoft(t, authURL, account, decision)
 }
 
 func (l *linked) link(t *testing.T, c *apptest.Client, account, decision string) apptest.Response {
 	t.Helper()
-	return (&apptest.Linked{Server: l.srv, Sandbox: l.sb, SandboxURL: l.sbURL}).Link(t, c, account, decision)
+	return l.Link(t, c, account, decision)
 }
 
 func (l *linked) signIn(t *testing.T, email string) *apptest.Client {

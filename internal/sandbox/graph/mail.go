@@ -620,7 +620,9 @@ func (s *Server) messageAction(w http.ResponseWriter, r *http.Request, mb *Mailb
 	case "reply", "replyAll", "forward":
 		s.respondTo(w, r, mb, action, false)
 	case "createReply", "createReplyAll", "createForward":
-		s.respondTo(w, r, mb, strings.TrimPrefix(strings.ToLower(action[6:7])+action[7:], ""), true)
+		// createReplyAll -> replyAll: the same response, kept as a draft.
+		kind := strings.TrimPrefix(action, "create")
+		s.respondTo(w, r, mb, strings.ToLower(kind[:1])+kind[1:], true)
 	case "move", "copy":
 		s.moveMessage(w, r, mb, action == "copy")
 	case "permanentDelete":
