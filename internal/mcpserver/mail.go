@@ -300,8 +300,9 @@ func getMessageTool() toolDef {
 			"capped at max_chars with truncated and next_offset to read further, and its attachments listed (id, name, type, size).",
 		Annotations: annotations("Read a message", true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in getMessageIn) (getMessageOut, error) {
-		if in.ID == "" || strings.ContainsAny(in.ID, "/?#") {
-			return getMessageOut{}, invalid("id must be a message id from list_messages or search_messages")
+		p, err := messagePath(in.ID)
+		if err != nil {
+			return getMessageOut{}, err
 		}
 		limit := in.MaxChars
 		switch {
@@ -314,7 +315,7 @@ func getMessageTool() toolDef {
 			return getMessageOut{}, invalid("offset must not be negative")
 		}
 		var m gMessage
-		if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: "me/messages/" + url.PathEscape(in.ID),
+		if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: p,
 			Query: url.Values{"$select": {summaryFields + ",ccRecipients,body"}}, Safe: true}, &m); err != nil {
 			return getMessageOut{}, err
 		}
@@ -339,7 +340,7 @@ func getMessageTool() toolDef {
 					Size                  int
 				} `json:"value"`
 			}
-			if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: "me/messages/" + url.PathEscape(in.ID) + "/attachments",
+			if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: p + "/attachments",
 				Query: url.Values{"$select": {"id,name,contentType,size"}}, Safe: true}, &atts); err != nil {
 				return getMessageOut{}, err
 			}
