@@ -459,3 +459,26 @@ func TestNoTokenInClearAfterLinking(t *testing.T) {
 		}
 	}
 }
+
+// TestRedemptionRefusedClient: when Microsoft refuses graphgate's secret at
+// the code redemption, nothing is linked, the person is told, and the
+// integration needs the admin's attention.
+func TestRedemptionRefusedClient(t *testing.T) {
+	l := startLinked(t, nil, sandbox.Options{})
+	alex := l.signIn(t, "alex@contoso.test")
+	alex.Get("/integrations")
+	start := alex.Post("/integrations/microsoft365/link", nil)
+	back := l.atMicrosoft(t, start.Location, "alex@contoso.test", "accept")
+	l.sb.Identity.ReplaceSecrets("", time.Time{}) // the admin deleted the secret in Entra
+	alex.Get(strings.TrimPrefix(back, l.srv.URL))
+	if msg := flashOf(alex, "/connect"); !strings.Contains(msg, "refused graphgate's own credentials") {
+		t.Fatalf("message: %q", msg)
+	}
+	if _, err := l.srv.App.Store.Link(context.Background(), l.userID(t, "alex@contoso.test")); err == nil {
+		t.Fatal("linked despite the refusal")
+	}
+	cfg, _ := l.srv.App.Store.M365Config(context.Background())
+	if cfg.Status() != graphgate.StatusNeedsAttention || !strings.Contains(cfg.Attention, "7000215") {
+		t.Fatalf("integration: %q %q", cfg.Status(), cfg.Attention)
+	}
+}
