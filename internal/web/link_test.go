@@ -471,7 +471,7 @@ func TestRedemptionRefusedClient(t *testing.T) {
 	back := l.atMicrosoft(t, start.Location, "alex@contoso.test", "accept")
 	l.sb.Identity.ReplaceSecrets("", time.Time{}) // the admin deleted the secret in Entra
 	alex.Get(strings.TrimPrefix(back, l.srv.URL))
-	if msg := flashOf(alex, "/connect"); !strings.Contains(msg, "refused graphgate's own credentials") {
+	if msg := flashOf(alex, "/connect"); !strings.Contains(msg, "own credentials, so nothing was linked") {
 		t.Fatalf("message: %q", msg)
 	}
 	if _, err := l.srv.App.Store.Link(context.Background(), l.userID(t, "alex@contoso.test")); err == nil {
