@@ -130,7 +130,7 @@ type listEventsIn struct {
 	Start      string `json:"start,omitempty" jsonschema:"window start (RFC 3339 or YYYY-MM-DD); default now"`
 	End        string `json:"end,omitempty" jsonschema:"window end; default 7 days after the start; at most 366 days after it"`
 	CalendarID string `json:"calendar_id,omitempty" jsonschema:"a calendar id from list_calendars; default the main calendar"`
-	TimeZone   string `json:"time_zone,omitempty" jsonschema:"IANA time zone for the times, such as Europe/Berlin; default UTC"`
+	TimeZone   string `json:"time_zone,omitempty" jsonschema:"IANA time zone for the times, such as Europe/Berlin; default the person's own (see get_profile)"`
 	PageSize   int    `json:"page_size,omitempty" jsonschema:"events per page, 1 to 100; default 50" bounds:"1,100"`
 	Cursor     string `json:"cursor,omitempty" jsonschema:"next_cursor from the previous page"`
 }
@@ -140,11 +140,16 @@ type eventsOut struct {
 	NextCursor string     `json:"next_cursor,omitempty"`
 }
 
-// zoneOf resolves the zone the caller asked for; the Prefer header gets the
-// same name, so Graph answers in it.
-func zoneOf(name string) (*time.Location, string, error) {
+// zoneOf resolves the zone the caller asked for, or the person's own zone
+// when none was given; the Prefer header gets the same name, so Graph
+// answers in it.
+func (s *Server) zoneOf(ctx context.Context, g *graphapi.Client, name string) (*time.Location, string, error) {
 	if name == "" {
-		return time.UTC, "UTC", nil
+		if c := callerFromContext(ctx); c != nil {
+			name = s.zoneOfMailbox(ctx, g, c.user.ID).name
+		} else {
+			name = "UTC"
+		}
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil || strings.EqualFold(name, "local") {
@@ -158,10 +163,10 @@ func listEventsTool() toolDef {
 		Name:  "list_events",
 		Title: "List events",
 		Description: "Lists calendar events in a time window (default: the next 7 days), with recurring series expanded into " +
-			"their occurrences, ordered by start. Times are given in time_zone (default UTC) with their offset, and in UTC.",
+			"their occurrences, ordered by start. Times are given in time_zone (default: the person's own zone) with their offset, and in UTC.",
 		Annotations: annotations("List events", true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in listEventsIn) (eventsOut, error) {
-		loc, zone, err := zoneOf(in.TimeZone)
+		loc, zone, err := s.zoneOf(ctx, g, in.TimeZone)
 		if err != nil {
 			return eventsOut{}, err
 		}
@@ -217,7 +222,7 @@ func listEventsTool() toolDef {
 
 type getEventIn struct {
 	ID       string `json:"id" jsonschema:"an event id from list_events"`
-	TimeZone string `json:"time_zone,omitempty" jsonschema:"IANA time zone for the times; default UTC"`
+	TimeZone string `json:"time_zone,omitempty" jsonschema:"IANA time zone for the times; default the person's own (see get_profile)"`
 }
 
 func getEventTool() toolDef {
@@ -227,7 +232,7 @@ func getEventTool() toolDef {
 		Description: "Returns one event (or one occurrence of a series) by id, with attendees, location and join link.",
 		Annotations: annotations("Get an event", true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in getEventIn) (EventOut, error) {
-		loc, zone, err := zoneOf(in.TimeZone)
+		loc, zone, err := s.zoneOf(ctx, g, in.TimeZone)
 		if err != nil {
 			return EventOut{}, err
 		}

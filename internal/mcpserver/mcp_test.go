@@ -376,7 +376,18 @@ func TestCalendarAndFileTools(t *testing.T) {
 			ID, Subject, Start, Kind string
 		} `json:"events"`
 	}
-	if res := call(t, s, "list_events", map[string]any{"time_zone": "Europe/Berlin"}, &evs); res.IsError {
+	// Without a zone, times come in the person's own zone: alex works in
+	// Berlin. The mailbox settings need a scope graphgate does not ask for,
+	// so the zone comes from alex's own events.
+	var prof struct {
+		TimeZone       string `json:"time_zone"`
+		TimeZoneSource string `json:"time_zone_source"`
+	}
+	call(t, s, "get_profile", nil, &prof)
+	if prof.TimeZone != "Europe/Berlin" || prof.TimeZoneSource != "calendar" {
+		t.Fatalf("profile zone: %+v", prof)
+	}
+	if res := call(t, s, "list_events", nil, &evs); res.IsError {
 		t.Fatal(errorText(res))
 	}
 	standup := false
@@ -390,6 +401,13 @@ func TestCalendarAndFileTools(t *testing.T) {
 	}
 	if !standup {
 		t.Fatal("the recurring standup is not expanded into the next 7 days")
+	}
+	var tokyo struct {
+		Events []struct{ Start, TimeZone string } `json:"events"`
+	}
+	call(t, s, "list_events", map[string]any{"time_zone": "Asia/Tokyo"}, &tokyo)
+	if len(tokyo.Events) == 0 || !strings.HasSuffix(tokyo.Events[0].Start, "+09:00") && len(tokyo.Events[0].Start) != 10 {
+		t.Fatalf("explicit zone: %+v", tokyo.Events[:min(1, len(tokyo.Events))])
 	}
 	var ev struct{ Subject string }
 	call(t, s, "get_event", map[string]any{"id": evs.Events[0].ID}, &ev)

@@ -11,20 +11,20 @@ import (
 type profileIn struct{}
 
 type profileOut struct {
-	Name              string `json:"name"`
-	Email             string `json:"email"`
-	ID                string `json:"id"`
-	JobTitle          string `json:"job_title,omitempty"`
-	Office            string `json:"office,omitempty"`
-	TimeZone          string `json:"time_zone,omitempty" jsonschema:"the mailbox time zone (Windows name), when Microsoft lets graphgate read it"`
-	TimeZoneAvailable bool   `json:"time_zone_available"`
+	Name           string `json:"name"`
+	Email          string `json:"email"`
+	ID             string `json:"id"`
+	JobTitle       string `json:"job_title,omitempty"`
+	Office         string `json:"office,omitempty"`
+	TimeZone       string `json:"time_zone" jsonschema:"the person's time zone (IANA name)"`
+	TimeZoneSource string `json:"time_zone_source" jsonschema:"where it comes from: mailbox settings, calendar (the zone of the person's own events) or default (UTC)"`
 }
 
 func getProfileTool() toolDef {
 	return define("profile", &mcp.Tool{
 		Name:        "get_profile",
 		Title:       "Who am I",
-		Description: "Returns the linked Microsoft account: name, email, job title, office and, when readable, the mailbox time zone. Use it to learn whose mailbox the other tools act on.",
+		Description: "Returns the linked Microsoft account: name, email, job title, office, and the person's time zone (used by list_events when no zone is given). Use it to learn whose mailbox the other tools act on.",
 		Annotations: annotations("Who am I", true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, _ profileIn) (profileOut, error) {
 		var me struct {
@@ -37,11 +37,9 @@ func getProfileTool() toolDef {
 		if out.Email == "" {
 			out.Email = me.UserPrincipalName
 		}
-		// mailboxSettings needs MailboxSettings.Read, which graphgate does not
-		// ask for: report the zone when the grant allows, and say so otherwise.
-		var settings struct{ TimeZone string }
-		if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: "me/mailboxSettings", Safe: true}, &settings); err == nil {
-			out.TimeZone, out.TimeZoneAvailable = settings.TimeZone, true
+		if c := callerFromContext(ctx); c != nil {
+			z := s.zoneOfMailbox(ctx, g, c.user.ID)
+			out.TimeZone, out.TimeZoneSource = z.name, z.source
 		}
 		return out, nil
 	})

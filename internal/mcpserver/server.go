@@ -59,6 +59,7 @@ type Server struct {
 	// which toolsets): the tool list depends on nothing else, and building
 	// a server registers every tool, which is costly to do per request.
 	servers sync.Map // string -> *mcp.Server
+	zones   zoneCache
 }
 
 // New returns an MCP server.
