@@ -3,7 +3,7 @@
 //
 //   - direct: the Graph request list_messages makes, sent straight to the sandbox;
 //   - graphgate: list_messages through graphgate's MCP server (auth, token
-//     lookup, audit, Graph client), called with the official Go SDK client;
+//     lookup, audit, Graph client), as plain JSON-RPC over HTTP;
 //   - bare SDK: a minimal go-sdk stateless server whose one tool makes the same
 //     Graph request, called the same way: the SDK's own cost.
 //
@@ -14,6 +14,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -85,13 +86,13 @@ func main() {
 			return nil
 		}
 	})
-	bare := measure("bare go-sdk server, same Graph request", mcpCaller(bareURL, "", "list_messages"))
+	bare := measure("bare go-sdk server, same Graph request", rawCaller(bareURL, ""))
 	if *profile != "" {
 		f, err := os.Create(*profile)
 		check(err)
 		check(pprof.StartCPUProfile(f))
 	}
-	gg := measure("graphgate list_messages", mcpCaller(mcpURL, agent, "list_messages"))
+	gg := measure("graphgate list_messages", rawCaller(mcpURL, agent))
 	if *profile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -145,38 +146,33 @@ func measure(name string, newCall func() func() error) result {
 	return r
 }
 
-// mcpCaller returns a caller factory: one SDK client session per worker.
-func mcpCaller(endpoint, token, tool string) func() func() error {
+// rawCaller posts tools/call as plain JSON-RPC over HTTP, as a load
+// generator should: the client's own cost stays out of the measurement, as it
+// does for the direct Graph requests. The servers are the SDK's, untouched.
+func rawCaller(endpoint, token string) func() func() error {
+	body := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_messages","arguments":{}}}`)
 	return func() func() error {
 		hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-		if token != "" {
-			hc.Transport = bearer{token, hc.Transport}
-		}
-		c := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil)
-		s, err := c.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: endpoint, HTTPClient: hc}, nil)
-		check(err)
 		return func() error {
-			res, err := s.CallTool(context.Background(), &mcp.CallToolParams{Name: tool, Arguments: map[string]any{}})
+			req, _ := http.NewRequest("POST", endpoint, bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+			req.Header.Set("MCP-Protocol-Version", "2025-11-25")
+			if token != "" {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			resp, err := hc.Do(req)
 			if err != nil {
 				return err
 			}
-			if res.IsError {
-				return fmt.Errorf("tool error: %v", res.Content)
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || bytes.Contains(b, []byte(`"isError":true`)) || bytes.Contains(b, []byte(`"error":`)) {
+				return fmt.Errorf("status %d: %.300s", resp.StatusCode, b)
 			}
 			return nil
 		}
 	}
-}
-
-type bearer struct {
-	token string
-	base  http.RoundTripper
-}
-
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.token)
-	return b.base.RoundTrip(r)
 }
 
 // startSandbox builds graphgate and runs its sandbox in a process of its own.
