@@ -348,7 +348,7 @@ func TestLinkStatesAreToolErrors(t *testing.T) {
 	}
 	_, _ = l.App.Web.Admin().SetM365Enabled(context.Background(), nil, false)
 	res = call(t, s, "get_profile", nil, nil)
-	if !res.IsError || !strings.Contains(errorText(res), "turned Microsoft 365 off") {
+	if !res.IsError || !strings.Contains(errorText(res), "turned Microsoft 365 off") || !strings.Contains(errorText(res), l.URL+"/integrations") {
 		t.Fatalf("disabled: %s", errorText(res))
 	}
 	if _, err := l.App.Web.Admin().RemoveM365(context.Background(), nil); err != nil {

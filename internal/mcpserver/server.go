@@ -320,9 +320,9 @@ func (s *Server) linkProblem(err error) error {
 	case errors.As(err, &na):
 		return fmt.Errorf("the linked Microsoft account needs attention: %s Ask the user to open %s and click Reconnect, then try again", na.Reason, integrations)
 	case errors.Is(err, microsoft365.ErrDisabled):
-		return fmt.Errorf("the graphgate admin has turned Microsoft 365 off; ask them to enable it in the Admin Console (%s/admin/servers)", s.d.BaseURL)
+		return fmt.Errorf("the graphgate admin has turned Microsoft 365 off; ask them to enable it in the Admin Console (%s/admin/servers). The user's Integrations page (%s) shows when it is back", s.d.BaseURL, integrations)
 	case errors.Is(err, microsoft365.ErrNotConfigured):
-		return fmt.Errorf("Microsoft 365 is not configured in graphgate yet; ask the graphgate admin to set it up (%s/admin/servers)", s.d.BaseURL)
+		return fmt.Errorf("Microsoft 365 is not configured in graphgate yet; ask the graphgate admin to set it up (%s/admin/servers), then link the account at %s", s.d.BaseURL, integrations)
 	}
 	return fmt.Errorf("could not get a Microsoft access token: %v", err)
 }
