@@ -6,9 +6,10 @@ import (
 )
 
 // loginLimiter slows password guessing: after maxFailures failed sign-ins
-// for one address or one email within window, further attempts are refused
-// until the window passes. Counts are per replica; a guesser spread over
-// replicas still meets the limit on each.
+// for one email, or maxIPFailures from one address, within window, further
+// attempts are refused until the window passes. The address limit is higher
+// because behind a proxy many people share one address. Counts are per
+// replica; a guesser spread over replicas still meets the limit on each.
 type loginLimiter struct {
 	mu       sync.Mutex
 	now      func() time.Time
@@ -16,9 +17,17 @@ type loginLimiter struct {
 }
 
 const (
-	maxFailures = 5
-	window      = 15 * time.Minute
+	maxFailures   = 5
+	maxIPFailures = 50
+	window        = 15 * time.Minute
 )
+
+func limitOf(key string) int {
+	if len(key) > 3 && key[:3] == "ip:" {
+		return maxIPFailures
+	}
+	return maxFailures
+}
 
 func newLoginLimiter(now func() time.Time) *loginLimiter {
 	return &loginLimiter{now: now, failures: map[string][]time.Time{}}
@@ -29,7 +38,7 @@ func (l *loginLimiter) blocked(keys ...string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, k := range keys {
-		if len(l.recent(k)) >= maxFailures {
+		if len(l.recent(k)) >= limitOf(k) {
 			return true
 		}
 	}

@@ -600,3 +600,24 @@ func TestRotationReachesEveryReplica(t *testing.T) {
 		t.Fatalf("replica B's store reads %v", err)
 	}
 }
+
+func TestLoginRateLimitIsPerEmailFirst(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	admin := srv.NewClient()
+	admin.SignIn(apptest.AdminEmail, apptest.AdminPassword)
+	addUser(t, admin, "pat@contoso.test", "user")
+	// Five bad guesses for one account from this address ...
+	c := srv.NewClient()
+	for range 5 {
+		c.Get("/login")
+		c.Post("/login", url.Values{"email": {"pat@contoso.test"}, "password": {"guess"}})
+	}
+	// ... lock that account, not everyone behind the same address (a proxy).
+	c.Get("/login")
+	if r := c.Post("/login", url.Values{"email": {"pat@contoso.test"}, "password": {"user-password-1"}}); r.Status != http.StatusTooManyRequests {
+		t.Fatalf("locked account: %d", r.Status)
+	}
+	if r := srv.NewClient().SignIn(apptest.AdminEmail, apptest.AdminPassword); r.Status != http.StatusSeeOther {
+		t.Fatalf("another account from the same address: %d", r.Status)
+	}
+}
