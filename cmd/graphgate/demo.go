@@ -112,7 +112,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		fmt.Fprintf(stdout, "    %-22s %-5s %s\n", p.UPN, role, p.DisplayName)
 	}
-	fmt.Fprintf(stdout, "\n  Microsoft 365 sandbox: %s (control API %s/sandbox/)\n", sbBase, sbBase)
+	fmt.Fprintf(stdout, "\n  MCP endpoint:          %s/mcp (agent tokens on the Integrations page, after Link Account)\n", base)
+	fmt.Fprintf(stdout, "  Microsoft 365 sandbox: %s (control API %s/sandbox/)\n", sbBase, sbBase)
 	fmt.Fprintf(stdout, "  Data folder:           %s\n\n  Press Ctrl+C to stop.\n", *dataDir)
 	return a.Serve(ctx, appLn)
 }

@@ -180,7 +180,7 @@ func TestDemoCommand(t *testing.T) {
 	if base == "" {
 		t.Fatalf("demo did not start:\n%s", out.String())
 	}
-	for _, want := range []string{"admin@contoso.test", "alex@contoso.test", "sam@fabrikam.test", "jo@outlook.test", `password "demo"`, dir} {
+	for _, want := range []string{"admin@contoso.test", "alex@contoso.test", "sam@fabrikam.test", "jo@outlook.test", `password "demo"`, dir, base + "/mcp"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("banner lacks %q", want)
 		}
