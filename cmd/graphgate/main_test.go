@@ -31,6 +31,37 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// background runs a long-lived command and waits until its output matches
+// re; it returns the first submatch and a stop function that cancels the
+// command and returns its error.
+func background(t *testing.T, re string, args ...string) (match string, out *syncBuffer, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out = &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- realMain(ctx, args, out, out) }()
+	rx := regexp.MustCompile(re)
+	for deadline := time.Now().Add(20 * time.Second); match == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := rx.FindStringSubmatch(out.String()); m != nil {
+			match = m[1]
+		}
+	}
+	if match == "" {
+		cancel()
+		t.Fatalf("%s did not start:\n%s", args[0], out.String())
+	}
+	return match, out, func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s did not stop", args[0])
+			return nil
+		}
+	}
+}
+
 func TestHelpOnEveryCommand(t *testing.T) {
 	for name := range commands {
 		t.Run(name, func(t *testing.T) {
@@ -75,23 +106,9 @@ func TestVersion(t *testing.T) {
 }
 
 func TestSandboxCommandServesAndShutsDown(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- realMain(ctx, []string{"sandbox", "--addr", "127.0.0.1:0", "--client-id", "0e6f3a52-7d1c-4b8a-9f2e-3c4d5e6f7a8b",
-			"--redirect-uri", "https://gg.example.com/api/v1/microsoft365/auth/callback", "--single-tenant"}, &out, &out)
-	}()
-	urlRE := regexp.MustCompile(`sandbox tenant at (http://\S+)`)
-	var base string
-	for deadline := time.Now().Add(20 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := urlRE.FindStringSubmatch(out.String()); m != nil {
-			base = m[1]
-		}
-	}
-	if base == "" {
-		t.Fatalf("no banner:\n%s", out.String())
-	}
+	base, out, stop := background(t, `sandbox tenant at (http://\S+)`, "sandbox", "--addr", "127.0.0.1:0",
+		"--client-id", "0e6f3a52-7d1c-4b8a-9f2e-3c4d5e6f7a8b",
+		"--redirect-uri", "https://gg.example.com/api/v1/microsoft365/auth/callback", "--single-tenant")
 	for _, want := range []string{"0e6f3a52-7d1c-4b8a-9f2e-3c4d5e6f7a8b", "https://gg.example.com/api/v1/microsoft365/auth/callback",
 		"single-tenant", "alex@contoso.test", "jo@outlook.test", "sam@fabrikam.test", "admin@contoso.test"} {
 		if !strings.Contains(out.String(), want) {
@@ -103,13 +120,7 @@ func TestSandboxCommandServesAndShutsDown(t *testing.T) {
 		t.Fatalf("control API: %v", err)
 	}
 	resp.Body.Close()
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("shutdown: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("the sandbox did not stop")
+	if err := stop(); err != nil {
+		t.Fatalf("shutdown: %v", err)
 	}
 }

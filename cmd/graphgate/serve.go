@@ -107,13 +107,22 @@ func openStore(ctx context.Context, cf *configFlags, stderr io.Writer) (*sqlstor
 	return s, cfg, err
 }
 
+// onlyCreate checks that a command with one subcommand, create, got it; it
+// prints the command's help for --help and says how to call it otherwise.
+func onlyCreate(name, synopsis, usage string, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "create" {
+		return nil
+	}
+	if err := newFlagSet(name, synopsis, stdout, stderr).Parse(args); err != nil {
+		return err
+	}
+	return errors.New("usage: " + usage)
+}
+
 func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		fs := newFlagSet("users", "Manage people. Subcommands:\n  create --email E [--password P | --password-file F | password on standard input] [--name N] [--admin]", stdout, stderr)
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		return errors.New("usage: graphgate users create --email E [--password P] [--admin]")
+	if err := onlyCreate("users", "Manage people. Subcommands:\n  create --email E [--password P | --password-file F | password on standard input] [--name N] [--admin]",
+		"graphgate users create --email E [--password P] [--admin]", args, stdout, stderr); err != nil {
+		return err
 	}
 	fs := newFlagSet("users create", "Create a person who can sign in, in the configured store. The password comes from\n--password, --password-file, or the first line of standard input.", stdout, stderr)
 	var cf configFlags
@@ -217,12 +226,9 @@ func runRotateKey(ctx context.Context, args []string, stdout, stderr io.Writer) 
 }
 
 func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		fs := newFlagSet("tokens", "Manage API tokens. Subcommands:\n  create --user EMAIL --name NAME [--admin] [--read-only] [--toolsets mail,files] [--expires 720h]", stdout, stderr)
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		return errors.New("usage: graphgate tokens create --user EMAIL --name NAME [--admin]")
+	if err := onlyCreate("tokens", "Manage API tokens. Subcommands:\n  create --user EMAIL --name NAME [--admin] [--read-only] [--toolsets mail,files] [--expires 720h]",
+		"graphgate tokens create --user EMAIL --name NAME [--admin]", args, stdout, stderr); err != nil {
+		return err
 	}
 	fs := newFlagSet("tokens create", "Create an API token and print it once. --admin makes a token for the admin JSON API\n(its owner must be an admin); otherwise the token is for the user's agents.", stdout, stderr)
 	var cf configFlags

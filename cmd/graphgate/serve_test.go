@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,7 +13,6 @@ import (
 	"time"
 
 	"graphgate"
-	"graphgate/internal/app"
 	"graphgate/internal/config"
 	"graphgate/internal/sqlstore"
 )
@@ -74,22 +74,7 @@ func TestUsersTokensAndRotateKey(t *testing.T) {
 	}
 
 	// Configure Microsoft 365 through the store, then rotate the key file.
-	cfg, err := config.Load(os.LookupEnv, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	openStore := func() *sqlstore.Store {
-		keys, err := app.Keyring(cfg, newLogger(&bytes.Buffer{}, 0))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := sqlstore.Open(context.Background(), cfg.DatabaseURL, keys, sqlstore.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	s := openStore()
+	s, cfg := storeOf(t)
 	if _, err := s.UpdateM365Config(context.Background(), func(*graphgate.M365Config) (*graphgate.M365Config, error) {
 		return &graphgate.M365Config{ClientID: "5f3c2a1b-8d4e-4f6a-9b7c-0e1d2c3b4a59", ClientSecret: "abc8Q~value-0000000000000000000000000000",
 			RedirectURI: "http://localhost:8080/api/v1/microsoft365/auth/callback", Enabled: true, SecretSetAt: time.Now()}, nil
@@ -108,7 +93,7 @@ func TestUsersTokensAndRotateKey(t *testing.T) {
 	}
 	// Drop the old key: everything still reads.
 	_ = os.WriteFile(cfg.KeyFile(), []byte(strings.Fields(string(after))[0]+"\n"), 0o600)
-	s = openStore()
+	s, _ = storeOf(t)
 	defer s.Close()
 	if got, err := s.M365Config(context.Background()); err != nil || !strings.HasPrefix(got.ClientSecret, "abc8Q~") {
 		t.Fatalf("after rotation without the old key: %v", err)
@@ -119,33 +104,14 @@ func TestServeCommand(t *testing.T) {
 	t.Setenv("GRAPHGATE_DATA_DIR", t.TempDir())
 	t.Setenv("GRAPHGATE_ADMIN_EMAIL", "admin@contoso.test")
 	t.Setenv("GRAPHGATE_ADMIN_PASSWORD", "admin-password-1")
-	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
-	done := make(chan error, 1)
-	go func() { done <- realMain(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, &out, &out) }()
-	addrRE := regexp.MustCompile(`"addr":"(127\.0\.0\.1:\d+)"`)
-	var addr string
-	for deadline := time.Now().Add(20 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := addrRE.FindStringSubmatch(out.String()); m != nil {
-			addr = m[1]
-		}
-	}
-	if addr == "" {
-		t.Fatalf("serve did not start:\n%s", out.String())
-	}
+	addr, out, stop := background(t, `"addr":"(127\.0\.0\.1:\d+)"`, "serve", "--addr", "127.0.0.1:0")
 	resp, err := http.Get("http://" + addr + "/readyz")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("readyz: %v", err)
 	}
 	resp.Body.Close()
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not shut down")
+	if err := stop(); err != nil {
+		t.Fatal(err)
 	}
 	if strings.Contains(out.String(), "admin-password-1") {
 		t.Fatal("the log shows the admin password")
@@ -164,43 +130,19 @@ func TestServeCommand(t *testing.T) {
 
 func TestDemoCommand(t *testing.T) {
 	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- realMain(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--sandbox-addr", "127.0.0.1:0", "--data-dir", dir}, &out, &out)
-	}()
-	urlRE := regexp.MustCompile(`Open (http://\S+) and sign in`)
-	var base string
-	for deadline := time.Now().Add(20 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := urlRE.FindStringSubmatch(out.String()); m != nil {
-			base = m[1]
-		}
-	}
-	if base == "" {
-		t.Fatalf("demo did not start:\n%s", out.String())
-	}
+	base, out, stop := background(t, `Open (http://\S+) and sign in`, "demo", "--addr", "127.0.0.1:0", "--sandbox-addr", "127.0.0.1:0", "--data-dir", dir)
 	for _, want := range []string{"admin@contoso.test", "alex@contoso.test", "sam@fabrikam.test", "jo@outlook.test", `password "demo"`, dir, base + "/mcp"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("banner lacks %q", want)
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	// The data folder has serve's layout: the store opens with the key file,
 	// Microsoft 365 points at the sandbox app, and the demo accounts exist.
 	t.Setenv("GRAPHGATE_DATA_DIR", dir)
-	cfg, _ := config.Load(os.LookupEnv, nil)
-	keys, err := app.Keyring(cfg, newLogger(&bytes.Buffer{}, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sqlstore.Open(context.Background(), cfg.DatabaseURL, keys, sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _ := storeOf(t)
 	defer s.Close()
 	m, err := s.M365Config(context.Background())
 	if err != nil || m.Status() != graphgate.StatusActive || m.RedirectURI != base+"/api/v1/microsoft365/auth/callback" {
@@ -212,4 +154,14 @@ func TestDemoCommand(t *testing.T) {
 	if out, err := run(t, "tokens", "create", "--user", "alex@contoso.test", "--name", "agent"); err != nil || !strings.HasPrefix(out, "ggt_") {
 		t.Fatalf("tokens create against the demo data: %v %s", err, out)
 	}
+}
+
+// storeOf opens the configured store the way the one-off commands do.
+func storeOf(t *testing.T) (*sqlstore.Store, *config.Config) {
+	t.Helper()
+	s, cfg, err := openStore(context.Background(), &configFlags{}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, cfg
 }
