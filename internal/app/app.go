@@ -72,7 +72,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	// admin service, which the web server shares.
 	adminSvc := admin.New(store, nil)
 	tokens := microsoft365.NewTokens(store, client, adminSvc, nil)
-	mcpSrv, err := mcpserver.New(mcpserver.Deps{Store: store, Tokens: tokens, GraphURL: cfg.M365GraphURL, BaseURL: cfg.BaseURL, Log: log, Metrics: m})
+	mcpSrv, err := mcpserver.New(mcpserver.Deps{Store: store, Tokens: tokens, GraphURL: cfg.M365GraphURL, BaseURL: cfg.BaseURL, Log: log, Metrics: m, Keys: keys})
 	if err != nil {
 		store.Close()
 		return nil, err

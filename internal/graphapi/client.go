@@ -142,10 +142,25 @@ func (c *Client) resolve(path string, q url.Values) (*url.URL, error) {
 		u = parsed
 	} else {
 		ref, err := url.Parse(strings.TrimPrefix(path, "/"))
-		if err != nil || ref.IsAbs() || strings.HasPrefix(ref.Path, "..") || strings.Contains(ref.Path, "/../") {
+		if err != nil || ref.IsAbs() || ref.Host != "" {
 			return nil, fmt.Errorf("graphapi: bad path %q", path)
 		}
-		u = c.base.ResolveReference(ref)
+		// Join rather than resolve: resolving would remove dot segments
+		// before they can be refused.
+		joined := *c.base
+		u = &joined
+		u.Path, u.RawPath = c.base.Path+ref.Path, c.base.EscapedPath()+ref.EscapedPath()
+		if u.RawPath == u.Path {
+			u.RawPath = ""
+		}
+		u.RawQuery = ref.RawQuery
+	}
+	// "." and ".." segments, plain or encoded, would climb out of the
+	// resource a tool meant to reach (me/messages/.. is me/).
+	for seg := range strings.SplitSeq(u.EscapedPath(), "/") {
+		if dec, err := url.PathUnescape(seg); err != nil || dec == "." || dec == ".." {
+			return nil, fmt.Errorf("graphapi: refusing a path with a dot segment: %q", path)
+		}
 	}
 	if len(q) > 0 {
 		merged := u.Query()

@@ -195,3 +195,36 @@ func TestRefreshOnceOn401(t *testing.T) {
 		t.Fatalf("bad token: %v", err)
 	}
 }
+
+func TestPathsStayInsideTheirResource(t *testing.T) {
+	c, err := New("https://graph.example", nil, func(context.Context, bool) (string, error) { return "t", nil }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, path string
+		want       string // "" when refused
+	}{
+		{"plain", "me/messages/AAMk=", "https://graph.example/v1.0/me/messages/AAMk="},
+		{"query kept", "me/messages?$skip=10", "https://graph.example/v1.0/me/messages?$skip=10"},
+		{"escaped segment kept", "me/drive/root:/a%20b.txt:", "https://graph.example/v1.0/me/drive/root:/a%20b.txt:"},
+		{"dot dot at the end", "me/messages/..", ""},
+		{"dot at the end", "me/messages/.", ""},
+		{"encoded dot dot", "me/messages/%2e%2E", ""},
+		{"dot dot in the middle", "me/messages/../events", ""},
+		{"leading dot dot", "../v2.0/me", ""},
+		{"absolute link with dot dot", "https://graph.example/v1.0/me/messages/../events", ""},
+		{"another host", "https://evil.example/v1.0/me", ""},
+		{"scheme-relative stays on Graph", "//evil.example/v1.0/me", "https://graph.example/v1.0//evil.example/v1.0/me"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u, err := c.resolve(tc.path, nil)
+			switch {
+			case tc.want == "" && err == nil:
+				t.Fatalf("resolved to %s", u)
+			case tc.want != "" && (err != nil || u.String() != tc.want):
+				t.Fatalf("got %v, %v; want %s", u, err, tc.want)
+			}
+		})
+	}
+}

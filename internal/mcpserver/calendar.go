@@ -176,7 +176,7 @@ func listEventsTool() toolDef {
 		}
 		req := graphapi.Request{Method: "GET", Safe: true, Header: map[string][]string{"Prefer": {`outlook.timezone="` + zone + `"`}}}
 		if in.Cursor != "" {
-			if req.Path, err = pathOfCursor(in.Cursor); err != nil {
+			if req.Path, err = s.pathOfCursor(ctx, in.Cursor); err != nil {
 				return eventsOut{}, err
 			}
 		} else {
@@ -197,10 +197,11 @@ func listEventsTool() toolDef {
 			}
 			req.Path = "me/calendarView"
 			if in.CalendarID != "" {
-				if strings.ContainsAny(in.CalendarID, "/?#") {
+				seg, ok := idSegment(in.CalendarID)
+				if !ok {
 					return eventsOut{}, invalid("calendar_id must be an id from list_calendars")
 				}
-				req.Path = "me/calendars/" + url.PathEscape(in.CalendarID) + "/calendarView"
+				req.Path = "me/calendars/" + seg + "/calendarView"
 			}
 			req.Query = url.Values{"startDateTime": {start.UTC().Format(time.RFC3339)}, "endDateTime": {end.UTC().Format(time.RFC3339)},
 				"$top": {fmt.Sprint(size)}, "$orderby": {"start/dateTime"}}
@@ -212,7 +213,7 @@ func listEventsTool() toolDef {
 		if _, err := g.Do(ctx, req, &res); err != nil {
 			return eventsOut{}, err
 		}
-		out := eventsOut{Events: []EventOut{}, NextCursor: cursorOf(res.Next)}
+		out := eventsOut{Events: []EventOut{}, NextCursor: s.cursorOf(ctx, res.Next)}
 		for _, e := range res.Value {
 			out.Events = append(out.Events, toEvent(e, loc, zone))
 		}
@@ -236,11 +237,12 @@ func getEventTool() toolDef {
 		if err != nil {
 			return EventOut{}, err
 		}
-		if in.ID == "" || strings.ContainsAny(in.ID, "/?#") {
+		seg, ok := idSegment(in.ID)
+		if !ok {
 			return EventOut{}, invalid("id must be an event id from list_events")
 		}
 		var e gEvent
-		if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: "me/events/" + url.PathEscape(in.ID), Safe: true,
+		if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: "me/events/" + seg, Safe: true,
 			Header: map[string][]string{"Prefer": {`outlook.timezone="` + zone + `"`}}}, &e); err != nil {
 			return EventOut{}, err
 		}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -69,16 +70,17 @@ func itemPath(id, path string) (string, error) {
 	case id != "" && path != "":
 		return "", invalid("give id or path, not both")
 	case id != "":
-		if strings.ContainsAny(id, "/?#:") {
+		seg, ok := idSegment(id)
+		if !ok {
 			return "", invalid("id must be an item id from list_files or search_files")
 		}
-		return "me/drive/items/" + url.PathEscape(id), nil
+		return "me/drive/items/" + seg, nil
 	case path == "" || path == "/":
 		return "me/drive/root", nil
 	}
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	for i, p := range parts {
-		if p == "" || p == "." || p == ".." || strings.ContainsAny(p, `:*?"<>|\`) {
+		if p == "" || p == "." || p == ".." || len(p) > 255 || strings.ContainsAny(p, `:*?"<>|\`) || strings.IndexFunc(p, unicode.IsControl) >= 0 {
 			return "", invalid(fmt.Sprintf("path has a bad part %q; use names separated by /", p))
 		}
 		parts[i] = url.PathEscape(p)
@@ -98,7 +100,7 @@ type itemsOut struct {
 	NextCursor string    `json:"next_cursor,omitempty"`
 }
 
-func listItems(ctx context.Context, g *graphapi.Client, req graphapi.Request) (itemsOut, error) {
+func (s *Server) listItems(ctx context.Context, g *graphapi.Client, req graphapi.Request) (itemsOut, error) {
 	var res struct {
 		Value []gItem `json:"value"`
 		Next  string  `json:"@odata.nextLink"`
@@ -106,7 +108,7 @@ func listItems(ctx context.Context, g *graphapi.Client, req graphapi.Request) (i
 	if _, err := g.Do(ctx, req, &res); err != nil {
 		return itemsOut{}, err
 	}
-	out := itemsOut{Items: []ItemOut{}, NextCursor: cursorOf(res.Next)}
+	out := itemsOut{Items: []ItemOut{}, NextCursor: s.cursorOf(ctx, res.Next)}
 	for _, it := range res.Value {
 		out.Items = append(out.Items, toItem(it))
 	}
@@ -126,7 +128,7 @@ func listFilesTool() toolDef {
 		}
 		req := graphapi.Request{Method: "GET", Safe: true}
 		if in.Cursor != "" {
-			if req.Path, err = pathOfCursor(in.Cursor); err != nil {
+			if req.Path, err = s.pathOfCursor(ctx, in.Cursor); err != nil {
 				return itemsOut{}, err
 			}
 		} else {
@@ -136,7 +138,7 @@ func listFilesTool() toolDef {
 			}
 			req.Path, req.Query = base+"/children", url.Values{"$top": {fmt.Sprint(size)}, "$select": {itemFields}}
 		}
-		return listItems(ctx, g, req)
+		return s.listItems(ctx, g, req)
 	})
 }
 
@@ -160,7 +162,7 @@ func searchFilesTool() toolDef {
 		req := graphapi.Request{Method: "GET", Safe: true}
 		switch {
 		case in.Cursor != "":
-			if req.Path, err = pathOfCursor(in.Cursor); err != nil {
+			if req.Path, err = s.pathOfCursor(ctx, in.Cursor); err != nil {
 				return itemsOut{}, err
 			}
 		case strings.TrimSpace(in.Query) == "" || len(in.Query) > 200:
@@ -170,7 +172,7 @@ func searchFilesTool() toolDef {
 			req.Path = "me/drive/root/search(q='" + url.PathEscape(q) + "')"
 			req.Query = url.Values{"$top": {fmt.Sprint(size)}, "$select": {itemFields}}
 		}
-		return listItems(ctx, g, req)
+		return s.listItems(ctx, g, req)
 	})
 }
 

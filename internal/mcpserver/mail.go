@@ -176,7 +176,7 @@ func listMessagesTool() toolDef {
 		}
 		req := graphapi.Request{Method: "GET", Safe: true}
 		if in.Cursor != "" {
-			if req.Path, err = pathOfCursor(in.Cursor); err != nil {
+			if req.Path, err = s.pathOfCursor(ctx, in.Cursor); err != nil {
 				return MessagesOut{}, err
 			}
 		} else {
@@ -184,7 +184,8 @@ func listMessagesTool() toolDef {
 			if folder == "" {
 				folder = "inbox"
 			}
-			if strings.ContainsAny(folder, "/?#") {
+			folderSeg, ok := idSegment(folder)
+			if !ok {
 				return MessagesOut{}, invalid("folder must be a folder id or a well-known name")
 			}
 			// Outlook wants the ordered property first in the filter.
@@ -211,7 +212,7 @@ func listMessagesTool() toolDef {
 			if in.From != "" {
 				filters = append(filters, "from/emailAddress/address eq "+quoteOData(in.From))
 			}
-			req.Path = "me/mailFolders/" + url.PathEscape(folder) + "/messages"
+			req.Path = "me/mailFolders/" + folderSeg + "/messages"
 			req.Query = url.Values{"$top": {fmt.Sprint(size)}, "$select": {summaryFields},
 				"$orderby": {"receivedDateTime desc"}, "$filter": {strings.Join(filters, " and ")}}
 		}
@@ -219,12 +220,12 @@ func listMessagesTool() toolDef {
 		if _, err := g.Do(ctx, req, &res); err != nil {
 			return MessagesOut{}, err
 		}
-		return messagesOut(res), nil
+		return s.messagesOut(ctx, res), nil
 	})
 }
 
-func messagesOut(res messageList) MessagesOut {
-	out := MessagesOut{Messages: make([]MessageSummary, 0, len(res.Value)), NextCursor: cursorOf(res.Next)}
+func (s *Server) messagesOut(ctx context.Context, res messageList) MessagesOut {
+	out := MessagesOut{Messages: make([]MessageSummary, 0, len(res.Value)), NextCursor: s.cursorOf(ctx, res.Next)}
 	for _, m := range res.Value {
 		out.Messages = append(out.Messages, summarize(m))
 	}
@@ -252,7 +253,7 @@ func searchMessagesTool() toolDef {
 		req := graphapi.Request{Method: "GET", Safe: true}
 		switch {
 		case in.Cursor != "":
-			if req.Path, err = pathOfCursor(in.Cursor); err != nil {
+			if req.Path, err = s.pathOfCursor(ctx, in.Cursor); err != nil {
 				return MessagesOut{}, err
 			}
 		case strings.TrimSpace(in.Query) == "" || len(in.Query) > 500:
@@ -266,7 +267,7 @@ func searchMessagesTool() toolDef {
 		if _, err := g.Do(ctx, req, &res); err != nil {
 			return MessagesOut{}, err
 		}
-		return messagesOut(res), nil
+		return s.messagesOut(ctx, res), nil
 	})
 }
 
@@ -468,14 +469,15 @@ func getAttachmentTool() toolDef {
 		if err != nil {
 			return getAttachmentOut{}, err
 		}
-		if in.AttachmentID == "" || strings.ContainsAny(in.AttachmentID, "/?#") {
+		attSeg, ok := idSegment(in.AttachmentID)
+		if !ok {
 			return getAttachmentOut{}, invalid("attachment_id must be an id from get_message")
 		}
 		limit := in.MaxChars
 		if limit == 0 {
 			limit = 20000
 		}
-		ap := p + "/attachments/" + url.PathEscape(in.AttachmentID)
+		ap := p + "/attachments/" + attSeg
 		var a struct {
 			ID, Name, ContentType string
 			Size                  int

@@ -2,7 +2,6 @@ package mcpserver
 
 import (
 	"context"
-	"net/url"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -11,10 +10,11 @@ import (
 )
 
 func messagePath(id string) (string, error) {
-	if id == "" || strings.ContainsAny(id, "/?#") {
+	seg, ok := idSegment(id)
+	if !ok {
 		return "", invalid("id must be a message id from list_messages or search_messages")
 	}
-	return "me/messages/" + url.PathEscape(id), nil
+	return "me/messages/" + seg, nil
 }
 
 type draftIn struct {
@@ -218,7 +218,7 @@ func move(ctx context.Context, g *graphapi.Client, id, folder string) (doneOut, 
 	if err != nil {
 		return doneOut{}, err
 	}
-	if folder == "" || strings.ContainsAny(folder, "/?#") {
+	if _, ok := idSegment(folder); !ok {
 		return doneOut{}, invalid("folder must be a folder id or a well-known name")
 	}
 	var m gMessage

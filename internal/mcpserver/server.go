@@ -26,6 +26,7 @@ import (
 	"graphgate/internal/graphapi"
 	"graphgate/internal/metrics"
 	"graphgate/internal/microsoft365"
+	"graphgate/internal/secretbox"
 	"graphgate/internal/version"
 )
 
@@ -43,8 +44,10 @@ type Deps struct {
 	BaseURL  string // graphgate's public URL, for links in messages
 	Log      *slog.Logger
 	HTTP     *http.Client // for Graph; nil for a default
-	Metrics  *metrics.Metrics
-	Now      func() time.Time
+	// Keys sign cursors; every replica must share them (the encryption keys).
+	Keys    *secretbox.Keyring
+	Metrics *metrics.Metrics
+	Now     func() time.Time
 }
 
 // Server serves MCP.
@@ -73,6 +76,8 @@ func New(d Deps) (*Server, error) {
 		return nil, errors.New("mcpserver: the Graph URL and the base URL are required")
 	case d.Metrics == nil:
 		return nil, errors.New("mcpserver: metrics are required")
+	case d.Keys == nil:
+		return nil, errors.New("mcpserver: a keyring is required")
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)

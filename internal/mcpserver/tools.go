@@ -2,10 +2,8 @@ package mcpserver
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -55,7 +53,7 @@ func define[In, Out any](toolset string, t *mcp.Tool, h func(ctx context.Context
 			if g, err = s.graph(ctx, c); err != nil {
 				return nil, zero, err
 			}
-			ctx = context.WithValue(ctx, callerCtxKey{}, c)
+			ctx = context.WithValue(ctx, callCtxKey{}, &toolCall{caller: c, tool: t.Name})
 			out, err := h(ctx, g, s, in)
 			if err != nil {
 				var bad *badInput
@@ -89,35 +87,6 @@ func allTools() []toolDef {
 	}
 }
 
-// Cursors are Graph's nextLinks made opaque and relative: a cursor carries
-// no host, so it can only ever be followed inside the configured Graph URL.
-func cursorOf(nextLink string) string {
-	if nextLink == "" {
-		return ""
-	}
-	u, err := url.Parse(nextLink)
-	if err != nil {
-		return ""
-	}
-	i := strings.Index(u.Path, "/v1.0/")
-	if i < 0 {
-		return ""
-	}
-	rel := u.Path[i+len("/v1.0/"):]
-	if u.RawQuery != "" {
-		rel += "?" + u.RawQuery
-	}
-	return base64.RawURLEncoding.EncodeToString([]byte(rel))
-}
-
-func pathOfCursor(cursor string) (string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil || len(b) == 0 || strings.Contains(string(b), "://") || strings.HasPrefix(string(b), "/") {
-		return "", invalid("the cursor is not valid: pass back exactly the next_cursor a previous call returned")
-	}
-	return string(b), nil
-}
-
 // applyBounds copies `bounds:"min,max"` struct tags onto the schema's
 // properties as minimum and maximum.
 func applyBounds(typ reflect.Type, schema *jsonschema.Schema) {
@@ -143,10 +112,21 @@ func applyBounds(typ reflect.Type, schema *jsonschema.Schema) {
 	}
 }
 
-type callerCtxKey struct{}
+// toolCall is the tool being run and who runs it.
+type toolCall struct {
+	caller *caller
+	tool   string
+}
+
+type callCtxKey struct{}
+
+func callFromContext(ctx context.Context) *toolCall {
+	tc, _ := ctx.Value(callCtxKey{}).(*toolCall)
+	if tc == nil {
+		return &toolCall{}
+	}
+	return tc
+}
 
 // callerFromContext is the caller of the tool being run.
-func callerFromContext(ctx context.Context) *caller {
-	c, _ := ctx.Value(callerCtxKey{}).(*caller)
-	return c
-}
+func callerFromContext(ctx context.Context) *caller { return callFromContext(ctx).caller }

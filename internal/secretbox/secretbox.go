@@ -6,6 +6,8 @@ package secretbox
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -27,6 +29,8 @@ const prefix = "gg1:"
 type Keyring struct {
 	newest string
 	aeads  map[string]cipher.AEAD
+	// macKeys are derived from each key for MAC, never the AES keys themselves.
+	macKeys map[string][]byte
 }
 
 // KeyID is the public name of a key: the start of its SHA-256.
@@ -40,7 +44,7 @@ func New(keys ...[]byte) (*Keyring, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("secretbox: no key")
 	}
-	k := &Keyring{aeads: map[string]cipher.AEAD{}}
+	k := &Keyring{aeads: map[string]cipher.AEAD{}, macKeys: map[string][]byte{}}
 	for i, key := range keys {
 		if len(key) != KeySize {
 			return nil, fmt.Errorf("secretbox: key %d is %d bytes, want %d", i+1, len(key), KeySize)
@@ -58,6 +62,9 @@ func New(keys ...[]byte) (*Keyring, error) {
 			k.newest = id
 		}
 		k.aeads[id] = aead
+		if k.macKeys[id], err = hkdf.Key(sha256.New, key, nil, "graphgate mac v1", 32); err != nil {
+			return nil, err
+		}
 	}
 	return k, nil
 }
@@ -127,6 +134,41 @@ func (k *Keyring) Open(sealed, context string) ([]byte, error) {
 		return nil, errors.New("secretbox: value does not decrypt (wrong key or tampered)")
 	}
 	return pt, nil
+}
+
+// MAC authenticates msg for one purpose under the newest key. Every replica
+// sharing the keyring computes the same value, so a value one replica signs
+// (a cursor, say) is accepted by all of them.
+func (k *Keyring) MAC(purpose string, msg []byte) []byte {
+	return k.mac(k.macKeys[k.newest], purpose, msg)
+}
+
+// MinMAC is the shortest MAC VerifyMAC accepts: callers may keep a prefix
+// of MAC's 32 bytes, no less than 16.
+const MinMAC = 16
+
+// VerifyMAC reports whether mac is MAC(purpose, msg), or a prefix of it at
+// least MinMAC long, under any of the keys, so values signed before a key
+// rotation stay valid while the old key is kept.
+func (k *Keyring) VerifyMAC(purpose string, msg, mac []byte) bool {
+	if len(mac) < MinMAC || len(mac) > sha256.Size {
+		return false
+	}
+	ok := false
+	for _, key := range k.macKeys {
+		if hmac.Equal(k.mac(key, purpose, msg)[:len(mac)], mac) {
+			ok = true
+		}
+	}
+	return ok
+}
+
+func (k *Keyring) mac(key []byte, purpose string, msg []byte) []byte {
+	h := hmac.New(sha256.New, key)
+	h.Write([]byte(purpose))
+	h.Write([]byte{0})
+	h.Write(msg)
+	return h.Sum(nil)
 }
 
 // SealedWith returns the id of the key that sealed a value.

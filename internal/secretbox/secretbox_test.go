@@ -76,3 +76,46 @@ func TestKeyFile(t *testing.T) {
 		t.Fatal("prepend did not keep the old key second")
 	}
 }
+
+func TestMACAcrossReplicasAndRotation(t *testing.T) {
+	oldKeys, _ := ParseKeys(NewKey())
+	newKeys, _ := ParseKeys(NewKey())
+	replicaA, _ := New(oldKeys...)
+	replicaB, _ := New(oldKeys...)
+	mac := replicaA.MAC("cursor", []byte("list_messages|7|me/messages?$skip=10"))
+	if !replicaB.VerifyMAC("cursor", []byte("list_messages|7|me/messages?$skip=10"), mac) {
+		t.Fatal("a replica with the same key refused the MAC")
+	}
+	for _, tc := range []struct {
+		name, purpose, msg string
+	}{
+		{"other message", "cursor", "list_events|7|me/messages?$skip=10"},
+		{"other purpose", "download", "list_messages|7|me/messages?$skip=10"},
+	} {
+		if replicaB.VerifyMAC(tc.purpose, []byte(tc.msg), mac) {
+			t.Errorf("%s: accepted", tc.name)
+		}
+	}
+	rotated, _ := New(newKeys[0], oldKeys[0])
+	if !rotated.VerifyMAC("cursor", []byte("list_messages|7|me/messages?$skip=10"), mac) {
+		t.Fatal("a MAC made before the rotation is refused while the old key is kept")
+	}
+	onlyNew, _ := New(newKeys...)
+	if onlyNew.VerifyMAC("cursor", []byte("list_messages|7|me/messages?$skip=10"), mac) {
+		t.Fatal("a MAC under a removed key is accepted")
+	}
+}
+
+func TestMACPrefixes(t *testing.T) {
+	keys, _ := ParseKeys(NewKey())
+	k, _ := New(keys...)
+	mac := k.MAC("p", []byte("m"))
+	for _, n := range []int{0, 1, MinMAC - 1} {
+		if k.VerifyMAC("p", []byte("m"), mac[:n]) {
+			t.Errorf("a %d-byte prefix is accepted", n)
+		}
+	}
+	if !k.VerifyMAC("p", []byte("m"), mac[:MinMAC]) || !k.VerifyMAC("p", []byte("m"), mac) {
+		t.Error("a valid MAC or prefix is refused")
+	}
+}
