@@ -296,7 +296,7 @@ func (s *Service) SetRole(ctx context.Context, actor *graphgate.User, id int64, 
 	return u, s.audit(ctx, actor, ActionUserRole, u.Email, map[string]string{"role": changed(string(old), string(role))})
 }
 
-// ResetPassword sets a new password and ends the person's sessions.
+// ResetPassword sets a new password and ends every session of the person.
 func (s *Service) ResetPassword(ctx context.Context, actor *graphgate.User, id int64, pw string) (*graphgate.User, error) {
 	if msg := password.Check(pw); msg != "" {
 		return nil, &ErrInvalid{microsoft365.FieldErrors{FieldPassword: msg}}
@@ -309,10 +309,11 @@ func (s *Service) ResetPassword(ctx context.Context, actor *graphgate.User, id i
 	if err != nil {
 		return nil, err
 	}
-	if actor == nil || actor.ID != id {
-		if err := s.store.DeleteUserSessions(ctx, id); err != nil {
-			return nil, err
-		}
+	// Every session ends, the actor's own included: whoever knew the old
+	// password may be signed in elsewhere. The web handler signs the actor
+	// in again on the browser they used.
+	if err := s.store.DeleteUserSessions(ctx, id); err != nil {
+		return nil, err
 	}
 	return u, s.audit(ctx, actor, ActionUserPassword, u.Email, nil)
 }

@@ -21,6 +21,8 @@ type Metrics struct {
 	toolCalls    *prometheus.CounterVec
 	toolDuration *prometheus.HistogramVec
 	graphEvents  *prometheus.CounterVec
+	// PasswordChecks is how many password checks are running now.
+	PasswordChecks prometheus.Gauge
 }
 
 // New registers graphgate's metrics and the Go runtime's.
@@ -48,8 +50,11 @@ func New() *Metrics {
 		graphEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "graphgate_graph_events_total", Help: "Microsoft Graph retries and throttled answers.",
 		}, []string{"event"}),
+		PasswordChecks: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "graphgate_password_checks_running", Help: "Sign-in password checks running now (bounded).",
+		}),
 	}
-	m.Registry.MustRegister(m.httpRequests, m.httpDuration, m.storeLatency, m.toolCalls, m.toolDuration, m.graphEvents,
+	m.Registry.MustRegister(m.httpRequests, m.httpDuration, m.storeLatency, m.toolCalls, m.toolDuration, m.graphEvents, m.PasswordChecks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -1,11 +1,15 @@
 package web
 
 import (
+	"context"
 	"crypto/subtle"
+	"errors"
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
+	"graphgate"
 	"graphgate/internal/password"
 )
 
@@ -55,22 +59,21 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	keys := []string{"ip:" + clientIP(r), "email:" + strings.ToLower(email)}
-	if s.limiter.blocked(keys...) {
+	if !s.limiter.attempt(keys...) {
 		d.Error = "Too many failed sign-ins. Wait 15 minutes, then try again."
 		s.showLogin(w, r, http.StatusTooManyRequests, d)
 		return
 	}
-	u, err := s.store.UserByEmail(r.Context(), email)
-	ok := false
-	if err == nil {
-		ok, _ = password.Verify(u.PasswordHash, r.PostFormValue("password"))
-	} else {
-		// Spend the same time as a real check, so response times do not
-		// tell which emails have accounts.
-		_, _ = password.Verify(dummyHash, r.PostFormValue("password"))
+	u, err := s.checkPassword(r.Context(), email, r.PostFormValue("password"))
+	if errors.Is(err, errBusy) {
+		// Too busy checking others: this attempt was not checked, so it
+		// does not count against the person.
+		s.limiter.release(keys...)
+		d.Error = "graphgate is busy. Try again in a moment."
+		s.showLogin(w, r, http.StatusServiceUnavailable, d)
+		return
 	}
-	if !ok {
-		s.limiter.fail(keys...)
+	if err != nil {
 		s.log.Info("sign-in failed", "ip", clientIP(r))
 		d.Error = "That email and password do not match an account."
 		s.showLogin(w, r, http.StatusUnauthorized, d)
@@ -88,6 +91,36 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
+
+// checkPassword verifies a sign-in, at most maxVerifying at a time: each
+// argon2id check holds about 19 MiB, so a burst of anonymous sign-ins must
+// wait its turn rather than take the memory. Unknown emails cost the same
+// time as known ones, so response times do not tell which have accounts.
+func (s *Server) checkPassword(ctx context.Context, email, pw string) (*graphgate.User, error) {
+	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	select {
+	case s.verifying <- struct{}{}:
+		s.metrics.PasswordChecks.Inc()
+		defer func() { s.metrics.PasswordChecks.Dec(); <-s.verifying }()
+	case <-wait.Done():
+		return nil, errBusy
+	}
+	u, err := s.store.UserByEmail(ctx, email)
+	if err != nil {
+		_, _ = password.Verify(dummyHash, pw)
+		return nil, errWrongPassword
+	}
+	if ok, _ := password.Verify(u.PasswordHash, pw); !ok {
+		return nil, errWrongPassword
+	}
+	return u, nil
+}
+
+var (
+	errBusy          = errors.New("too many sign-ins are being checked")
+	errWrongPassword = errors.New("wrong email or password")
+)
 
 var dummyHash = func() string {
 	h, _ := password.Hash("not a real password")

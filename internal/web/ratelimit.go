@@ -17,6 +17,8 @@ type loginLimiter struct {
 }
 
 const (
+	// maxVerifying is how many password checks run at once (about 19 MiB each).
+	maxVerifying  = 4
 	maxFailures   = 5
 	maxIPFailures = 50
 	window        = 15 * time.Minute
@@ -33,21 +35,19 @@ func newLoginLimiter(now func() time.Time) *loginLimiter {
 	return &loginLimiter{now: now, failures: map[string][]time.Time{}}
 }
 
-// blocked reports whether any key has used up its failures.
-func (l *loginLimiter) blocked(keys ...string) bool {
+// attempt reserves a sign-in attempt for every key, counting it as a
+// failure before the password is checked: a burst of parallel guesses meets
+// the limit at once instead of all being checked. It returns false, and
+// reserves nothing, when any key has used up its failures. A correct
+// password gives the reservation back with succeed.
+func (l *loginLimiter) attempt(keys ...string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, k := range keys {
 		if len(l.recent(k)) >= limitOf(k) {
-			return true
+			return false
 		}
 	}
-	return false
-}
-
-func (l *loginLimiter) fail(keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	for _, k := range keys {
 		l.failures[k] = append(l.recent(k), l.now())
 	}
@@ -56,6 +56,18 @@ func (l *loginLimiter) fail(keys ...string) {
 			if len(l.recent(k)) == 0 {
 				delete(l.failures, k)
 			}
+		}
+	}
+	return true
+}
+
+// release gives back one reservation of an attempt that was never checked.
+func (l *loginLimiter) release(keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range keys {
+		if list := l.recent(k); len(list) > 0 {
+			l.failures[k] = list[:len(list)-1]
 		}
 	}
 }

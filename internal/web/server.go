@@ -27,9 +27,11 @@ type Server struct {
 	metrics *metrics.Metrics
 	pages   map[string]*template.Template
 	limiter *loginLimiter
-	m365    *microsoft365.Client
-	mcp     http.Handler
-	now     func() time.Time
+	// verifying bounds the password checks running at once.
+	verifying chan struct{}
+	m365      *microsoft365.Client
+	mcp       http.Handler
+	now       func() time.Time
 }
 
 // Deps are what the web server needs; all but Now are required.
@@ -71,7 +73,7 @@ func New(d Deps) (*Server, error) {
 		d.Admin = admin.New(d.Store, d.Now)
 	}
 	return &Server{store: d.Store, admin: d.Admin, cfg: d.Config, log: d.Logger, metrics: d.Metrics,
-		pages: pages, limiter: newLoginLimiter(d.Now), m365: d.M365, mcp: d.MCP, now: d.Now}, nil
+		pages: pages, limiter: newLoginLimiter(d.Now), verifying: make(chan struct{}, maxVerifying), m365: d.M365, mcp: d.MCP, now: d.Now}, nil
 }
 
 // Admin returns the admin service the server uses.

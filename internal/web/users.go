@@ -69,6 +69,10 @@ func (s *Server) userAction(w http.ResponseWriter, r *http.Request) {
 		var u *graphgate.User
 		if u, err = s.admin.ResetPassword(r.Context(), actor, id, r.PostFormValue("password")); err == nil {
 			msg = "Password reset for " + u.Email + "; their other sessions ended."
+			if u.ID == actor.ID {
+				// Their own sessions ended too: keep this browser signed in.
+				err = s.startSession(w, r, u)
+			}
 		}
 	case "onboarding":
 		var u *graphgate.User
