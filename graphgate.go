@@ -141,6 +141,7 @@ type OAuthFlow struct {
 type Download struct {
 	TokenHash   string
 	UserID      int64
+	TokenID     int64  // the agent token that made it; revoking the token ends the link
 	Source      string // Graph path of the bytes, relative to /v1.0/
 	Name        string
 	ContentType string
@@ -152,6 +153,7 @@ type Download struct {
 type Upload struct {
 	TokenHash string
 	UserID    int64
+	TokenID   int64  // the agent token that made it; revoking the token ends the link
 	Target    string // Graph path of the file, relative to /v1.0/ ("me/drive/root:/a/b.mp4:")
 	Conflict  string // fail, replace or rename
 	ExpiresAt time.Time
@@ -246,6 +248,8 @@ type Store interface {
 
 	CreateDownload(ctx context.Context, d *Download) error
 	// ConsumeDownload deletes and returns a download link: it works once.
+	// Revoking the token that made a link, or deleting the person's link to
+	// Microsoft, deletes it.
 	ConsumeDownload(ctx context.Context, tokenHash string) (*Download, error)
 
 	CreateUpload(ctx context.Context, u *Upload) error

@@ -1,12 +1,20 @@
 package mcpserver_test
 
 import (
+	"bufio"
+	"context"
 	"encoding/base64"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"graphgate/internal/apitoken"
 	"graphgate/internal/apptest"
 	"graphgate/internal/sandbox"
 )
@@ -130,5 +138,122 @@ func TestDotAndCraftedIDsAreRefused(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// downloadURL asks read_file for a one-time link to a file that is not text.
+func downloadURL(t *testing.T, s *mcp.ClientSession) string {
+	t.Helper()
+	var f struct {
+		DownloadURL string `json:"download_url"`
+	}
+	if res := call(t, s, "read_file", map[string]any{"path": "/Recordings/town-hall.mp4"}, &f); res.IsError || f.DownloadURL == "" {
+		t.Fatalf("no download link: %s", errorText(res))
+	}
+	return f.DownloadURL
+}
+
+func status(t *testing.T, method, url string) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestOneTimeLinksEndWithTheirGrant(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	alex := l.SignInAndLink(t, "alex@contoso.test")
+	token := agentToken(t, l, alex, true)
+	s := connect(t, l, token, "")
+
+	t.Run("HEAD does not spend a link", func(t *testing.T) {
+		link := downloadURL(t, s)
+		if got := status(t, http.MethodHead, link); got != http.StatusMethodNotAllowed {
+			t.Fatalf("HEAD: %d", got)
+		}
+		if got := status(t, http.MethodGet, link); got != http.StatusOK {
+			t.Fatalf("GET after HEAD: %d", got)
+		}
+	})
+	t.Run("revoking the agent token ends its links", func(t *testing.T) {
+		other := agentToken(t, l, alex, true)
+		os := connect(t, l, other, "")
+		link, kept := downloadURL(t, os), downloadURL(t, s)
+		tok, err := l.App.Store.APITokenByHash(context.Background(), apitoken.Hash(other))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.App.Store.RevokeAPIToken(context.Background(), alex, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := status(t, http.MethodGet, link); got != http.StatusNotFound {
+			t.Fatalf("a revoked token's link: %d", got)
+		}
+		if got := status(t, http.MethodGet, kept); got != http.StatusOK {
+			t.Fatalf("another token's link: %d", got)
+		}
+	})
+	t.Run("unlinking ends every link, also after linking again", func(t *testing.T) {
+		link := downloadURL(t, s)
+		var up struct {
+			UploadURL string `json:"upload_url"`
+		}
+		full := connect(t, l, agentToken(t, l, alex, false), "")
+		call(t, full, "upload_file", map[string]any{"path": "/Videos/after-unlink.bin", "large": true}, &up)
+		c := l.NewClient()
+		c.SignIn("alex@contoso.test", apptest.UserPassword)
+		c.Get("/integrations")
+		if r := c.Post("/integrations/microsoft365/unlink", nil); r.Status != http.StatusSeeOther {
+			t.Fatalf("unlink: %d", r.Status)
+		}
+		l.SignInAndLink(t, "alex@contoso.test")
+		if got := status(t, http.MethodGet, link); got != http.StatusNotFound {
+			t.Fatalf("a download link from before the unlink: %d", got)
+		}
+		req, _ := http.NewRequest(http.MethodPut, up.UploadURL, strings.NewReader("hello"))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("an upload link from before the unlink: %d", resp.StatusCode)
+		}
+	})
+}
+
+// An upload link is checked before any of the body is read: a client
+// without a valid link cannot hold the connection open by sending slowly.
+func TestUploadLinkCheckedBeforeTheBody(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(l.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "PUT /api/v1/uploads/%s HTTP/1.1\r\nHost: %s\r\nContent-Length: 100000\r\n\r\n", strings.Repeat("A", 43), strings.TrimPrefix(l.URL, "http://"))
+	// Send a little of the body, then nothing: a slow client.
+	_, _ = conn.Write([]byte("0123456789"))
+	// The safety deadline only keeps a broken test from hanging; what is
+	// checked is that the server answers and closes, not how fast.
+	_ = conn.SetReadDeadline(time.Now().Add(60 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusNotFound || err != nil {
+		t.Fatalf("status %d, body %q, %v", resp.StatusCode, rest, err)
+	}
+	if !resp.Close {
+		t.Fatal("the server keeps the connection of a refused upload open")
+	}
+	if _, err := conn.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("connection after the refusal: %v, want it closed", err)
 	}
 }

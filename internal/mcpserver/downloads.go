@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"mime"
 	"net/http"
 	"time"
@@ -25,16 +26,22 @@ func hashLink(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// downloadLink stores a one-time link to bytes at a Graph path and returns
-// its URL. The link is the credential: it works once, for 15 minutes.
-func (s *Server) downloadLink(ctx context.Context, userID int64, source, name, contentType string) (string, time.Time, error) {
+// downloadLink stores a one-time link to bytes at a Graph path, for the
+// person running the tool, and returns its URL. The link is the credential:
+// it works once, for 15 minutes, and ends early when the agent token that
+// made it is revoked or the person unlinks.
+func (s *Server) downloadLink(ctx context.Context, source, name, contentType string) (string, time.Time, error) {
+	c := callerFromContext(ctx)
+	if c == nil {
+		return "", time.Time{}, errors.New("no caller")
+	}
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", time.Time{}, err
 	}
 	token := base64.RawURLEncoding.EncodeToString(b)
 	expires := s.d.Now().Add(downloadTTL).UTC()
-	if err := s.d.Store.CreateDownload(ctx, &graphgate.Download{TokenHash: hashLink(token), UserID: userID, Source: source,
+	if err := s.d.Store.CreateDownload(ctx, &graphgate.Download{TokenHash: hashLink(token), UserID: c.user.ID, TokenID: c.token.ID, Source: source,
 		Name: name, ContentType: contentType, ExpiresAt: expires}); err != nil {
 		return "", time.Time{}, err
 	}

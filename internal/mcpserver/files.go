@@ -250,9 +250,7 @@ func readFileTool() toolDef {
 			return out, invalid("that is a folder: use list_files")
 		case it.File == nil || !textLike(it.File.MimeType):
 			out.Note = "This file is not text (" + out.File.MimeType + "); use download_url to fetch its bytes."
-			if c := callerFromContext(ctx); c != nil {
-				out.DownloadURL, out.ExpiresAt, err = s.downloadLink(ctx, c.user.ID, "me/drive/items/"+url.PathEscape(it.ID)+"/content", it.Name, it.File.MimeType)
-			}
+			out.DownloadURL, out.ExpiresAt, err = s.downloadLink(ctx, "me/drive/items/"+url.PathEscape(it.ID)+"/content", it.Name, it.File.MimeType)
 			return out, err
 		}
 		// Read at most what the cap needs (4 bytes a character at worst).

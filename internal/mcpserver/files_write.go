@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"errors"
 	"net/url"
 	"path"
 	"strings"
@@ -77,13 +76,9 @@ func uploadFileTool() toolDef {
 			return uploadOut{}, invalid("path must name a file, such as /Documents/notes.txt")
 		}
 		if in.Large {
-			c := callerFromContext(ctx)
-			if c == nil {
-				return uploadOut{}, errors.New("no caller")
-			}
 			var out uploadOut
 			out.Name, out.Path, out.Kind = path.Base(in.Path), "/"+strings.Trim(in.Path, "/"), "file"
-			out.UploadURL, out.ExpiresAt, err = s.uploadLink(ctx, c.user.ID, p, behavior)
+			out.UploadURL, out.ExpiresAt, err = s.uploadLink(ctx, p, behavior)
 			return out, err
 		}
 		var it gItem

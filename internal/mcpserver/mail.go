@@ -496,11 +496,7 @@ func getAttachmentTool() toolDef {
 			out.Text, out.Truncated = string(runes[:min(limit, len(runes))]), len(runes) > limit || lw.n <= 0
 			return out, nil
 		}
-		c := callerFromContext(ctx)
-		if c == nil {
-			return out, nil
-		}
-		out.DownloadURL, out.ExpiresAt, err = s.downloadLink(ctx, c.user.ID, ap+"/$value", a.Name, a.ContentType)
+		out.DownloadURL, out.ExpiresAt, err = s.downloadLink(ctx, ap+"/$value", a.Name, a.ContentType)
 		return out, err
 	})
 }

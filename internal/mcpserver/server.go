@@ -222,6 +222,12 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(Path, challenge(protected))
 	mux.HandleFunc("GET "+DownloadPath+"{token}", s.serveDownload)
+	// Link previewers and scanners send HEAD: it must not spend the link.
+	mux.HandleFunc("HEAD "+DownloadPath+"{token}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", "GET")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusMethodNotAllowed)
+	})
 	mux.HandleFunc("PUT "+UploadPath+"{token}", s.serveUpload)
 	mux.HandleFunc("GET /.well-known/oauth-protected-resource"+Path, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

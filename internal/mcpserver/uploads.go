@@ -29,15 +29,21 @@ const (
 	maxUpload = 250 << 30
 )
 
-// uploadLink stores a one-time link a client PUTs a file to.
-func (s *Server) uploadLink(ctx context.Context, userID int64, target, conflict string) (string, time.Time, error) {
+// uploadLink stores a one-time link a client PUTs a file to, for the person
+// running the tool; like a download link it ends early when the agent token
+// that made it is revoked or the person unlinks.
+func (s *Server) uploadLink(ctx context.Context, target, conflict string) (string, time.Time, error) {
+	c := callerFromContext(ctx)
+	if c == nil {
+		return "", time.Time{}, errors.New("no caller")
+	}
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", time.Time{}, err
 	}
 	token := base64.RawURLEncoding.EncodeToString(b)
 	expires := s.d.Now().Add(uploadTTL).UTC()
-	if err := s.d.Store.CreateUpload(ctx, &graphgate.Upload{TokenHash: hashLink(token), UserID: userID, Target: target,
+	if err := s.d.Store.CreateUpload(ctx, &graphgate.Upload{TokenHash: hashLink(token), UserID: c.user.ID, TokenID: c.token.ID, Target: target,
 		Conflict: conflict, ExpiresAt: expires}); err != nil {
 		return "", time.Time{}, err
 	}
@@ -46,35 +52,45 @@ func (s *Server) uploadLink(ctx context.Context, userID int64, target, conflict 
 
 // serveUpload streams a PUT body into a Graph upload session chunk by chunk,
 // so memory stays at one chunk whatever the file's size.
+//
+// Nothing but the link authenticates the client, so the body is read only
+// after the link checks out: until then the server's usual read deadline
+// holds, and a refusal closes the connection instead of draining the body.
 func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
+	refuse := func(msg string, status int) {
+		w.Header().Set("Connection", "close")
+		http.Error(w, msg, status)
+		// Read nothing more: the server would otherwise drain the body.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+	}
 	token := r.PathValue("token")
 	if len(token) != 43 {
-		http.Error(w, "This upload link is not valid.", http.StatusNotFound)
+		refuse("This upload link is not valid.", http.StatusNotFound)
 		return
 	}
 	total := r.ContentLength
 	switch {
 	case total < 0:
-		http.Error(w, "Send the file with a Content-Length.", http.StatusLengthRequired)
+		refuse("Send the file with a Content-Length.", http.StatusLengthRequired)
 		return
 	case total == 0:
-		http.Error(w, "The file is empty; use upload_file with text for empty files.", http.StatusBadRequest)
+		refuse("The file is empty; use upload_file with text for empty files.", http.StatusBadRequest)
 		return
 	case total > maxUpload:
-		http.Error(w, "Files over 250 GB cannot be uploaded to OneDrive.", http.StatusRequestEntityTooLarge)
+		refuse("Files over 250 GB cannot be uploaded to OneDrive.", http.StatusRequestEntityTooLarge)
+		return
+	}
+	u, err := s.d.Store.ConsumeUpload(r.Context(), hashLink(token))
+	if err != nil {
+		refuse("This upload link has expired or was already used.", http.StatusNotFound)
+		return
+	}
+	if _, err := s.d.Tokens.AccessToken(r.Context(), u.UserID); err != nil {
+		refuse(s.linkProblem(err).Error(), http.StatusForbidden)
 		return
 	}
 	// A large file takes longer than the server's usual read deadline.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(6 * time.Hour))
-	u, err := s.d.Store.ConsumeUpload(r.Context(), hashLink(token))
-	if err != nil {
-		http.Error(w, "This upload link has expired or was already used.", http.StatusNotFound)
-		return
-	}
-	if _, err := s.d.Tokens.AccessToken(r.Context(), u.UserID); err != nil {
-		http.Error(w, s.linkProblem(err).Error(), http.StatusForbidden)
-		return
-	}
 	g, err := graphapi.New(s.d.GraphURL, s.d.HTTP, s.d.Tokens.For(u.UserID), s.d.Log)
 	if err != nil {
 		http.Error(w, "Internal error.", http.StatusInternalServerError)

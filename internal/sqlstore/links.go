@@ -152,14 +152,18 @@ func (s *Store) UpdateLink(ctx context.Context, userID int64, fn func(l *graphga
 	return out, err
 }
 
+// DeleteLink removes the link and every one-time link of the person: an
+// agent must not reach the account through a link made before the unlink.
 func (s *Store) DeleteLink(ctx context.Context, userID int64) error {
 	defer s.timed("delete_link")()
-	res, err := s.db.ExecContext(ctx, `DELETE FROM links WHERE user_id = $1`, userID)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound("Linked account")
-	}
-	return nil
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM links WHERE user_id = $1`, userID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("Linked account")
+		}
+		return endLinks(ctx, tx, "user_id = $1", userID)
+	})
 }

@@ -64,17 +64,20 @@ func (s *Store) ListAPITokens(ctx context.Context, userID int64) ([]*graphgate.A
 	return out, rows.Err()
 }
 
+// RevokeAPIToken ends the token and every one-time link it made.
 func (s *Store) RevokeAPIToken(ctx context.Context, userID, id int64) error {
 	defer s.timed("revoke_api_token")()
-	res, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL`,
-		s.now().UnixMilli(), id, userID)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound("Token")
-	}
-	return nil
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL`,
+			s.now().UnixMilli(), id, userID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("Token")
+		}
+		return endLinks(ctx, tx, "token_id = $1", id)
+	})
 }
 
 func (s *Store) TouchAPIToken(ctx context.Context, id int64, at time.Time) error {

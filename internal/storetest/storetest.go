@@ -641,4 +641,47 @@ func testDownloads(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) 
 	}
 	_, err = s.ConsumeUpload(ctx, "u1")
 	code(t, err, graphgate.ENOTFOUND)
+
+	// Revoking a token ends the links it made, and only those; unlinking
+	// ends every link of the person.
+	tokA := &graphgate.APIToken{UserID: u.ID, Kind: graphgate.TokenAgent, Name: "a", Prefix: "ggt_a", Hash: "ha"}
+	tokB := &graphgate.APIToken{UserID: u.ID, Kind: graphgate.TokenAgent, Name: "b", Prefix: "ggt_b", Hash: "hb"}
+	for _, tok := range []*graphgate.APIToken{tokA, tokB} {
+		if err := s.CreateAPIToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	later := time.Now().Add(time.Minute)
+	for _, d := range []*graphgate.Download{{TokenHash: "da", TokenID: tokA.ID}, {TokenHash: "db", TokenID: tokB.ID}, {TokenHash: "db2", TokenID: tokB.ID}} {
+		d.UserID, d.Source, d.Name, d.ContentType, d.ExpiresAt = u.ID, "x", "n", "c", later
+		if err := s.CreateDownload(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, up := range []*graphgate.Upload{{TokenHash: "ua", TokenID: tokA.ID}, {TokenHash: "ub", TokenID: tokB.ID}} {
+		up.UserID, up.Target, up.Conflict, up.ExpiresAt = u.ID, "t", "fail", later
+		if err := s.CreateUpload(ctx, up); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.RevokeAPIToken(ctx, u.ID, tokA.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.ConsumeDownload(ctx, "da")
+	code(t, err, graphgate.ENOTFOUND)
+	_, err = s.ConsumeUpload(ctx, "ua")
+	code(t, err, graphgate.ENOTFOUND)
+	if got, err := s.ConsumeDownload(ctx, "db"); err != nil || got.TokenID != tokB.ID {
+		t.Fatalf("another token's link: %+v %v", got, err)
+	}
+	if err := s.PutLink(ctx, &graphgate.Link{UserID: u.ID, TenantID: "t", ObjectID: "o", RefreshToken: "r"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteLink(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.ConsumeDownload(ctx, "db2")
+	code(t, err, graphgate.ENOTFOUND)
+	_, err = s.ConsumeUpload(ctx, "ub")
+	code(t, err, graphgate.ENOTFOUND)
 }
