@@ -14,9 +14,11 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"graphgate"
 	"graphgate/internal/apitoken"
 	"graphgate/internal/apptest"
 	"graphgate/internal/sandbox"
+	"graphgate/internal/sandbox/directory"
 )
 
 type listPage struct {
@@ -255,5 +257,41 @@ func TestUploadLinkCheckedBeforeTheBody(t *testing.T) {
 	}
 	if _, err := conn.Read(make([]byte, 1)); err != io.EOF {
 		t.Fatalf("connection after the refusal: %v, want it closed", err)
+	}
+}
+
+// After the admin narrows GRAPHGATE_M365_AUTHORITY to one tenant, accounts of
+// other tenants linked before stop working: no refresh, a tool error that
+// says why, and the tile shows the reason.
+func TestNarrowedAuthorityRefusesEarlierLinks(t *testing.T) {
+	wide := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	alex := wide.SignInAndLink(t, "alex@contoso.test")
+	sam := wide.SignInAndLink(t, "sam@fabrikam.test")
+	alexToken, samToken := agentToken(t, wide, alex, true), agentToken(t, wide, sam, true)
+
+	// The same data, served again with the authority narrowed to Contoso.
+	narrow := &apptest.Linked{Server: apptest.Start(t, map[string]string{
+		"GRAPHGATE_DATA_DIR": wide.DataDir(), "GRAPHGATE_M365_AUTHORITY": directory.Contoso.ID,
+		"GRAPHGATE_M365_LOGIN_URL": wide.SandboxURL, "GRAPHGATE_M365_GRAPH_URL": wide.SandboxURL,
+	}), Sandbox: wide.Sandbox, SandboxURL: wide.SandboxURL}
+	_, _ = narrow.App.Store.UpdateLink(context.Background(), sam, func(x *graphgate.Link) (*graphgate.Link, error) {
+		x.AccessExpiresAt = time.Now().Add(-time.Minute) // due for a refresh
+		return x, nil
+	})
+	wide.Sandbox.ResetRequests()
+	res := call(t, connect(t, narrow, samToken, ""), "get_profile", nil, nil)
+	if !res.IsError || !strings.Contains(errorText(res), "only accounts of one organisation") || !strings.Contains(errorText(res), narrow.URL+"/integrations") {
+		t.Fatalf("sam's tool call: %s", errorText(res))
+	}
+	if n := wide.Sandbox.Requests()["grant_type=refresh_token"]; n != 0 {
+		t.Fatalf("sam's grant was refreshed %d times after the authority narrowed", n)
+	}
+	if res := call(t, connect(t, narrow, alexToken, ""), "get_profile", nil, nil); res.IsError {
+		t.Fatalf("alex, in the allowed tenant: %s", errorText(res))
+	}
+	c := narrow.NewClient()
+	c.SignIn("sam@fabrikam.test", apptest.UserPassword)
+	if r := c.Get("/integrations"); !strings.Contains(r.Body, `data-state="reconnect"`) || !strings.Contains(r.Body, "only accounts of one organisation") {
+		t.Fatalf("sam's tile does not say why:\n%s", r.Body)
 	}
 }

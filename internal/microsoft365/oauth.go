@@ -67,6 +67,22 @@ func (c *Client) oauthConfig(app *graphgate.M365Config) *oauth2.Config {
 	}
 }
 
+// Refusal says why the configured authority does not admit a linked
+// account, or "" when it does. The authority is checked at linking, but an
+// admin can narrow it later (common to one tenant, say): links made before
+// then must stop working too, not keep refreshing.
+func (c *Client) Refusal(l *graphgate.Link) string {
+	switch {
+	case config.IsGUID(c.authority) && !strings.EqualFold(l.TenantID, c.authority):
+		return "graphgate now accepts only accounts of one organisation (tenant " + c.authority + "), and this account belongs to another. Link an account of that organisation, or ask your admin."
+	case c.authority == "consumers" && l.TenantID != ConsumerTenantID:
+		return "graphgate now accepts only personal Microsoft accounts, and this is a work or school account. Link a personal account, or ask your admin."
+	case c.authority == "organizations" && l.TenantID == ConsumerTenantID:
+		return "graphgate now accepts only work or school accounts, and this is a personal account. Link a work or school account, or ask your admin."
+	}
+	return ""
+}
+
 // AuthCodeURL is where Link Account sends the browser.
 func (c *Client) AuthCodeURL(app *graphgate.M365Config, state, verifier, nonce string) string {
 	return c.oauthConfig(app).AuthCodeURL(state, oauth2.S256ChallengeOption(verifier),

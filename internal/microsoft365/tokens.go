@@ -80,6 +80,9 @@ func (t *Tokens) AccessToken(ctx context.Context, userID int64) (string, error) 
 	if l.NeedsAttention() {
 		return "", &NeedsAttentionError{Reason: l.Reason}
 	}
+	if why := t.client.Refusal(l); why != "" {
+		return "", &NeedsAttentionError{Reason: why}
+	}
 	if t.fresh(l) {
 		return l.AccessToken, nil
 	}

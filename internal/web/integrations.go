@@ -70,6 +70,11 @@ func (s *Server) tile(r *http.Request, userID int64) (tileState, error) {
 		return tileState{}, err
 	case l.NeedsAttention():
 		return tileState{State: "reconnect", Link: l}, nil
+	case s.m365.Refusal(l) != "":
+		// The admin narrowed the authority since this account was linked.
+		refused := *l
+		refused.Reason = s.m365.Refusal(l)
+		return tileState{State: "reconnect", Link: &refused}, nil
 	}
 	return tileState{State: "linked", Link: l}, nil
 }
