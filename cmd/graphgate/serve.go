@@ -99,7 +99,11 @@ func openStore(ctx context.Context, cf *configFlags, stderr io.Writer) (*sqlstor
 	if err != nil {
 		return nil, nil, fmt.Errorf("configuration:\n%w", err)
 	}
-	keys, err := app.Keyring(cfg, newLogger(stderr, slog.LevelWarn))
+	log := newLogger(stderr, slog.LevelWarn)
+	if err := app.PrepareDataDir(cfg, log); err != nil {
+		return nil, nil, err
+	}
+	keys, err := app.Keyring(cfg, log)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -25,7 +25,7 @@ func run(t *testing.T, args ...string) (string, error) {
 }
 
 func TestConfigCommandRedacts(t *testing.T) {
-	t.Setenv("GRAPHGATE_DATA_DIR", t.TempDir())
+	t.Setenv("GRAPHGATE_DATA_DIR", privateDir(t))
 	t.Setenv("GRAPHGATE_ADMIN_EMAIL", "admin@contoso.test")
 	t.Setenv("GRAPHGATE_ADMIN_PASSWORD", "super-secret-pw")
 	t.Setenv("GRAPHGATE_ENCRYPTION_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
@@ -43,7 +43,7 @@ func TestConfigCommandRedacts(t *testing.T) {
 }
 
 func TestUsersTokensAndRotateKey(t *testing.T) {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	t.Setenv("GRAPHGATE_DATA_DIR", dir)
 	pwFile := filepath.Join(dir, "pw")
 	_ = os.WriteFile(pwFile, []byte("admin-password-1\n"), 0o600)
@@ -101,7 +101,7 @@ func TestUsersTokensAndRotateKey(t *testing.T) {
 }
 
 func TestServeCommand(t *testing.T) {
-	t.Setenv("GRAPHGATE_DATA_DIR", t.TempDir())
+	t.Setenv("GRAPHGATE_DATA_DIR", privateDir(t))
 	t.Setenv("GRAPHGATE_ADMIN_EMAIL", "admin@contoso.test")
 	t.Setenv("GRAPHGATE_ADMIN_PASSWORD", "admin-password-1")
 	addr, out, stop := background(t, `"addr":"(127\.0\.0\.1:\d+)"`, "serve", "--addr", "127.0.0.1:0")
@@ -129,7 +129,7 @@ func TestServeCommand(t *testing.T) {
 }
 
 func TestDemoCommand(t *testing.T) {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	base, out, stop := background(t, `Open (http://\S+) and sign in`, "demo", "--addr", "127.0.0.1:0", "--sandbox-addr", "127.0.0.1:0", "--data-dir", dir)
 	for _, want := range []string{"admin@contoso.test", "alex@contoso.test", "sam@fabrikam.test", "jo@outlook.test", `password "demo"`, dir, base + "/mcp"} {
 		if !strings.Contains(out.String(), want) {
@@ -164,4 +164,14 @@ func storeOf(t *testing.T) (*sqlstore.Store, *config.Config) {
 		t.Fatal(err)
 	}
 	return s, cfg
+}
+
+// privateDir is a temporary data folder as graphgate wants it: owner only.
+func privateDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

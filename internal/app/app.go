@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"graphgate/internal/admin"
@@ -55,9 +56,33 @@ func Keyring(cfg *config.Config, log *slog.Logger) (*secretbox.Keyring, error) {
 	return secretbox.New(keys...)
 }
 
+// PrepareDataDir creates the data folder readable by its owner only, and
+// warns when an existing one is open to others: it holds the database and
+// perhaps the encryption key. With PostgreSQL and a configured key nothing
+// lives there, and nothing is created.
+func PrepareDataDir(cfg *config.Config, log *slog.Logger) error {
+	if sqlstore.IsPostgres(cfg.DatabaseURL) && cfg.EncryptionKey != "" {
+		return nil
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("GRAPHGATE_DATA_DIR: %w", err)
+	}
+	fi, err := os.Stat(cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("GRAPHGATE_DATA_DIR: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		log.Warn("the data folder can be read by other users of this machine; run chmod 700 on it", "path", cfg.DataDir, "mode", fi.Mode().Perm().String())
+	}
+	return nil
+}
+
 // Open connects the store (migrating it), creates the first admin when the
 // store has no users and the configuration names one, and builds the server.
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+	if err := PrepareDataDir(cfg, log); err != nil {
+		return nil, err
+	}
 	keys, err := Keyring(cfg, log)
 	if err != nil {
 		return nil, err
@@ -110,7 +135,17 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	if a.Config.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", a.Config.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("GRAPHGATE_METRICS_ADDR: %w", err)
+		}
+		msrv := &http.Server{Handler: a.Web.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { errc <- msrv.Serve(mln) }()
+		defer msrv.Close()
+		a.Log.Info("serving metrics", "addr", mln.Addr().String())
+	}
 	go func() { errc <- srv.Serve(ln) }()
 	a.Log.Info("graphgate is serving", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL, "store", a.Store.Dialect())
 	select {

@@ -30,6 +30,13 @@ type Config struct {
 	AdminPassword   string
 	LogLevel        slog.Level
 	SessionLifetime time.Duration
+	// AllowedHosts are host names graphgate answers besides the base URL's,
+	// for a proxy that forwards another Host header.
+	AllowedHosts []string
+	// MetricsAddr, when set, serves /metrics on its own listener only.
+	MetricsAddr string
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
 }
 
 // Production reports whether graphgate runs in production mode.
@@ -98,6 +105,24 @@ var variables = []variable{
 	{"GRAPHGATE_LOG_LEVEL", "info", false, "debug, info, warn or error", func(c *Config, v string) error {
 		return c.LogLevel.UnmarshalText([]byte(v))
 	}},
+	{"GRAPHGATE_ALLOWED_HOSTS", "", false, "host names to answer besides the base URL's, comma-separated (a proxy's internal name)",
+		func(c *Config, v string) error {
+			c.AllowedHosts = nil
+			for h := range strings.SplitSeq(v, ",") {
+				h = strings.ToLower(strings.TrimSpace(h))
+				if h == "" {
+					continue
+				}
+				if !hostRE.MatchString(h) {
+					return fmt.Errorf("%q is not a host name (give names such as graphgate.internal, without scheme, port or path)", h)
+				}
+				c.AllowedHosts = append(c.AllowedHosts, h)
+			}
+			return nil
+		}},
+	{"GRAPHGATE_METRICS_ADDR", "", false, "serve /metrics only on this address (such as 127.0.0.1:9090); empty: on the main address",
+		str(func(c *Config) *string { return &c.MetricsAddr })},
+	{"GRAPHGATE_METRICS_TOKEN", "", true, "bearer token /metrics requires; empty: none", str(func(c *Config) *string { return &c.MetricsToken })},
 	{"GRAPHGATE_SESSION_LIFETIME", "12h", false, "how long a sign-in lasts", func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < time.Minute {
@@ -125,6 +150,8 @@ func serviceURL(dst func(*Config) *string) func(*Config, string) error {
 func isLoopback(host string) bool {
 	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
 }
+
+var hostRE = regexp.MustCompile(`^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]*[a-z0-9])?)$`)
 
 var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
@@ -196,7 +223,8 @@ func (c *Config) Dump() string {
 		"GRAPHGATE_M365_AUTHORITY": c.M365Authority, "GRAPHGATE_M365_LOGIN_URL": c.M365LoginURL,
 		"GRAPHGATE_M365_GRAPH_URL": c.M365GraphURL, "GRAPHGATE_ADMIN_EMAIL": c.AdminEmail,
 		"GRAPHGATE_ADMIN_PASSWORD": c.AdminPassword, "GRAPHGATE_LOG_LEVEL": strings.ToLower(c.LogLevel.String()),
-		"GRAPHGATE_SESSION_LIFETIME": c.SessionLifetime.String(),
+		"GRAPHGATE_SESSION_LIFETIME": c.SessionLifetime.String(), "GRAPHGATE_ALLOWED_HOSTS": strings.Join(c.AllowedHosts, ","),
+		"GRAPHGATE_METRICS_ADDR": c.MetricsAddr, "GRAPHGATE_METRICS_TOKEN": c.MetricsToken,
 	}
 	var b strings.Builder
 	for _, v := range variables {
@@ -215,6 +243,18 @@ func (c *Config) Dump() string {
 		fmt.Fprintf(&b, "%s=%s\n", v.name, val)
 	}
 	return b.String()
+}
+
+// Names lists every configuration variable, secrets' *_FILE forms included.
+func Names() []string {
+	var names []string
+	for _, v := range variables {
+		names = append(names, v.name)
+		if v.secret {
+			names = append(names, v.name+"_FILE")
+		}
+	}
+	return names
 }
 
 // Help describes every variable, for --help texts.

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -75,6 +76,9 @@ func Open(ctx context.Context, dsn string, keys *secretbox.Keyring, opts Options
 		s.db, err = sql.Open("pgx", dsn)
 	} else {
 		s.d = sqliteDialect
+		if err := ownerOnly(sqlitePath(dsn)); err != nil {
+			return nil, err
+		}
 		s.db, err = sql.Open("sqlite", sqliteDSN(dsn))
 	}
 	if err != nil {
@@ -96,11 +100,33 @@ func IsPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
+// ownerOnly creates the SQLite database file readable by its owner only,
+// and narrows an existing one and its -wal and -shm files: they hold
+// sealed secrets, hashes and people's names. SQLite creates the -wal and
+// -shm files with the database file's mode.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlstore: creating the database file: %w", err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("sqlstore: %w", err)
+		}
+	}
+	return nil
+}
+
+func sqlitePath(dsn string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "file:")
+}
+
 // sqliteDSN turns a path into a modernc.org/sqlite DSN with WAL, a busy
 // timeout so that writers wait for each other, foreign keys, and immediate
 // transactions so that a read-modify-write holds the write lock from its start.
 func sqliteDSN(path string) string {
-	path = strings.TrimPrefix(strings.TrimPrefix(path, "sqlite://"), "file:")
+	path = sqlitePath(path)
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "busy_timeout(10000)")

@@ -5,10 +5,14 @@ package web
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"html/template"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"graphgate"
@@ -84,7 +88,9 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", s.metrics.Handler())
+	if s.cfg.MetricsAddr == "" {
+		mux.Handle("GET /metrics", s.MetricsHandler())
+	}
 	mux.Handle("GET /static/", http.FileServerFS(assets))
 
 	mux.HandleFunc("GET /{$}", s.withUser(s.root))
@@ -138,7 +144,64 @@ func (s *Server) Handler() http.Handler {
 	// Browsers announce cross-site form posts (Sec-Fetch-Site, Origin): refuse
 	// them outright, on top of the per-form CSRF tokens.
 	cop := http.NewCrossOriginProtection()
-	return s.observe(securityHeaders(s.cfg.M365LoginURL, cop.Handler(mux)))
+	return s.observe(s.hostCheck(securityHeaders(s.cfg, cop.Handler(mux))))
+}
+
+// MetricsHandler serves /metrics, behind GRAPHGATE_METRICS_TOKEN when set.
+func (s *Server) MetricsHandler() http.Handler {
+	h := s.metrics.Handler()
+	if s.cfg.MetricsToken == "" {
+		return h
+	}
+	want := []byte("Bearer " + s.cfg.MetricsToken)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="graphgate metrics"`)
+			http.Error(w, "Metrics need the bearer token set in GRAPHGATE_METRICS_TOKEN.", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// hostCheck answers only for graphgate's own host names: the base URL's,
+// GRAPHGATE_ALLOWED_HOSTS, and any loopback name when the base URL is on
+// loopback. A page on another site can point its own name at 127.0.0.1 (DNS
+// rebinding) and reach a graphgate listening there; the Host header it
+// sends is still its own name. Probes of /healthz and /readyz, which come
+// by address and reveal nothing, are always answered.
+func (s *Server) hostCheck(next http.Handler) http.Handler {
+	base, _ := url.Parse(s.cfg.BaseURL)
+	allowed := map[string]bool{strings.ToLower(base.Hostname()): true}
+	for _, h := range s.cfg.AllowedHosts {
+		allowed[strings.Trim(h, "[]")] = true
+	}
+	loopback := isLoopbackName(base.Hostname())
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := hostName(r.Host)
+		if allowed[host] || loopback && isLoopbackName(host) || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		http.Error(w, "graphgate does not answer for this host name; use its base URL, or add the name to GRAPHGATE_ALLOWED_HOSTS.", http.StatusMisdirectedRequest)
+	})
+}
+
+// hostName is the lower-cased name of a Host header, without port or brackets.
+func hostName(hostport string) string {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = hostport
+	}
+	return strings.ToLower(strings.Trim(host, "[]"))
+}
+
+func isLoopbackName(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -202,14 +265,24 @@ func (s *Server) observe(next http.Handler) http.Handler {
 
 // securityHeaders sets a strict CSP. Forms may only go to graphgate itself
 // and, since Link Account's form redirects there, the identity platform.
-func securityHeaders(loginURL string, next http.Handler) http.Handler {
-	csp := "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self' " + loginURL + "; frame-ancestors 'none'"
+// Nothing but the static assets may be cached: pages show personal data,
+// tokens shown once and CSRF tokens. Behind https, browsers are told to
+// never use plain http for graphgate again.
+func securityHeaders(cfg *config.Config, next http.Handler) http.Handler {
+	csp := "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self' " + cfg.M365LoginURL + "; frame-ancestors 'none'"
+	hsts := cfg.Secure()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Content-Security-Policy", csp)
+		if !strings.HasPrefix(r.URL.Path, "/static/") {
+			h.Set("Cache-Control", "no-store")
+		}
+		if hsts {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		next.ServeHTTP(w, r)
 	})
 }
