@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"graphgate"
@@ -197,13 +198,29 @@ func (s *Server) buildServer(t *graphgate.APIToken) *mcp.Server {
 			SchemaCache:  s.schemas,
 			// The tool list depends on the caller's token: never share it.
 			SetCacheable: func(_ context.Context, _ mcp.Request, c *mcp.Cacheable) { c.CacheScope = "private" },
+			// Tools only, and a list that never changes while a client holds
+			// it: there is nothing to notify on a subscriptions/listen stream.
+			Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{ListChanged: false}},
 		})
+	srv.AddReceivingMiddleware(toolsOnly)
 	for _, d := range s.tools {
 		if t != nil && allowed(t, d) {
 			d.add(srv, s)
 		}
 	}
 	return srv
+}
+
+// toolsOnly answers the prompt and resource methods, which graphgate does
+// not offer, as unknown (the SDK would otherwise answer them with empty
+// lists while the server declares no such capability).
+func toolsOnly(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		if strings.HasPrefix(method, "prompts/") || strings.HasPrefix(method, "resources/") || strings.HasPrefix(method, "completion/") {
+			return nil, &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound, Message: "method not found: graphgate offers tools only"}
+		}
+		return next(ctx, method, req)
+	}
 }
 
 // Handler serves /mcp and its RFC 9728 protected-resource metadata.
@@ -264,11 +281,11 @@ func (c *challengeWriter) WriteHeader(code int) {
 	c.ResponseWriter.WriteHeader(code)
 }
 
-func (c *challengeWriter) Flush() {
-	if f, ok := c.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
+// Flush reaches the connection through every wrapper below (the web
+// server's recorder has no Flush of its own): SSE streams must be flushed.
+func (c *challengeWriter) Flush() { _ = http.NewResponseController(c.ResponseWriter).Flush() }
+
+func (c *challengeWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
 // graph returns a Graph client acting as the caller, or an error that says
 // what the person must do.
