@@ -15,6 +15,7 @@ import (
 
 	"graphgate/internal/admin"
 	"graphgate/internal/config"
+	"graphgate/internal/graphapi"
 	"graphgate/internal/mcpserver"
 	"graphgate/internal/metrics"
 	"graphgate/internal/microsoft365"
@@ -33,6 +34,8 @@ type App struct {
 	// Tokens hands out valid Microsoft Graph access tokens for people.
 	Tokens *microsoft365.Tokens
 	MCP    *mcpserver.Server
+	// GraphHTTP is the HTTP client every Graph call goes through.
+	GraphHTTP *http.Client
 }
 
 // Keyring loads the encryption keys: from GRAPHGATE_ENCRYPTION_KEY, or from
@@ -97,7 +100,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	// admin service, which the web server shares.
 	adminSvc := admin.New(store, nil)
 	tokens := microsoft365.NewTokens(store, client, adminSvc, nil)
-	mcpSrv, err := mcpserver.New(mcpserver.Deps{Store: store, Tokens: tokens, GraphURL: cfg.M365GraphURL, BaseURL: cfg.BaseURL, Log: log, Metrics: m, Keys: keys})
+	graphHTTP := graphapi.NewHTTPClient()
+	mcpSrv, err := mcpserver.New(mcpserver.Deps{Store: store, Tokens: tokens, GraphURL: cfg.M365GraphURL, BaseURL: cfg.BaseURL, Log: log, Metrics: m, Keys: keys, HTTP: graphHTTP})
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -117,7 +121,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 			log.Info("created the first admin", "email", u.Email)
 		}
 	}
-	return &App{Config: cfg, Store: store, Web: w, Log: log, Metrics: m, Tokens: tokens, MCP: mcpSrv}, nil
+	return &App{Config: cfg, Store: store, Web: w, Log: log, Metrics: m, Tokens: tokens, MCP: mcpSrv, GraphHTTP: graphHTTP}, nil
 }
 
 // Close writes what is pending and releases the store.

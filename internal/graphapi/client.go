@@ -64,7 +64,7 @@ func New(graphURL string, httpClient *http.Client, token TokenFunc, log *slog.Lo
 		return nil, fmt.Errorf("graphapi: bad Graph URL %q", graphURL)
 	}
 	if httpClient == nil {
-		httpClient = &http.Client{Timeout: 60 * time.Second}
+		httpClient = NewHTTPClient()
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

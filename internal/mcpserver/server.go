@@ -87,7 +87,7 @@ func New(d Deps) (*Server, error) {
 		d.Now = time.Now
 	}
 	if d.HTTP == nil {
-		d.HTTP = &http.Client{Timeout: 60 * time.Second}
+		d.HTTP = graphapi.NewHTTPClient()
 	}
 	s := &Server{d: d, schemas: mcp.NewSchemaCache(), tools: allTools(), audits: make(chan *graphgate.AuditEvent, 4096), drained: make(chan struct{})}
 	go s.writeAudits()

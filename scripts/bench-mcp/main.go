@@ -8,8 +8,12 @@
 //     Graph request, called the same way: the SDK's own cost.
 //
 // What graphgate adds on top of the SDK is the difference between the last two.
+// graphgate is measured with each Graph transport -graph-transport names:
+// "tuned" (graphgate's own, many idle connections to the Graph host) and
+// "default" (Go's default transport, two idle connections per host), with
+// the connections each opened to Graph.
 //
-//	go run ./scripts/bench-mcp [-duration 5s] [-workers 8]
+//	go run ./scripts/bench-mcp [-duration 5s] [-workers 8] [-graph-transport tuned,default]
 package main
 
 import (
@@ -30,7 +34,9 @@ import (
 	"regexp"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -41,6 +47,7 @@ import (
 	"graphgate/internal/apitoken"
 	"graphgate/internal/app"
 	"graphgate/internal/config"
+	"graphgate/internal/graphapi"
 	"graphgate/internal/microsoft365"
 	"graphgate/internal/sandbox"
 	"graphgate/internal/sandbox/sandboxtest"
@@ -50,6 +57,7 @@ var (
 	duration = flag.Duration("duration", 5*time.Second, "how long each measurement runs")
 	workers  = flag.Int("workers", 8, "concurrent callers")
 	profile  = flag.String("cpuprofile", "", "write a CPU profile of the graphgate measurement to this file")
+	modes    = flag.String("graph-transport", "tuned", "comma-separated Graph transports to measure graphgate with: tuned, default")
 )
 
 const graphPath = "/v1.0/me/mailFolders/inbox/messages?%24filter=receivedDateTime+ge+1900-01-01T00%3A00%3A00Z&%24orderby=receivedDateTime+desc&%24select=id%2Csubject%2Cfrom%2CtoRecipients%2CreceivedDateTime%2CisRead%2ChasAttachments%2Cimportance%2CbodyPreview%2CconversationId%2Cflag&%24top=10"
@@ -66,7 +74,7 @@ func main() {
 	ctx := context.Background()
 	tok := sandboxToken(ctx, sbURL)
 
-	mcpURL, agent := startGraphgate(ctx, tmp, sbURL, tok)
+	mcpURL, agent, gg := startGraphgate(ctx, tmp, sbURL, tok)
 	bareURL := startBare(sbURL, tok.AccessToken)
 
 	httpc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
@@ -92,15 +100,45 @@ func main() {
 		check(err)
 		check(pprof.StartCPUProfile(f))
 	}
-	gg := measure("graphgate list_messages", rawCaller(mcpURL, agent))
+	var last result
+	for mode := range strings.SplitSeq(*modes, ",") {
+		dials := useTransport(gg, mode)
+		last = measure("graphgate list_messages ("+mode+" transport)", rawCaller(mcpURL, agent))
+		fmt.Printf("%-42s %8d connections opened to Graph\n", "", dials.Load())
+	}
 	if *profile != "" {
 		pprof.StopCPUProfile()
 	}
 
 	fmt.Println()
-	fmt.Printf("graphgate throughput: %.0f%% of direct Graph, %.0f%% of the bare SDK server\n", 100*gg.rate/direct.rate, 100*gg.rate/bare.rate)
+	fmt.Printf("graphgate throughput: %.0f%% of direct Graph, %.0f%% of the bare SDK server\n", 100*last.rate/direct.rate, 100*last.rate/bare.rate)
 	fmt.Printf("added latency at the median: %.2f ms over direct, %.2f ms over the bare SDK server\n",
-		ms(gg.p50-direct.p50), ms(gg.p50-bare.p50))
+		ms(last.p50-direct.p50), ms(last.p50-bare.p50))
+}
+
+// useTransport gives graphgate's Graph client a fresh transport of the kind
+// named, counting the connections it opens.
+func useTransport(a *app.App, mode string) *atomic.Int64 {
+	var t *http.Transport
+	switch mode {
+	case "tuned":
+		t = graphapi.NewTransport()
+	case "default":
+		t = http.DefaultTransport.(*http.Transport).Clone()
+	default:
+		log.Fatalf("-graph-transport: unknown %q (tuned or default)", mode)
+	}
+	dials := new(atomic.Int64)
+	dial := t.DialContext
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return dial(ctx, network, addr)
+	}
+	if old, ok := a.GraphHTTP.Transport.(*http.Transport); ok {
+		old.CloseIdleConnections()
+	}
+	a.GraphHTTP.Transport = t
+	return dials
 }
 
 type result struct {
@@ -211,7 +249,7 @@ func sandboxToken(ctx context.Context, sbURL string) *oauth2.Token {
 
 // startGraphgate runs graphgate in this process with alex linked and
 // returns its MCP URL and an agent token.
-func startGraphgate(ctx context.Context, tmp, sbURL string, tok *oauth2.Token) (string, string) {
+func startGraphgate(ctx context.Context, tmp, sbURL string, tok *oauth2.Token) (string, string, *app.App) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	check(err)
 	base := "http://" + ln.Addr().String()
@@ -231,7 +269,7 @@ func startGraphgate(ctx context.Context, tmp, sbURL string, tok *oauth2.Token) (
 	token, display, hash := apitoken.New()
 	check(a.Store.CreateAPIToken(ctx, &graphgate.APIToken{UserID: u.ID, Kind: graphgate.TokenAgent, Name: "bench", Prefix: display, Hash: hash}))
 	go func() { _ = a.Serve(ctx, ln) }()
-	return base + "/mcp", token
+	return base + "/mcp", token, a
 }
 
 // startBare runs a minimal go-sdk stateless server whose list_messages makes
