@@ -36,6 +36,8 @@ type App struct {
 	MCP    *mcpserver.Server
 	// GraphHTTP is the HTTP client every Graph call goes through.
 	GraphHTTP *http.Client
+	// LoginHTTP is the HTTP client of the identity platform's endpoints.
+	LoginHTTP *http.Client
 }
 
 // Keyring loads the encryption keys: from GRAPHGATE_ENCRYPTION_KEY, or from
@@ -95,7 +97,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	if err != nil {
 		return nil, err
 	}
-	client := microsoft365.NewClient(cfg, nil, nil)
+	loginHTTP := &http.Client{Timeout: 30 * time.Second, Transport: graphapi.NewTransport()}
+	client := microsoft365.NewClient(cfg, loginHTTP, nil)
 	// App-credential problems found while refreshing are recorded by the
 	// admin service, which the web server shares.
 	adminSvc := admin.New(store, nil)
@@ -121,7 +124,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 			log.Info("created the first admin", "email", u.Email)
 		}
 	}
-	return &App{Config: cfg, Store: store, Web: w, Log: log, Metrics: m, Tokens: tokens, MCP: mcpSrv, GraphHTTP: graphHTTP}, nil
+	return &App{Config: cfg, Store: store, Web: w, Log: log, Metrics: m, Tokens: tokens, MCP: mcpSrv, GraphHTTP: graphHTTP, LoginHTTP: loginHTTP}, nil
 }
 
 // Close writes what is pending and releases the store.

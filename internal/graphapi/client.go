@@ -262,7 +262,7 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (*Response, error
 				}
 				continue
 			}
-		case (resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusGatewayTimeout) && req.Safe:
+		case (resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusGatewayTimeout) && req.Safe:
 			if d, ok := c.backoff(attempt, gerr.RetryAfter, &waited); ok {
 				c.event("retry")
 				if err := c.sleep(ctx, d); err != nil {

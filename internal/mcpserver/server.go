@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -120,7 +121,7 @@ const callerKey = "graphgate.caller"
 
 // verify checks an agent token against its stored hash. Last use is
 // recorded at most once a minute, not on every call.
-func (s *Server) verify(ctx context.Context, raw string, _ *http.Request) (*auth.TokenInfo, error) {
+func (s *Server) verify(ctx context.Context, raw string, r *http.Request) (*auth.TokenInfo, error) {
 	if !apitoken.Plausible(raw) {
 		return nil, fmt.Errorf("%w: not a graphgate agent token", auth.ErrInvalidToken)
 	}
@@ -129,7 +130,13 @@ func (s *Server) verify(ctx context.Context, raw string, _ *http.Request) (*auth
 		return nil, fmt.Errorf("%w: unknown token", auth.ErrInvalidToken)
 	}
 	if err != nil {
-		return nil, err
+		// The SDK answers 500 for this; the challenge writer makes it a 503
+		// with Retry-After, which clients treat as passing.
+		if st, ok := r.Context().Value(authStateKey{}).(*authState); ok {
+			st.unavailable = true
+		}
+		s.d.Log.Error("checking an agent token", "err", err)
+		return nil, errors.New("graphgate's database is not answering; try again shortly")
 	}
 	now := s.d.Now()
 	if t.Kind != graphgate.TokenAgent || !t.RevokedAt.IsZero() || !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) {
@@ -260,23 +267,37 @@ func (s *Server) Handler() http.Handler {
 
 // challenge adds error="invalid_token" to the SDK's 401 challenge, as RFC
 // 6750 asks when a token was presented but refused.
+// A token that could not be checked because the store is down is
+// unavailability, not a server fault: it answers 503 instead.
 func challenge(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hasToken := strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ")
-		next.ServeHTTP(&challengeWriter{ResponseWriter: w, hasToken: hasToken}, r)
+		st := &authState{}
+		r = r.WithContext(context.WithValue(r.Context(), authStateKey{}, st))
+		next.ServeHTTP(&challengeWriter{ResponseWriter: w, hasToken: hasToken, state: st}, r)
 	})
 }
+
+// authState is what token verification tells the challenge writer.
+type authState struct{ unavailable bool }
+
+type authStateKey struct{}
 
 type challengeWriter struct {
 	http.ResponseWriter
 	hasToken bool
+	state    *authState
 }
 
 func (c *challengeWriter) WriteHeader(code int) {
-	if code == http.StatusUnauthorized && c.hasToken {
+	switch {
+	case code == http.StatusUnauthorized && c.hasToken:
 		if v := c.Header().Get("WWW-Authenticate"); v != "" && !strings.Contains(v, "error=") {
 			c.Header().Set("WWW-Authenticate", v+`, error="invalid_token"`)
 		}
+	case code == http.StatusInternalServerError && c.state.unavailable:
+		c.Header().Set("Retry-After", "5")
+		code = http.StatusServiceUnavailable
 	}
 	c.ResponseWriter.WriteHeader(code)
 }
@@ -351,8 +372,20 @@ func (s *Server) linkProblem(err error) error {
 		return fmt.Errorf("the graphgate admin has turned Microsoft 365 off; ask them to enable it in the Admin Console (%s/admin/servers). The user's Integrations page (%s) shows when it is back", s.d.BaseURL, integrations)
 	case errors.Is(err, microsoft365.ErrNotConfigured):
 		return fmt.Errorf("Microsoft 365 is not configured in graphgate yet; ask the graphgate admin to set it up (%s/admin/servers), then link the account at %s", s.d.BaseURL, integrations)
+	case errors.Is(err, microsoft365.ErrAppRefused):
+		return fmt.Errorf("Microsoft refused graphgate's own app credentials (%s); the graphgate admin must fix them in the Admin Console (%s/admin/servers). The user's link is fine", strings.TrimPrefix(err.Error(), microsoft365.ErrAppRefused.Error()+": "), s.d.BaseURL)
+	case errors.Is(err, microsoft365.ErrSignInUnavailable):
+		s.d.Log.Warn("token refresh failed for a passing reason", "err", err)
+		return errors.New("Microsoft's sign-in service did not answer while renewing the access token; the linked account is fine. Try again in a minute")
 	}
-	return fmt.Errorf("could not get a Microsoft access token: %v", err)
+	// The store or something else inside graphgate: say so, without details.
+	s.d.Log.Error("getting an access token", "err", err)
+	return errors.New("graphgate could not get an access token right now (its database may be unavailable); try again in a minute")
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }
 
 // graphProblem turns a Graph failure into a message a model can act on.
@@ -367,6 +400,8 @@ func graphProblem(err error) error {
 		return fmt.Errorf("Microsoft Graph refused the request: %s: %s (request-id %s)", ge.Code, ge.Message, ge.RequestID)
 	case errors.Is(err, graphapi.ErrAmbiguous):
 		return fmt.Errorf("the connection to Microsoft Graph failed after the request was sent; it may have been carried out. Check (for a message: Sent Items) before trying again")
+	case isTimeout(err):
+		return fmt.Errorf("Microsoft Graph did not answer in time; try again in a moment")
 	}
 	return fmt.Errorf("calling Microsoft Graph failed: %v", err)
 }

@@ -17,6 +17,13 @@ var (
 	ErrNotConfigured = errors.New("Microsoft 365 is not configured")
 	ErrDisabled      = errors.New("Microsoft 365 is disabled")
 	ErrNotLinked     = errors.New("no Microsoft account is linked")
+	// ErrSignInUnavailable wraps a refresh that failed for a passing
+	// reason (the token endpoint answered 5xx or not at all): the link is
+	// still good and the next call tries again.
+	ErrSignInUnavailable = errors.New("Microsoft's sign-in service did not answer")
+	// ErrAppRefused wraps Microsoft's refusal of graphgate's own app
+	// credentials (invalid_client): the admin must act.
+	ErrAppRefused = errors.New("Microsoft refused graphgate's app credentials")
 )
 
 // NeedsAttentionError says the link no longer works and why.
@@ -98,7 +105,9 @@ func (t *Tokens) AccessToken(ctx context.Context, userID int64) (string, error) 
 
 // refresh renews the person's tokens inside the link's read-modify-write.
 func (t *Tokens) refresh(ctx context.Context, app *graphgate.M365Config, userID int64) (string, error) {
-	var clientErr error
+	// clientErr is Microsoft refusing the app; passing is the token endpoint
+	// failing for a passing reason (5xx, timeout). Neither touches the link.
+	var clientErr, passing error
 	l, err := t.store.UpdateLink(ctx, userID, func(l *graphgate.Link) (*graphgate.Link, error) {
 		if l.NeedsAttention() || t.fresh(l) {
 			return l, nil // another replica got here first
@@ -113,17 +122,23 @@ func (t *Tokens) refresh(ctx context.Context, app *graphgate.M365Config, userID 
 			clientErr = ae
 			return nil, ae
 		case err != nil:
+			passing = err
 			return nil, err
 		}
 		l.AccessToken, l.RefreshToken, l.AccessExpiresAt = g.AccessToken, g.RefreshToken, g.Expiry
 		return l, nil
 	})
-	if clientErr != nil && t.marker != nil {
-		var ae *AuthError
+	var ae *AuthError
+	if clientErr != nil {
 		errors.As(clientErr, &ae)
-		_ = t.marker.MarkM365Attention(ctx, AppProblem(ae.AADSTS, ae.Description))
+		if t.marker != nil {
+			_ = t.marker.MarkM365Attention(ctx, AppProblem(ae.AADSTS, ae.Description))
+		}
+		return "", fmt.Errorf("%w: %s", ErrAppRefused, AppProblem(ae.AADSTS, ae.Description))
 	}
 	switch {
+	case passing != nil:
+		return "", fmt.Errorf("%w: %v", ErrSignInUnavailable, passing)
 	case graphgate.ErrorCode(err) == graphgate.ENOTFOUND:
 		return "", ErrNotLinked
 	case err != nil:
@@ -143,6 +158,12 @@ func GrantProblem(aadsts int) string {
 		return "The connection expired after 90 days without use."
 	case 65001:
 		return "Consent for graphgate was withdrawn in the Microsoft account."
+	case 50076:
+		return "Your organisation now requires multi-factor authentication: sign in again with it."
+	case 50079:
+		return "Your organisation now requires multi-factor authentication: set it up for your account, then sign in again."
+	case 53003:
+		return "A Conditional Access policy of your organisation blocks this connection (for example from this location or device); ask your IT admin, then sign in again."
 	case 0:
 		return "Microsoft no longer accepts the stored connection."
 	}

@@ -88,6 +88,12 @@ func (sb *Sandbox) personAction(w http.ResponseWriter, r *http.Request) {
 		"expire-grants": sb.Identity.ExpireGrants,
 		// Refresh fails with AADSTS65001 and consent is asked again.
 		"withdraw-consent": sb.Identity.WithdrawConsent,
+		// Refresh fails with AADSTS50076: sign in again with MFA.
+		"require-mfa": sb.Identity.RequireMFA,
+		// Refresh fails with AADSTS50079: register MFA, then sign in.
+		"require-mfa-enrollment": sb.Identity.RequireMFAEnrollment,
+		// Refresh fails with AADSTS53003: a Conditional Access policy blocks it.
+		"block-conditional-access": sb.Identity.BlockByPolicy,
 		// Access tokens already issued answer 401 at Graph.
 		"expire-access-tokens": sb.Identity.ExpireAccessTokens,
 		// Every OneDrive delta token issued so far answers 410 resyncRequired.
@@ -100,7 +106,7 @@ func (sb *Sandbox) personAction(w http.ResponseWriter, r *http.Request) {
 	act, ok := actions[r.PathValue("action")]
 	if !ok {
 		writeProblem(w, http.StatusNotFound, "unknown action "+r.PathValue("action")+
-			"; use revoke, expire-grants, withdraw-consent, expire-access-tokens or drive-resync")
+			"; use revoke, expire-grants, withdraw-consent, require-mfa, require-mfa-enrollment, block-conditional-access, expire-access-tokens or drive-resync")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"person": p.UPN, "action": r.PathValue("action"), "affected": act(p)})

@@ -59,6 +59,12 @@ var (
 		"The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.", ""}
 	errRefreshIdle = aadError{400, "invalid_grant", 700082,
 		"The refresh token has expired due to inactivity. The token was issued on a date and was inactive for 90.00:00:00.", ""}
+	errMFARequired = aadError{400, "invalid_grant", 50076,
+		"Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '00000003-0000-0000-c000-000000000000'.", "basic_action"}
+	errMFAEnrollment = aadError{400, "invalid_grant", 50079,
+		"Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access '00000003-0000-0000-c000-000000000000'.", "basic_action"}
+	errBlockedByPolicy = aadError{400, "invalid_grant", 53003,
+		"Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.", ""}
 	errUnsupportedGrant = aadError{400, "unsupported_grant_type", 70003,
 		"The app requested an unsupported grant type.", ""}
 	errScopeUnauthorized = aadError{400, "invalid_grant", 70000,

@@ -186,6 +186,20 @@ func (s *Server) WithdrawConsent(person *directory.Person) int {
 	return s.killSessions(person, 65001)
 }
 
+// RequireMFA makes the person's refresh tokens fail until they sign in with
+// multi-factor authentication (AADSTS50076), as after a policy change.
+func (s *Server) RequireMFA(person *directory.Person) int { return s.killSessions(person, 50076) }
+
+// RequireMFAEnrollment is RequireMFA for a person who must first register a
+// second factor (AADSTS50079).
+func (s *Server) RequireMFAEnrollment(person *directory.Person) int {
+	return s.killSessions(person, 50079)
+}
+
+// BlockByPolicy makes refresh fail under a Conditional Access policy
+// (AADSTS53003).
+func (s *Server) BlockByPolicy(person *directory.Person) int { return s.killSessions(person, 53003) }
+
 func (s *Server) killSessions(person *directory.Person, code int) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -175,6 +175,12 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 		e = errRefreshIdle
 	case sess.dead == 65001:
 		e = errConsentRequired(f.Get("client_id"))
+	case sess.dead == 50076:
+		e = errMFARequired
+	case sess.dead == 50079:
+		e = errMFAEnrollment
+	case sess.dead == 53003:
+		e = errBlockedByPolicy
 	}
 	if e.Code == 0 {
 		sess.lastUsed = now // the 90-day window slides with every use
