@@ -160,6 +160,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
+	if d := a.Config.DrainDelay; d > 0 {
+		a.Log.Info("draining: /readyz fails, still serving", "for", d.String())
+		a.Web.Drain()
+		time.Sleep(d)
+	}
 	a.Log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

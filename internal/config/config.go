@@ -37,6 +37,10 @@ type Config struct {
 	MetricsAddr string
 	// MetricsToken, when set, is the bearer token /metrics requires.
 	MetricsToken string
+	// DrainDelay is how long a stopping graphgate keeps serving with
+	// /readyz failing, so that load balancers stop sending it requests
+	// before it closes its listener.
+	DrainDelay time.Duration
 }
 
 // Production reports whether graphgate runs in production mode.
@@ -123,6 +127,15 @@ var variables = []variable{
 	{"GRAPHGATE_METRICS_ADDR", "", false, "serve /metrics only on this address (such as 127.0.0.1:9090); empty: on the main address",
 		str(func(c *Config) *string { return &c.MetricsAddr })},
 	{"GRAPHGATE_METRICS_TOKEN", "", true, "bearer token /metrics requires; empty: none", str(func(c *Config) *string { return &c.MetricsToken })},
+	{"GRAPHGATE_DRAIN_DELAY", "0s", false, "on SIGTERM, fail /readyz and keep serving this long before draining (5s behind a load balancer)",
+		func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 || d > 5*time.Minute {
+				return errors.New("must be a duration from 0s to 5m, such as 5s")
+			}
+			c.DrainDelay = d
+			return nil
+		}},
 	{"GRAPHGATE_SESSION_LIFETIME", "12h", false, "how long a sign-in lasts", func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < time.Minute {
@@ -224,7 +237,7 @@ func (c *Config) Dump() string {
 		"GRAPHGATE_M365_GRAPH_URL": c.M365GraphURL, "GRAPHGATE_ADMIN_EMAIL": c.AdminEmail,
 		"GRAPHGATE_ADMIN_PASSWORD": c.AdminPassword, "GRAPHGATE_LOG_LEVEL": strings.ToLower(c.LogLevel.String()),
 		"GRAPHGATE_SESSION_LIFETIME": c.SessionLifetime.String(), "GRAPHGATE_ALLOWED_HOSTS": strings.Join(c.AllowedHosts, ","),
-		"GRAPHGATE_METRICS_ADDR": c.MetricsAddr, "GRAPHGATE_METRICS_TOKEN": c.MetricsToken,
+		"GRAPHGATE_METRICS_ADDR": c.MetricsAddr, "GRAPHGATE_METRICS_TOKEN": c.MetricsToken, "GRAPHGATE_DRAIN_DELAY": c.DrainDelay.String(),
 	}
 	var b strings.Builder
 	for _, v := range variables {

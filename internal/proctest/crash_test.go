@@ -69,7 +69,7 @@ func TestKillDuringRefresh(t *testing.T) {
 	data := filepath.Join(tmp, "data")
 	env := map[string]string{"GRAPHGATE_DATA_DIR": data, "GRAPHGATE_BASE_URL": "http://" + addr, "GRAPHGATE_ENCRYPTION_KEY": testKey,
 		"GRAPHGATE_M365_LOGIN_URL": sbSrv.URL, "GRAPHGATE_M365_GRAPH_URL": sbSrv.URL, "GRAPHGATE_LOG_LEVEL": "warn"}
-	people, err := proctest.Seed(context.Background(), env, sb, sbSrv.URL, []string{"alex@contoso.test"})
+	people, err := proctest.Seed(context.Background(), env, sb, sbSrv.URL, []string{"alex@contoso.test"}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestKillDuringRefresh(t *testing.T) {
 		if _, err := sb.AddFault(slow); err != nil {
 			t.Fatal(err)
 		}
-		go func() { _, _, _ = getProfile(p.URL, alex.AgentToken) }()
+		go func() { _, _, _ = getProfile(p.URL, alex.AgentTokens[0]) }()
 		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
 		_ = p.Kill()
 
@@ -127,7 +127,7 @@ func TestKillDuringRefresh(t *testing.T) {
 		if p, err = proctest.Start(bin, addr, env); err != nil {
 			t.Fatalf("restart %d: %v", i, err)
 		}
-		status, body, err := getProfile(p.URL, alex.AgentToken)
+		status, body, err := getProfile(p.URL, alex.AgentTokens[0])
 		if err != nil || status != 200 || strings.Contains(body, `"isError":true`) {
 			t.Fatalf("after kill %d the link does not work: %d %v %s\n%s", i, status, err, body, p.Output())
 		}

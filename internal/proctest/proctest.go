@@ -40,17 +40,17 @@ func Build(dir string) (string, error) {
 	return bin, nil
 }
 
-// Person is a seeded graphgate user with a linked account and an agent token.
+// Person is a seeded graphgate user with a linked account and agent tokens.
 type Person struct {
-	UPN        string
-	UserID     int64
-	AgentToken string
+	UPN         string
+	UserID      int64
+	AgentTokens []string
 }
 
 // Seed prepares the database env names: Microsoft 365 configured for the
 // sandbox at sbURL, and for each upn a user whose Microsoft account is
-// linked (through the sandbox's real code flow) with an agent token.
-func Seed(ctx context.Context, env map[string]string, sb *sandbox.Sandbox, sbURL string, upns []string) ([]Person, error) {
+// linked (through the sandbox's real code flow) with tokensEach agent tokens.
+func Seed(ctx context.Context, env map[string]string, sb *sandbox.Sandbox, sbURL string, upns []string, tokensEach int) ([]Person, error) {
 	cfg, err := config.Load(func(k string) (string, bool) { v, ok := env[k]; return v, ok }, nil)
 	if err != nil {
 		return nil, err
@@ -89,11 +89,16 @@ func Seed(ctx context.Context, env map[string]string, sb *sandbox.Sandbox, sbURL
 			DisplayName: p.DisplayName, RefreshToken: tok.RefreshToken, AccessToken: tok.AccessToken, AccessExpiresAt: tok.Expiry}); err != nil {
 			return nil, err
 		}
-		token, display, hash := apitoken.New()
-		if err := a.Store.CreateAPIToken(ctx, &graphgate.APIToken{UserID: u.ID, Kind: graphgate.TokenAgent, Name: "load", Prefix: display, Hash: hash}); err != nil {
-			return nil, err
+		person := Person{UPN: upn, UserID: u.ID}
+		for i := range max(tokensEach, 1) {
+			token, display, hash := apitoken.New()
+			if err := a.Store.CreateAPIToken(ctx, &graphgate.APIToken{UserID: u.ID, Kind: graphgate.TokenAgent, Name: fmt.Sprintf("agent %d", i+1),
+				Prefix: display, Hash: hash}); err != nil {
+				return nil, err
+			}
+			person.AgentTokens = append(person.AgentTokens, token)
 		}
-		people = append(people, Person{UPN: upn, UserID: u.ID, AgentToken: token})
+		people = append(people, person)
 	}
 	return people, nil
 }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"graphgate"
@@ -36,6 +37,9 @@ type Server struct {
 	m365      *microsoft365.Client
 	mcp       http.Handler
 	now       func() time.Time
+	// draining is set when the process is stopping: /readyz fails so that
+	// load balancers send requests elsewhere.
+	draining atomic.Bool
 }
 
 // Deps are what the web server needs; all but Now are required.
@@ -204,7 +208,14 @@ func isLoopbackName(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// Drain makes /readyz fail from now on; the server keeps answering.
+func (s *Server) Drain() { s.draining.Store(true) }
+
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		http.Error(w, "not ready: shutting down", http.StatusServiceUnavailable)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
 	if err := s.store.Ready(ctx); err != nil {
