@@ -129,6 +129,10 @@ type Response struct {
 	ClientRequestID string
 }
 
+// Resolve is the URL a request for path would go to, or the error that
+// refuses it; for tests of code that builds paths.
+func Resolve(c *Client, path string) (*url.URL, error) { return c.resolve(path, nil) }
+
 // resolve turns a path or link into a URL inside the Graph base, refusing
 // anything else: a cursor must never send the token elsewhere.
 func (c *Client) resolve(path string, q url.Values) (*url.URL, error) {
@@ -328,10 +332,22 @@ func readError(resp *http.Response, crid string) *Error {
 	if e.Code == "" {
 		e.Code = http.StatusText(resp.StatusCode)
 	}
-	if ra := resp.Header.Get("Retry-After"); ra != "" {
-		if secs, err := strconv.ParseFloat(ra, 64); err == nil && secs >= 0 {
-			e.RetryAfter = time.Duration(secs * float64(time.Second))
-		}
-	}
+	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"))
 	return e
+}
+
+// maxRetryAfter caps what a Retry-After can ask for: Graph sends seconds,
+// sometimes fractional; a huge or infinite value must not overflow.
+const maxRetryAfter = 24 * time.Hour
+
+// parseRetryAfter reads a Retry-After in seconds; 0 when absent or unusable.
+func parseRetryAfter(v string) time.Duration {
+	secs, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange), secs != secs, secs <= 0:
+		return 0
+	case secs >= maxRetryAfter.Seconds():
+		return maxRetryAfter
+	}
+	return time.Duration(secs * float64(time.Second))
 }

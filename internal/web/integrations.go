@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/oauth2"
 
@@ -249,10 +251,29 @@ func authorizeProblem(code, desc string) string {
 	case code == "temporarily_unavailable" || code == "server_error":
 		return "Microsoft's sign-in service had a problem. Wait a moment, then click Link Account again."
 	}
-	if line := microsoft365.FirstLine(desc); line != "" {
+	if line := plainText(microsoft365.FirstLine(desc), 300); line != "" {
 		return "Microsoft could not link your account: " + line
 	}
-	return "Microsoft could not link your account (" + code + "). Click Link Account to try again."
+	return "Microsoft could not link your account (" + plainText(code, 64) + "). Click Link Account to try again."
+}
+
+// plainText keeps a value from outside fit for a one-line message: control
+// characters dropped, at most max bytes, cut on a character boundary.
+func plainText(s string, max int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return strings.TrimSpace(s)
 }
 
 // redeemProblem explains a failed code redemption.

@@ -1,0 +1,42 @@
+package graph
+
+import (
+	"testing"
+	"time"
+)
+
+// FuzzFilter: any $filter is parsed or refused with Graph's error, never a
+// panic, and what parses can be evaluated against a message.
+func FuzzFilter(f *testing.F) {
+	for _, seed := range []string{
+		"receivedDateTime ge 2026-01-01T00:00:00Z and isRead eq false",
+		"from/emailAddress/address eq 'alex@contoso.test'",
+		"contains(subject,'budget') or startswith(subject,'Re:')",
+		"categories/any(c:c eq 'Blue')",
+		"not (importance eq 'high')",
+		"((((", "subject eq '", "eq eq eq", "",
+	} {
+		f.Add(seed)
+	}
+	m := &Message{Subject: "Budget", ReceivedDateTime: time.Now(), Categories: []string{"Blue"}}
+	f.Fuzz(func(t *testing.T, src string) {
+		n, _, err := parseFilter(src, messageType)
+		if err == nil && n != nil {
+			n.eval(m)
+		}
+	})
+}
+
+// FuzzKQL: any $search is parsed or refused, and what parses can be matched.
+func FuzzKQL(f *testing.F) {
+	for _, seed := range []string{`"from:alex subject:report"`, `budget OR plan`, `received>=2026-11-01`, `attachment:pdf`, `"`, `from:`, `(((`, ``} {
+		f.Add(seed)
+	}
+	m := &Message{Subject: "Report", ReceivedDateTime: time.Now()}
+	f.Fuzz(func(t *testing.T, src string) {
+		q, err := parseKQL(src)
+		if err == nil && q != nil {
+			q.match(m)
+		}
+	})
+}
