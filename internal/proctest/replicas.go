@@ -350,8 +350,8 @@ func newBalancer() *balancer {
 			r.SetURL(target)
 			r.Out.Host = r.In.Host // forward the public Host, as proxies do
 		},
-		Transport:    transport,
-		ErrorLog:     slog.NewLogLogger(slog.DiscardHandler, slog.LevelError),
+		Transport: transport,
+		ErrorLog:  slog.NewLogLogger(slog.DiscardHandler, slog.LevelError),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			var op *net.OpError
 			if errors.As(err, &op) && op.Op == "dial" {
