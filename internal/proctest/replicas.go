@@ -293,6 +293,17 @@ func openStore(ctx context.Context, dsn string) (*sqlstore.Store, error) {
 	return sqlstore.Open(ctx, dsn, ring, sqlstore.Options{})
 }
 
+var callClient = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+
+// CallTool makes one tools/call of tool (list_messages or get_profile) and
+// returns an error unless it succeeded.
+func CallTool(base, token, tool string) error {
+	if kind := callTool(callClient, base, token, tool); kind != "" {
+		return fmt.Errorf("%s: %s", tool, kind)
+	}
+	return nil
+}
+
 // callTool makes one tools/call and returns "" or the kind of failure.
 func callTool(c *http.Client, base, token, tool string) string {
 	args := `{}`
