@@ -22,14 +22,15 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"serve":      {"run graphgate (configuration from GRAPHGATE_* variables)", runServe},
-	"config":     {"print the effective configuration, secrets redacted", runConfig},
-	"users":      {"create people from the command line: users create --email E [--admin]", runUsers},
-	"tokens":     {"create API tokens: tokens create --user EMAIL --name NAME [--admin]", runTokens},
-	"rotate-key": {"re-encrypt stored secrets under the newest encryption key", runRotateKey},
-	"sandbox":    {"run the Microsoft 365 sandbox tenant (identity platform and Graph) alone", runSandbox},
-	"demo":       {"run graphgate with the embedded Microsoft 365 sandbox on http://localhost:8080", runDemo},
-	"version":    {"print the version", runVersion},
+	"serve":       {"run graphgate (configuration from GRAPHGATE_* variables)", runServe},
+	"config":      {"print the effective configuration, secrets redacted", runConfig},
+	"users":       {"create people from the command line: users create --email E [--admin]", runUsers},
+	"tokens":      {"create API tokens: tokens create --user EMAIL --name NAME [--admin]", runTokens},
+	"rotate-key":  {"re-encrypt stored secrets under the newest encryption key", runRotateKey},
+	"sandbox":     {"run the Microsoft 365 sandbox tenant (identity platform and Graph) alone", runSandbox},
+	"demo":        {"run graphgate with the embedded Microsoft 365 sandbox on http://localhost:8080", runDemo},
+	"version":     {"print the version", runVersion},
+	"healthcheck": {"exit 0 when the local graphgate answers /healthz (for container health checks)", runHealthcheck},
 }
 
 func main() {

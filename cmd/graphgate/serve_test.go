@@ -175,3 +175,21 @@ func privateDir(t *testing.T) string {
 	}
 	return dir
 }
+
+func TestHealthcheckCommand(t *testing.T) {
+	t.Setenv("GRAPHGATE_DATA_DIR", privateDir(t))
+	addr, _, stop := background(t, `"addr":"(127\.0\.0\.1:\d+)"`, "serve", "--addr", "127.0.0.1:0")
+	if out, err := run(t, "healthcheck", "--url", "http://"+addr); err != nil || !strings.Contains(out, "ok") {
+		t.Fatalf("healthcheck of a running graphgate: %v %s", err, out)
+	}
+	_, port, _ := strings.Cut(addr, ":")
+	if _, err := run(t, "healthcheck", "--addr", ":"+port); err != nil {
+		t.Fatalf("healthcheck by GRAPHGATE_ADDR's port: %v", err)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "healthcheck", "--url", "http://"+addr); err == nil {
+		t.Fatal("healthcheck passed with graphgate stopped")
+	}
+}
