@@ -58,8 +58,10 @@ func (s *Server) pathOfCursor(ctx context.Context, cursor string) (string, error
 	if !ok {
 		return "", errBadCursor
 	}
-	path, err1 := base64.RawURLEncoding.DecodeString(p64)
-	mac, err2 := base64.RawURLEncoding.DecodeString(m64)
+	// Strict: one cursor has one spelling (no stray bits in the last character).
+	enc := base64.RawURLEncoding.Strict()
+	path, err1 := enc.DecodeString(p64)
+	mac, err2 := enc.DecodeString(m64)
 	if err1 != nil || err2 != nil || len(path) == 0 || len(mac) != cursorMACSize {
 		return "", errBadCursor
 	}
