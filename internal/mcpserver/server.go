@@ -266,9 +266,9 @@ func (s *Server) Handler() http.Handler {
 }
 
 // challenge adds error="invalid_token" to the SDK's 401 challenge, as RFC
-// 6750 asks when a token was presented but refused.
-// A token that could not be checked because the store is down is
-// unavailability, not a server fault: it answers 503 instead.
+// 6750 asks when a token was presented but refused, and turns the SDK's 500
+// for a token that could not be checked (the store is down) into a 503:
+// unavailability, not a server fault.
 func challenge(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hasToken := strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -363,6 +363,7 @@ func (s *Server) record(ctx context.Context, c *caller, tool string, start time.
 func (s *Server) linkProblem(err error) error {
 	integrations := s.d.BaseURL + "/integrations"
 	var na *microsoft365.NeedsAttentionError
+	var refused *microsoft365.AppRefusedError
 	switch {
 	case errors.Is(err, microsoft365.ErrNotLinked):
 		return fmt.Errorf("no Microsoft account is linked to this graphgate user. Ask them to open %s and click Link Account, then try again", integrations)
@@ -372,8 +373,8 @@ func (s *Server) linkProblem(err error) error {
 		return fmt.Errorf("the graphgate admin has turned Microsoft 365 off; ask them to enable it in the Admin Console (%s/admin/servers). The user's Integrations page (%s) shows when it is back", s.d.BaseURL, integrations)
 	case errors.Is(err, microsoft365.ErrNotConfigured):
 		return fmt.Errorf("Microsoft 365 is not configured in graphgate yet; ask the graphgate admin to set it up (%s/admin/servers), then link the account at %s", s.d.BaseURL, integrations)
-	case errors.Is(err, microsoft365.ErrAppRefused):
-		return fmt.Errorf("Microsoft refused graphgate's own app credentials (%s); the graphgate admin must fix them in the Admin Console (%s/admin/servers). The user's link is fine", strings.TrimPrefix(err.Error(), microsoft365.ErrAppRefused.Error()+": "), s.d.BaseURL)
+	case errors.As(err, &refused):
+		return fmt.Errorf("Microsoft refused graphgate's own app credentials (%s); the graphgate admin must fix them in the Admin Console (%s/admin/servers). The user's link is fine", refused.Reason, s.d.BaseURL)
 	case errors.Is(err, microsoft365.ErrSignInUnavailable):
 		s.d.Log.Warn("token refresh failed for a passing reason", "err", err)
 		return errors.New("Microsoft's sign-in service did not answer while renewing the access token; the linked account is fine. Try again in a minute")

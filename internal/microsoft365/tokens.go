@@ -21,10 +21,15 @@ var (
 	// reason (the token endpoint answered 5xx or not at all): the link is
 	// still good and the next call tries again.
 	ErrSignInUnavailable = errors.New("Microsoft's sign-in service did not answer")
-	// ErrAppRefused wraps Microsoft's refusal of graphgate's own app
-	// credentials (invalid_client): the admin must act.
-	ErrAppRefused = errors.New("Microsoft refused graphgate's app credentials")
 )
+
+// AppRefusedError is Microsoft refusing graphgate's own app credentials
+// (invalid_client): the admin must act; people's links are untouched.
+type AppRefusedError struct{ Reason string }
+
+func (e *AppRefusedError) Error() string {
+	return "Microsoft refused graphgate's app credentials: " + e.Reason
+}
 
 // NeedsAttentionError says the link no longer works and why.
 type NeedsAttentionError struct{ Reason string }
@@ -105,9 +110,11 @@ func (t *Tokens) AccessToken(ctx context.Context, userID int64) (string, error) 
 
 // refresh renews the person's tokens inside the link's read-modify-write.
 func (t *Tokens) refresh(ctx context.Context, app *graphgate.M365Config, userID int64) (string, error) {
-	// clientErr is Microsoft refusing the app; passing is the token endpoint
-	// failing for a passing reason (5xx, timeout). Neither touches the link.
-	var clientErr, passing error
+	// refusedApp is Microsoft refusing the app's credentials; passing is the
+	// token endpoint failing for a passing reason (5xx, timeout). Neither
+	// touches the link.
+	var refusedApp *AuthError
+	var passing error
 	l, err := t.store.UpdateLink(ctx, userID, func(l *graphgate.Link) (*graphgate.Link, error) {
 		if l.NeedsAttention() || t.fresh(l) {
 			return l, nil // another replica got here first
@@ -119,7 +126,7 @@ func (t *Tokens) refresh(ctx context.Context, app *graphgate.M365Config, userID 
 			l.Reason, l.AccessToken, l.AccessExpiresAt = GrantProblem(ae.AADSTS), "", time.Time{}
 			return l, nil
 		case errors.As(err, &ae) && ae.Code == "invalid_client":
-			clientErr = ae
+			refusedApp = ae
 			return nil, ae
 		case err != nil:
 			passing = err
@@ -128,15 +135,13 @@ func (t *Tokens) refresh(ctx context.Context, app *graphgate.M365Config, userID 
 		l.AccessToken, l.RefreshToken, l.AccessExpiresAt = g.AccessToken, g.RefreshToken, g.Expiry
 		return l, nil
 	})
-	var ae *AuthError
-	if clientErr != nil {
-		errors.As(clientErr, &ae)
-		if t.marker != nil {
-			_ = t.marker.MarkM365Attention(ctx, AppProblem(ae.AADSTS, ae.Description))
-		}
-		return "", fmt.Errorf("%w: %s", ErrAppRefused, AppProblem(ae.AADSTS, ae.Description))
-	}
 	switch {
+	case refusedApp != nil:
+		reason := AppProblem(refusedApp.AADSTS, refusedApp.Description)
+		if t.marker != nil {
+			_ = t.marker.MarkM365Attention(ctx, reason)
+		}
+		return "", &AppRefusedError{Reason: reason}
 	case passing != nil:
 		return "", fmt.Errorf("%w: %v", ErrSignInUnavailable, passing)
 	case graphgate.ErrorCode(err) == graphgate.ENOTFOUND:
