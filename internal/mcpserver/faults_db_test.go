@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,22 +16,14 @@ import (
 	"graphgate/internal/storetest"
 )
 
-// rawToolCall posts tools/call as plain JSON-RPC and returns the status and body.
+// rawToolCall calls get_profile and returns the status and body.
 func rawToolCall(t *testing.T, l *apptest.Linked, token string) (int, string) {
 	t.Helper()
-	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_profile","arguments":{}}}`
-	req, _ := http.NewRequest(http.MethodPost, l.URL+"/mcp", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("MCP-Protocol-Version", "2025-11-25")
-	resp, err := http.DefaultClient.Do(req)
+	status, body, err := apptest.ToolCall(http.DefaultClient, l.URL, token, "get_profile", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return status, body
 }
 
 func readyz(t *testing.T, l *apptest.Linked) int {

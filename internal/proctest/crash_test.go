@@ -2,7 +2,6 @@ package proctest_test
 
 import (
 	"context"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"graphgate"
+	"graphgate/internal/apptest"
 	"graphgate/internal/proctest"
 	"graphgate/internal/sandbox"
 	"graphgate/internal/secretbox"
@@ -23,19 +23,7 @@ import (
 const testKey = "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80="
 
 func getProfile(url, token string) (int, string, error) {
-	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_profile","arguments":{}}}`
-	req, _ := http.NewRequest(http.MethodPost, url+"/mcp", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("MCP-Protocol-Version", "2025-11-25")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), nil
+	return apptest.ToolCall(http.DefaultClient, url, token, "get_profile", "")
 }
 
 // TestKillDuringRefresh kills graphgate with SIGKILL while it refreshes a

@@ -25,6 +25,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
 
 	"graphgate"
+	"graphgate/internal/apptest"
 	"graphgate/internal/sandbox"
 	"graphgate/internal/secretbox"
 	"graphgate/internal/sqlstore"
@@ -306,28 +307,19 @@ func CallTool(base, token, tool string) error {
 
 // callTool makes one tools/call and returns "" or the kind of failure.
 func callTool(c *http.Client, base, token, tool string) string {
-	args := `{}`
+	args := ""
 	if tool == "list_messages" {
 		args = `{"page_size":5}`
 	}
-	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"` + tool + `","arguments":` + args + `}}`
-	req, _ := http.NewRequest(http.MethodPost, base+"/mcp", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("MCP-Protocol-Version", "2025-11-25")
-	resp, err := c.Do(req)
-	if err != nil {
-		return "transport"
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	status, body, err := apptest.ToolCall(c, base, token, tool, args)
 	switch {
-	case resp.StatusCode != http.StatusOK:
-		return fmt.Sprintf("HTTP %d", resp.StatusCode)
-	case bytes.Contains(b, []byte(`"isError":true`)):
+	case err != nil:
+		return "transport"
+	case status != http.StatusOK:
+		return fmt.Sprintf("HTTP %d", status)
+	case strings.Contains(body, `"isError":true`):
 		return "tool error"
-	case !bytes.Contains(b, []byte(`"structuredContent"`)):
+	case !strings.Contains(body, `"structuredContent"`):
 		return "no result"
 	}
 	return ""
