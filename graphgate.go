@@ -142,6 +142,7 @@ type Download struct {
 	TokenHash   string
 	UserID      int64
 	TokenID     int64  // the agent token that made it; revoking the token ends the link
+	GrantID     int64  // or the OAuth grant that made it
 	Source      string // Graph path of the bytes, relative to /v1.0/
 	Name        string
 	ContentType string
@@ -154,8 +155,67 @@ type Upload struct {
 	TokenHash string
 	UserID    int64
 	TokenID   int64  // the agent token that made it; revoking the token ends the link
+	GrantID   int64  // or the OAuth grant that made it
 	Target    string // Graph path of the file, relative to /v1.0/ ("me/drive/root:/a/b.mp4:")
 	Conflict  string // fail, replace or rename
+	ExpiresAt time.Time
+}
+
+// OAuthClient is an MCP client registered with graphgate's authorization
+// server through Dynamic Client Registration (RFC 7591). Clients that
+// identify themselves by a Client ID Metadata Document are not stored.
+type OAuthClient struct {
+	ID           string // client_id
+	Name         string
+	LogoURI      string
+	ClientURI    string
+	RedirectURIs []string
+	CreatedAt    time.Time
+	// ExpiresAt is when an unused registration is dropped; zero once used.
+	ExpiresAt time.Time
+}
+
+// Grant is what a person allowed an MCP client to do through OAuth: the
+// toolsets and read-only choice of an agent token, as scopes.
+type Grant struct {
+	ID           int64
+	UserID       int64
+	ClientID     string
+	ClientName   string
+	RedirectHost string // where the consent page said the person goes back to
+	Scopes       []string
+	CreatedAt    time.Time
+	LastUsedAt   time.Time
+	ExpiresAt    time.Time // zero: until revoked
+	RevokedAt    time.Time
+}
+
+// Live reports whether the grant still works at now.
+func (g *Grant) Live(now time.Time) bool {
+	return g.RevokedAt.IsZero() && (g.ExpiresAt.IsZero() || now.Before(g.ExpiresAt))
+}
+
+// AuthCode is an OAuth authorization code waiting for its redemption. It
+// carries everything the grant will be made of; the store keeps its hash.
+type AuthCode struct {
+	Hash           string
+	UserID         int64
+	ClientID       string
+	ClientName     string
+	RedirectURI    string
+	Challenge      string // PKCE S256 code_challenge
+	Resource       string
+	Scopes         []string
+	GrantExpiresAt time.Time // the expiry the person chose; zero: none
+	ExpiresAt      time.Time
+}
+
+// OAuthToken is an access or refresh token of a grant; stored hashed.
+type OAuthToken struct {
+	Hash      string
+	GrantID   int64
+	Refresh   bool
+	CreatedAt time.Time
 	ExpiresAt time.Time
 }
 
@@ -255,6 +315,32 @@ type Store interface {
 	CreateUpload(ctx context.Context, u *Upload) error
 	// ConsumeUpload deletes and returns an upload link: it works once.
 	ConsumeUpload(ctx context.Context, tokenHash string) (*Upload, error)
+
+	CreateOAuthClient(ctx context.Context, c *OAuthClient) error
+	// OAuthClient returns a registered client; expired registrations are ENOTFOUND.
+	OAuthClient(ctx context.Context, id string) (*OAuthClient, error)
+
+	CreateAuthCode(ctx context.Context, c *AuthCode) error
+	// ConsumeAuthCode deletes and returns a code, atomically: it works once.
+	ConsumeAuthCode(ctx context.Context, hash string) (*AuthCode, error)
+	// CreateGrant stores a grant with its first tokens, and marks the client's
+	// registration as used.
+	CreateGrant(ctx context.Context, g *Grant, tokens ...*OAuthToken) error
+	// RotateRefreshToken spends a refresh token and stores its successors,
+	// atomically. A refresh token used a second time revokes its whole grant
+	// (it was stolen, or the client is broken) and is EFORBIDDEN.
+	RotateRefreshToken(ctx context.Context, hash string, next ...*OAuthToken) (*Grant, error)
+	// OAuthAccessToken returns a live access token's grant.
+	OAuthAccessToken(ctx context.Context, hash string) (*Grant, error)
+	// RevokeOAuthToken ends a token (RFC 7009): an access token alone; a
+	// refresh token with its whole grant. Unknown tokens are not an error.
+	RevokeOAuthToken(ctx context.Context, hash string) error
+	// Grants lists a person's grants, newest first; userID 0 lists everyone's.
+	Grants(ctx context.Context, userID int64) ([]*Grant, error)
+	// RevokeGrant ends a grant with its tokens and one-time links; userID 0
+	// revokes anyone's (admins).
+	RevokeGrant(ctx context.Context, userID, id int64) error
+	TouchGrant(ctx context.Context, id int64, at time.Time) error
 
 	CreateAPIToken(ctx context.Context, t *APIToken) error
 	APITokenByHash(ctx context.Context, hash string) (*APIToken, error)

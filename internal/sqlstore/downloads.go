@@ -13,8 +13,8 @@ func (s *Store) CreateDownload(ctx context.Context, d *graphgate.Download) error
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM downloads WHERE expires_at < $1`, s.now().UnixMilli()); err != nil {
 		return err
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO downloads (token_hash, user_id, token_id, source, name, content_type, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		d.TokenHash, d.UserID, d.TokenID, d.Source, d.Name, d.ContentType, ms(d.ExpiresAt))
+	_, err := s.db.ExecContext(ctx, `INSERT INTO downloads (token_hash, user_id, token_id, grant_id, source, name, content_type, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		d.TokenHash, d.UserID, d.TokenID, d.GrantID, d.Source, d.Name, d.ContentType, ms(d.ExpiresAt))
 	return err
 }
 
@@ -22,8 +22,8 @@ func (s *Store) ConsumeDownload(ctx context.Context, tokenHash string) (*graphga
 	defer s.timed("consume_download")()
 	var d graphgate.Download
 	var expires sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `DELETE FROM downloads WHERE token_hash = $1 RETURNING token_hash, user_id, COALESCE(token_id, 0), source, name, content_type, expires_at`, tokenHash).
-		Scan(&d.TokenHash, &d.UserID, &d.TokenID, &d.Source, &d.Name, &d.ContentType, &expires)
+	err := s.db.QueryRowContext(ctx, `DELETE FROM downloads WHERE token_hash = $1 RETURNING token_hash, user_id, COALESCE(token_id, 0), COALESCE(grant_id, 0), source, name, content_type, expires_at`, tokenHash).
+		Scan(&d.TokenHash, &d.UserID, &d.TokenID, &d.GrantID, &d.Source, &d.Name, &d.ContentType, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("Download link")
 	}
@@ -42,8 +42,8 @@ func (s *Store) CreateUpload(ctx context.Context, u *graphgate.Upload) error {
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM uploads WHERE expires_at < $1`, s.now().UnixMilli()); err != nil {
 		return err
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO uploads (token_hash, user_id, token_id, target, conflict, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		u.TokenHash, u.UserID, u.TokenID, u.Target, u.Conflict, ms(u.ExpiresAt))
+	_, err := s.db.ExecContext(ctx, `INSERT INTO uploads (token_hash, user_id, token_id, grant_id, target, conflict, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		u.TokenHash, u.UserID, u.TokenID, u.GrantID, u.Target, u.Conflict, ms(u.ExpiresAt))
 	return err
 }
 
@@ -51,8 +51,8 @@ func (s *Store) ConsumeUpload(ctx context.Context, tokenHash string) (*graphgate
 	defer s.timed("consume_upload")()
 	var u graphgate.Upload
 	var expires sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `DELETE FROM uploads WHERE token_hash = $1 RETURNING token_hash, user_id, COALESCE(token_id, 0), target, conflict, expires_at`, tokenHash).
-		Scan(&u.TokenHash, &u.UserID, &u.TokenID, &u.Target, &u.Conflict, &expires)
+	err := s.db.QueryRowContext(ctx, `DELETE FROM uploads WHERE token_hash = $1 RETURNING token_hash, user_id, COALESCE(token_id, 0), COALESCE(grant_id, 0), target, conflict, expires_at`, tokenHash).
+		Scan(&u.TokenHash, &u.UserID, &u.TokenID, &u.GrantID, &u.Target, &u.Conflict, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("Upload link")
 	}

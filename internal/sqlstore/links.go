@@ -164,6 +164,26 @@ func (s *Store) DeleteLink(ctx context.Context, userID int64) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return notFound("Linked account")
 		}
+		// Agents reach the account through OAuth grants too: they end with it.
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM oauth_grants WHERE user_id = $1 AND revoked_at IS NULL`, userID)
+		if err != nil {
+			return err
+		}
+		var grants []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			grants = append(grants, id)
+		}
+		rows.Close()
+		for _, id := range grants {
+			if err := revokeGrantTx(ctx, tx, id, s.now()); err != nil {
+				return err
+			}
+		}
 		return endLinks(ctx, tx, "user_id = $1", userID)
 	})
 }

@@ -43,6 +43,7 @@ func RunTests(t *testing.T, newDB NewDB) {
 		{"Links", testLinks},
 		{"ConcurrentLinkUpdatesFromTwoReplicas", testConcurrentLinkUpdates},
 		{"Downloads", testDownloads},
+		{"OAuthServer", testOAuthServer},
 		{"Ready", testReady},
 	}
 	for _, tc := range tests {

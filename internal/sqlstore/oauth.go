@@ -1,0 +1,276 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"graphgate"
+)
+
+func (s *Store) CreateOAuthClient(ctx context.Context, c *graphgate.OAuthClient) error {
+	defer s.timed("create_oauth_client")()
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = s.now().UTC()
+	}
+	// Registrations never used expire: drop them as new ones come.
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM oauth_clients WHERE expires_at < $1`, s.now().UnixMilli()); err != nil {
+		return err
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO oauth_clients (client_id, name, logo_uri, client_uri, redirect_uris, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, c.ID, c.Name, c.LogoURI, c.ClientURI, strings.Join(c.RedirectURIs, "\n"), ms(c.CreatedAt), ms(c.ExpiresAt))
+	if isUniqueViolation(err) {
+		return graphgate.Errorf(graphgate.ECONFLICT, "That client is already registered.")
+	}
+	return err
+}
+
+func (s *Store) OAuthClient(ctx context.Context, id string) (*graphgate.OAuthClient, error) {
+	defer s.timed("oauth_client")()
+	var c graphgate.OAuthClient
+	var uris string
+	var created, expires sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT client_id, name, logo_uri, client_uri, redirect_uris, created_at, expires_at FROM oauth_clients WHERE client_id = $1`, id).
+		Scan(&c.ID, &c.Name, &c.LogoURI, &c.ClientURI, &uris, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("Client")
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.RedirectURIs = strings.Split(uris, "\n")
+	c.CreatedAt, c.ExpiresAt = fromMS(created), fromMS(expires)
+	if !c.ExpiresAt.IsZero() && !s.now().Before(c.ExpiresAt) {
+		return nil, notFound("Client")
+	}
+	return &c, nil
+}
+
+func (s *Store) CreateAuthCode(ctx context.Context, c *graphgate.AuthCode) error {
+	defer s.timed("create_auth_code")()
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM oauth_codes WHERE expires_at < $1`, s.now().UnixMilli()); err != nil {
+		return err
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO oauth_codes (hash, user_id, client_id, client_name, redirect_uri, challenge, resource, scopes, grant_expires_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, c.Hash, c.UserID, c.ClientID, c.ClientName, c.RedirectURI, c.Challenge, c.Resource,
+		strings.Join(c.Scopes, " "), ms(c.GrantExpiresAt), ms(c.ExpiresAt))
+	return err
+}
+
+func (s *Store) ConsumeAuthCode(ctx context.Context, hash string) (*graphgate.AuthCode, error) {
+	defer s.timed("consume_auth_code")()
+	var c graphgate.AuthCode
+	var scopes string
+	var grantExpires, expires sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `DELETE FROM oauth_codes WHERE hash = $1 RETURNING hash, user_id, client_id, client_name, redirect_uri, challenge, resource, scopes, grant_expires_at, expires_at`, hash).
+		Scan(&c.Hash, &c.UserID, &c.ClientID, &c.ClientName, &c.RedirectURI, &c.Challenge, &c.Resource, &scopes, &grantExpires, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("Authorization code")
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.Scopes = strings.Fields(scopes)
+	c.GrantExpiresAt, c.ExpiresAt = fromMS(grantExpires), fromMS(expires)
+	if !s.now().Before(c.ExpiresAt) {
+		return nil, notFound("Authorization code")
+	}
+	return &c, nil
+}
+
+func insertOAuthTokens(ctx context.Context, tx *sql.Tx, grantID int64, now time.Time, tokens []*graphgate.OAuthToken) error {
+	for _, t := range tokens {
+		t.GrantID = grantID
+		if t.CreatedAt.IsZero() {
+			t.CreatedAt = now.UTC()
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO oauth_tokens (hash, grant_id, refresh, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+			t.Hash, grantID, t.Refresh, ms(t.CreatedAt), ms(t.ExpiresAt)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) CreateGrant(ctx context.Context, g *graphgate.Grant, tokens ...*graphgate.OAuthToken) error {
+	defer s.timed("create_grant")()
+	if g.CreatedAt.IsZero() {
+		g.CreatedAt = s.now().UTC()
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO oauth_grants (user_id, client_id, client_name, redirect_host, scopes, created_at, last_used_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, g.UserID, g.ClientID, g.ClientName, g.RedirectHost, strings.Join(g.Scopes, " "),
+			ms(g.CreatedAt), ms(g.CreatedAt), ms(g.ExpiresAt)).Scan(&g.ID); err != nil {
+			return err
+		}
+		g.LastUsedAt = g.CreatedAt
+		if _, err := tx.ExecContext(ctx, `UPDATE oauth_clients SET expires_at = NULL WHERE client_id = $1`, g.ClientID); err != nil {
+			return err
+		}
+		return insertOAuthTokens(ctx, tx, g.ID, s.now(), tokens)
+	})
+}
+
+const grantColumns = `id, user_id, client_id, client_name, redirect_host, scopes, created_at, last_used_at, expires_at, revoked_at`
+
+func scanGrant(row interface{ Scan(...any) error }) (*graphgate.Grant, error) {
+	var g graphgate.Grant
+	var scopes string
+	var created, used, expires, revoked sql.NullInt64
+	if err := row.Scan(&g.ID, &g.UserID, &g.ClientID, &g.ClientName, &g.RedirectHost, &scopes, &created, &used, &expires, &revoked); err != nil {
+		return nil, err
+	}
+	g.Scopes = strings.Fields(scopes)
+	g.CreatedAt, g.LastUsedAt, g.ExpiresAt, g.RevokedAt = fromMS(created), fromMS(used), fromMS(expires), fromMS(revoked)
+	return &g, nil
+}
+
+func (s *Store) RotateRefreshToken(ctx context.Context, hash string, next ...*graphgate.OAuthToken) (*graphgate.Grant, error) {
+	defer s.timed("rotate_refresh_token")()
+	var g *graphgate.Grant
+	reused := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var grantID int64
+		var used sql.NullInt64
+		var expires sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT grant_id, used_at, expires_at FROM oauth_tokens WHERE hash = $1 AND refresh`+s.d.forUpdate, hash).Scan(&grantID, &used, &expires)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("Refresh token")
+		}
+		if err != nil {
+			return err
+		}
+		if g, err = scanGrant(tx.QueryRowContext(ctx, `SELECT `+grantColumns+` FROM oauth_grants WHERE id = $1`+s.d.forUpdate, grantID)); err != nil {
+			return err
+		}
+		now := s.now()
+		if used.Valid {
+			// Reuse: someone holds a copy. End the grant for everyone.
+			reused = true
+			return revokeGrantTx(ctx, tx, grantID, now)
+		}
+		if !g.Live(now) || expires.Valid && !now.Before(fromMS(expires)) {
+			return notFound("Refresh token")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE oauth_tokens SET used_at = $1 WHERE hash = $2`, now.UnixMilli(), hash); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE oauth_grants SET last_used_at = $1 WHERE id = $2`, now.UnixMilli(), grantID); err != nil {
+			return err
+		}
+		return insertOAuthTokens(ctx, tx, grantID, now, next)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if reused {
+		return nil, graphgate.Errorf(graphgate.EFORBIDDEN, "This refresh token was already used; the grant is revoked.")
+	}
+	return g, nil
+}
+
+func (s *Store) OAuthAccessToken(ctx context.Context, hash string) (*graphgate.Grant, error) {
+	defer s.timed("oauth_access_token")()
+	var expires sql.NullInt64
+	row := s.db.QueryRowContext(ctx, `SELECT t.expires_at, `+prefixed("g.", grantColumns)+` FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id
+		WHERE t.hash = $1 AND NOT t.refresh`, hash)
+	var g graphgate.Grant
+	var scopes string
+	var created, used, gexp, revoked sql.NullInt64
+	err := row.Scan(&expires, &g.ID, &g.UserID, &g.ClientID, &g.ClientName, &g.RedirectHost, &scopes, &created, &used, &gexp, &revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("Token")
+	}
+	if err != nil {
+		return nil, err
+	}
+	g.Scopes = strings.Fields(scopes)
+	g.CreatedAt, g.LastUsedAt, g.ExpiresAt, g.RevokedAt = fromMS(created), fromMS(used), fromMS(gexp), fromMS(revoked)
+	if now := s.now(); !g.Live(now) || !now.Before(fromMS(expires)) {
+		return nil, notFound("Token")
+	}
+	return &g, nil
+}
+
+func prefixed(p, columns string) string {
+	parts := strings.Split(columns, ", ")
+	for i := range parts {
+		parts[i] = p + parts[i]
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (s *Store) RevokeOAuthToken(ctx context.Context, hash string) error {
+	defer s.timed("revoke_oauth_token")()
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var grantID int64
+		var refresh bool
+		err := tx.QueryRowContext(ctx, `SELECT grant_id, refresh FROM oauth_tokens WHERE hash = $1`, hash).Scan(&grantID, &refresh)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return nil
+		case err != nil:
+			return err
+		case refresh:
+			return revokeGrantTx(ctx, tx, grantID, s.now())
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM oauth_tokens WHERE hash = $1`, hash)
+		return err
+	})
+}
+
+func (s *Store) Grants(ctx context.Context, userID int64) ([]*graphgate.Grant, error) {
+	defer s.timed("grants")()
+	q, args := `SELECT `+grantColumns+` FROM oauth_grants WHERE revoked_at IS NULL ORDER BY created_at DESC, id DESC`, []any{}
+	if userID != 0 {
+		q, args = `SELECT `+grantColumns+` FROM oauth_grants WHERE revoked_at IS NULL AND user_id = $1 ORDER BY created_at DESC, id DESC`, []any{userID}
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*graphgate.Grant
+	for rows.Next() {
+		g, err := scanGrant(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) RevokeGrant(ctx context.Context, userID, id int64) error {
+	defer s.timed("revoke_grant")()
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var owner int64
+		err := tx.QueryRowContext(ctx, `SELECT user_id FROM oauth_grants WHERE id = $1 AND revoked_at IS NULL`, id).Scan(&owner)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && userID != 0 && owner != userID {
+			return notFound("Connected app")
+		}
+		if err != nil {
+			return err
+		}
+		return revokeGrantTx(ctx, tx, id, s.now())
+	})
+}
+
+// revokeGrantTx ends a grant: its tokens and its one-time links go.
+func revokeGrantTx(ctx context.Context, tx *sql.Tx, id int64, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE oauth_grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, now.UnixMilli(), id); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM oauth_tokens WHERE grant_id = $1`, id); err != nil {
+		return err
+	}
+	return endLinks(ctx, tx, "grant_id = $1", id)
+}
+
+func (s *Store) TouchGrant(ctx context.Context, id int64, at time.Time) error {
+	defer s.timed("touch_grant")()
+	_, err := s.db.ExecContext(ctx, `UPDATE oauth_grants SET last_used_at = $1 WHERE id = $2`, at.UnixMilli(), id)
+	return err
+}

@@ -1,0 +1,152 @@
+package storetest
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"graphgate"
+	"graphgate/internal/secretbox"
+)
+
+func testOAuthServer(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
+	ctx := context.Background()
+	keys := keyring(t, secretbox.NewKey())
+	s := open(keys)
+	u := &graphgate.User{Email: "a@b.test", Role: graphgate.RoleUser, PasswordHash: "h"}
+	other := &graphgate.User{Email: "c@d.test", Role: graphgate.RoleUser, PasswordHash: "h"}
+	_ = s.CreateUser(ctx, u)
+	_ = s.CreateUser(ctx, other)
+	hour := time.Now().Add(time.Hour)
+
+	// Registered clients; an unused registration expires.
+	c := &graphgate.OAuthClient{ID: "dcr_1", Name: "Inspector", RedirectURIs: []string{"http://127.0.0.1/cb", "https://x.test/cb"}, ExpiresAt: hour}
+	if err := s.CreateOAuthClient(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	code(t, s.CreateOAuthClient(ctx, c), graphgate.ECONFLICT)
+	got, err := s.OAuthClient(ctx, "dcr_1")
+	if err != nil || got.Name != "Inspector" || len(got.RedirectURIs) != 2 {
+		t.Fatalf("client: %+v %v", got, err)
+	}
+	_ = s.CreateOAuthClient(ctx, &graphgate.OAuthClient{ID: "dcr_old", Name: "x", RedirectURIs: []string{"https://x.test/cb"}, ExpiresAt: time.Now().Add(-time.Second)})
+	_, err = s.OAuthClient(ctx, "dcr_old")
+	code(t, err, graphgate.ENOTFOUND)
+
+	// Codes work once, and not after they expire.
+	ac := &graphgate.AuthCode{Hash: "code1", UserID: u.ID, ClientID: "dcr_1", ClientName: "Inspector", RedirectURI: "http://127.0.0.1/cb",
+		Challenge: "ch", Resource: "https://gg.test/mcp", Scopes: []string{"mail.read", "profile"}, ExpiresAt: time.Now().Add(time.Minute)}
+	if err := s.CreateAuthCode(ctx, ac); err != nil {
+		t.Fatal(err)
+	}
+	gotCode, err := s.ConsumeAuthCode(ctx, "code1")
+	if err != nil || gotCode.Challenge != "ch" || len(gotCode.Scopes) != 2 || gotCode.UserID != u.ID {
+		t.Fatalf("code: %+v %v", gotCode, err)
+	}
+	_, err = s.ConsumeAuthCode(ctx, "code1")
+	code(t, err, graphgate.ENOTFOUND)
+	_ = s.CreateAuthCode(ctx, &graphgate.AuthCode{Hash: "stale", UserID: u.ID, ClientID: "c", ClientName: "c", RedirectURI: "r", Challenge: "c", Resource: "r", ExpiresAt: time.Now().Add(-time.Second)})
+	_, err = s.ConsumeAuthCode(ctx, "stale")
+	code(t, err, graphgate.ENOTFOUND)
+
+	// A grant with its first tokens; the registration no longer expires.
+	g := &graphgate.Grant{UserID: u.ID, ClientID: "dcr_1", ClientName: "Inspector", RedirectHost: "127.0.0.1", Scopes: []string{"mail.read", "profile"}}
+	if err := s.CreateGrant(ctx, g, &graphgate.OAuthToken{Hash: "a1", ExpiresAt: hour}, &graphgate.OAuthToken{Hash: "r1", Refresh: true}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.OAuthClient(ctx, "dcr_1"); err != nil || !c.ExpiresAt.IsZero() {
+		t.Fatalf("a used registration still expires: %+v %v", c, err)
+	}
+	if gg, err := s.OAuthAccessToken(ctx, "a1"); err != nil || gg.ID != g.ID || gg.Scopes[0] != "mail.read" {
+		t.Fatalf("access token: %+v %v", gg, err)
+	}
+	_, err = s.OAuthAccessToken(ctx, "r1") // a refresh token is not an access token
+	code(t, err, graphgate.ENOTFOUND)
+
+	// Rotation: the new pair works; the old refresh token used again ends everything.
+	if _, err := s.RotateRefreshToken(ctx, "r1", &graphgate.OAuthToken{Hash: "a2", ExpiresAt: hour}, &graphgate.OAuthToken{Hash: "r2", Refresh: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.OAuthAccessToken(ctx, "a2"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.RotateRefreshToken(ctx, "r1", &graphgate.OAuthToken{Hash: "a3", ExpiresAt: hour}, &graphgate.OAuthToken{Hash: "r3", Refresh: true})
+	code(t, err, graphgate.EFORBIDDEN)
+	for _, h := range []string{"a1", "a2", "a3"} {
+		_, err = s.OAuthAccessToken(ctx, h)
+		code(t, err, graphgate.ENOTFOUND)
+	}
+	_, err = s.RotateRefreshToken(ctx, "r2")
+	code(t, err, graphgate.ENOTFOUND)
+	if list, _ := s.Grants(ctx, u.ID); len(list) != 0 {
+		t.Fatalf("a revoked grant is listed: %+v", list)
+	}
+
+	// Revocation (RFC 7009): an access token alone; a refresh token with its grant.
+	g2 := &graphgate.Grant{UserID: u.ID, ClientID: "https://claude.test/meta.json", ClientName: "Claude", RedirectHost: "claude.test", Scopes: []string{"files.read"}}
+	_ = s.CreateGrant(ctx, g2, &graphgate.OAuthToken{Hash: "b1", ExpiresAt: hour}, &graphgate.OAuthToken{Hash: "b2", ExpiresAt: hour}, &graphgate.OAuthToken{Hash: "rb", Refresh: true})
+	if err := s.RevokeOAuthToken(ctx, "b1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.OAuthAccessToken(ctx, "b2"); err != nil {
+		t.Fatal("revoking one access token ended another")
+	}
+	if err := s.RevokeOAuthToken(ctx, "unknown"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeOAuthToken(ctx, "rb"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.OAuthAccessToken(ctx, "b2")
+	code(t, err, graphgate.ENOTFOUND)
+
+	// Only the owner (or an admin, userID 0) revokes a grant; revoking ends its links.
+	g3 := &graphgate.Grant{UserID: u.ID, ClientID: "c", ClientName: "C", RedirectHost: "h", Scopes: []string{"profile"}}
+	_ = s.CreateGrant(ctx, g3, &graphgate.OAuthToken{Hash: "c1", ExpiresAt: hour})
+	_ = s.CreateDownload(ctx, &graphgate.Download{TokenHash: "dl", UserID: u.ID, GrantID: g3.ID, Source: "x", Name: "n", ContentType: "c", ExpiresAt: hour})
+	code(t, s.RevokeGrant(ctx, other.ID, g3.ID), graphgate.ENOTFOUND)
+	if all, _ := s.Grants(ctx, 0); len(all) != 1 || all[0].ID != g3.ID {
+		t.Fatalf("all grants: %+v", all)
+	}
+	if err := s.RevokeGrant(ctx, 0, g3.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.ConsumeDownload(ctx, "dl")
+	code(t, err, graphgate.ENOTFOUND)
+	code(t, s.RevokeGrant(ctx, 0, g3.ID), graphgate.ENOTFOUND)
+
+	// Unlinking the Microsoft account ends the person's grants.
+	g4 := &graphgate.Grant{UserID: u.ID, ClientID: "c", ClientName: "C", RedirectHost: "h", Scopes: []string{"profile"}}
+	_ = s.CreateGrant(ctx, g4, &graphgate.OAuthToken{Hash: "d1", ExpiresAt: hour})
+	_ = s.PutLink(ctx, &graphgate.Link{UserID: u.ID, TenantID: "t", ObjectID: "o", RefreshToken: "r"})
+	if err := s.DeleteLink(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.OAuthAccessToken(ctx, "d1")
+	code(t, err, graphgate.ENOTFOUND)
+
+	// Two replicas spending one refresh token at once: one succeeds; the
+	// other is a reuse and ends the grant.
+	g5 := &graphgate.Grant{UserID: u.ID, ClientID: "c", ClientName: "C", RedirectHost: "h", Scopes: []string{"profile"}}
+	_ = s.CreateGrant(ctx, g5, &graphgate.OAuthToken{Hash: "r5", Refresh: true})
+	replicas := []graphgate.Store{s, open(keys)}
+	var wg sync.WaitGroup
+	results := make([]error, 2)
+	for i, st := range replicas {
+		wg.Go(func() {
+			_, results[i] = st.RotateRefreshToken(ctx, "r5", &graphgate.OAuthToken{Hash: "a5-" + string(rune('a'+i)), ExpiresAt: hour},
+				&graphgate.OAuthToken{Hash: "r5-" + string(rune('a'+i)), Refresh: true})
+		})
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range results {
+		if err == nil {
+			ok++
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("one refresh token spent %d times at once: %v", ok, results)
+	}
+}
