@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -219,6 +221,37 @@ type OAuthToken struct {
 	ExpiresAt time.Time
 }
 
+// Toolsets an agent can be limited to.
+var Toolsets = []string{"mail", "calendar", "files", "profile"}
+
+// Scopes are what an OAuth client may ask for: each toolset, to read or to
+// write (calendar is read-only; profile has only reads).
+var Scopes = []string{"mail.read", "mail.write", "calendar.read", "files.read", "files.write", "profile"}
+
+// ScopeFor is the scope a tool of the toolset needs.
+func ScopeFor(toolset string, write bool) string {
+	switch {
+	case toolset == "profile":
+		return "profile"
+	case write:
+		return toolset + ".write"
+	}
+	return toolset + ".read"
+}
+
+// ScopesOf turns an agent token's choices into scopes: every toolset (all
+// when none is named), read and, unless readOnly, write.
+func ScopesOf(toolsets []string, readOnly bool) []string {
+	var out []string
+	for _, sc := range Scopes {
+		set, access, _ := strings.Cut(sc, ".")
+		if (len(toolsets) == 0 || slices.Contains(toolsets, set)) && (access != "write" || !readOnly) {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
 // TokenKind says what an API token is for.
 type TokenKind string
 
@@ -226,6 +259,8 @@ type TokenKind string
 const (
 	TokenAdmin TokenKind = "admin" // the admin JSON API
 	TokenAgent TokenKind = "agent" // the MCP server, as one user
+	// TokenOAuth is an OAuth access token of a grant: the MCP server only.
+	TokenOAuth TokenKind = "oauth"
 )
 
 // APIToken is a bearer token; the store keeps only its hash.

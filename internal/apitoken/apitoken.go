@@ -1,6 +1,9 @@
-// Package apitoken makes and recognises graphgate's bearer tokens. A token
-// is "ggt_" and 43 random base62-ish characters; the prefix lets secret
-// scanners find leaked ones. Only the SHA-256 of a token is ever stored.
+// Package apitoken makes, recognises and checks graphgate's bearer tokens.
+// A token is a prefix and 43 random base62-ish characters: "ggt_" for agent
+// and admin API tokens, "gga_" for OAuth access tokens, "ggr_" for OAuth
+// refresh tokens; the prefixes let secret scanners find leaked ones. Only
+// the SHA-256 of a token is ever stored (Hash, also for every other secret
+// graphgate hands out once: sessions, states, links, codes).
 package apitoken
 
 import (
@@ -11,17 +14,42 @@ import (
 	"strings"
 )
 
-// Prefix starts every token.
-const Prefix = "ggt_"
+// Prefixes of the kinds of token.
+const (
+	Prefix        = "ggt_" // agent and admin API tokens
+	AccessPrefix  = "gga_" // OAuth access tokens
+	RefreshPrefix = "ggr_" // OAuth refresh tokens
+)
 
-// New returns a fresh token, the part shown in lists, and its hash.
+// New returns a fresh ggt_ token, the part shown in lists, and its hash.
 func New() (token, display, hash string) {
+	token = withPrefix(Prefix)
+	return token, token[:len(Prefix)+6], Hash(token)
+}
+
+// NewAccess returns a fresh OAuth access token and its hash.
+func NewAccess() (token, hash string) {
+	token = withPrefix(AccessPrefix)
+	return token, Hash(token)
+}
+
+// NewRefresh returns a fresh OAuth refresh token and its hash.
+func NewRefresh() (token, hash string) {
+	token = withPrefix(RefreshPrefix)
+	return token, Hash(token)
+}
+
+// Random returns 32 random bytes, base64url: for codes, states, links.
+func Random() string {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		panic(err)
 	}
-	token = Prefix + strings.NewReplacer("-", "A", "_", "z").Replace(base64.RawURLEncoding.EncodeToString(b))
-	return token, token[:len(Prefix)+6], Hash(token)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func withPrefix(p string) string {
+	return p + strings.NewReplacer("-", "A", "_", "z").Replace(Random())
 }
 
 // Hash returns the stored form of a token.
@@ -30,5 +58,13 @@ func Hash(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Plausible reports whether s has a token's shape, before any lookup.
-func Plausible(s string) bool { return strings.HasPrefix(s, Prefix) && len(s) == len(Prefix)+43 }
+// Plausible reports whether s has a ggt_ token's shape, before any lookup.
+func Plausible(s string) bool { return shaped(s, Prefix) }
+
+// PlausibleAccess reports whether s has an OAuth access token's shape.
+func PlausibleAccess(s string) bool { return shaped(s, AccessPrefix) }
+
+// PlausibleRefresh reports whether s has an OAuth refresh token's shape.
+func PlausibleRefresh(s string) bool { return shaped(s, RefreshPrefix) }
+
+func shaped(s, prefix string) bool { return strings.HasPrefix(s, prefix) && len(s) == len(prefix)+43 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"graphgate/internal/admin"
+	"graphgate/internal/apitoken"
 	"graphgate/internal/config"
 	"graphgate/internal/graphapi"
 	"graphgate/internal/mcpserver"
@@ -104,7 +105,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	adminSvc := admin.New(store, nil)
 	tokens := microsoft365.NewTokens(store, client, adminSvc, nil)
 	graphHTTP := graphapi.NewHTTPClient()
-	mcpSrv, err := mcpserver.New(mcpserver.Deps{Store: store, Tokens: tokens, GraphURL: cfg.M365GraphURL, BaseURL: cfg.BaseURL, Log: log, Metrics: m, Keys: keys, HTTP: graphHTTP})
+	mcpSrv, err := mcpserver.New(mcpserver.Deps{Store: store, Tokens: tokens, GraphURL: cfg.M365GraphURL, BaseURL: cfg.BaseURL, Log: log, Metrics: m, Keys: keys, HTTP: graphHTTP,
+		Checker: apitoken.NewChecker(store, nil)})
 	if err != nil {
 		store.Close()
 		return nil, err

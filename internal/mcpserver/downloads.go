@@ -3,15 +3,14 @@ package mcpserver
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"mime"
 	"net/http"
 	"time"
 
 	"graphgate"
+	"graphgate/internal/apitoken"
 	"graphgate/internal/graphapi"
 )
 
@@ -20,11 +19,6 @@ const downloadTTL = 15 * time.Minute
 
 // DownloadPath is where one-time download links are served.
 const DownloadPath = "/api/v1/downloads/"
-
-func hashLink(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
 
 // downloadLink stores a one-time link to bytes at a Graph path, for the
 // person running the tool, and returns its URL. The link is the credential:
@@ -41,7 +35,7 @@ func (s *Server) downloadLink(ctx context.Context, source, name, contentType str
 	}
 	token := base64.RawURLEncoding.EncodeToString(b)
 	expires := s.d.Now().Add(downloadTTL).UTC()
-	if err := s.d.Store.CreateDownload(ctx, &graphgate.Download{TokenHash: hashLink(token), UserID: c.user.ID, TokenID: c.token.ID, Source: source,
+	if err := s.d.Store.CreateDownload(ctx, &graphgate.Download{TokenHash: apitoken.Hash(token), UserID: c.user.ID, TokenID: c.access.TokenID(), GrantID: c.access.GrantID(), Source: source,
 		Name: name, ContentType: contentType, ExpiresAt: expires}); err != nil {
 		return "", time.Time{}, err
 	}
@@ -56,7 +50,7 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "This download link is not valid.", http.StatusNotFound)
 		return
 	}
-	d, err := s.d.Store.ConsumeDownload(r.Context(), hashLink(token))
+	d, err := s.d.Store.ConsumeDownload(r.Context(), apitoken.Hash(token))
 	if err != nil {
 		http.Error(w, "This download link has expired or was already used.", http.StatusNotFound)
 		return

@@ -18,7 +18,7 @@ func fuzzServer(t testing.TB) (*Server, context.Context) {
 		t.Fatal(err)
 	}
 	ctx := context.WithValue(context.Background(), callCtxKey{}, &toolCall{tool: "list_messages",
-		caller: &caller{user: &graphgate.User{ID: 7}, token: &graphgate.APIToken{ID: 1}}})
+		caller: &caller{user: &graphgate.User{ID: 7}}})
 	return &Server{d: Deps{Keys: ring}}, ctx
 }
 

@@ -47,7 +47,9 @@ type Deps struct {
 	Log      *slog.Logger
 	HTTP     *http.Client // for Graph; nil for a default
 	// Keys sign cursors; every replica must share them (the encryption keys).
-	Keys    *secretbox.Keyring
+	Keys *secretbox.Keyring
+	// Checker verifies agent tokens and OAuth access tokens.
+	Checker *apitoken.Checker
 	Metrics *metrics.Metrics
 	Now     func() time.Time
 }
@@ -80,6 +82,8 @@ func New(d Deps) (*Server, error) {
 		return nil, errors.New("mcpserver: metrics are required")
 	case d.Keys == nil:
 		return nil, errors.New("mcpserver: a keyring is required")
+	case d.Checker == nil:
+		return nil, errors.New("mcpserver: a token checker is required")
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
@@ -111,23 +115,19 @@ func (s *Server) Close() {
 	<-s.drained
 }
 
-// caller is who a request acts for.
+// caller is who a request acts for, and with what token.
 type caller struct {
-	user  *graphgate.User
-	token *graphgate.APIToken
+	user   *graphgate.User
+	access *apitoken.Principal
 }
 
 const callerKey = "graphgate.caller"
 
-// verify checks an agent token against its stored hash. Last use is
-// recorded at most once a minute, not on every call.
+// verify checks an agent token or an OAuth access token.
 func (s *Server) verify(ctx context.Context, raw string, r *http.Request) (*auth.TokenInfo, error) {
-	if !apitoken.Plausible(raw) {
-		return nil, fmt.Errorf("%w: not a graphgate agent token", auth.ErrInvalidToken)
-	}
-	t, err := s.d.Store.APITokenByHash(ctx, apitoken.Hash(raw))
-	if graphgate.ErrorCode(err) == graphgate.ENOTFOUND {
-		return nil, fmt.Errorf("%w: unknown token", auth.ErrInvalidToken)
+	p, err := s.d.Checker.Check(ctx, raw, graphgate.TokenAgent, graphgate.TokenOAuth)
+	if errors.Is(err, apitoken.ErrInvalid) {
+		return nil, fmt.Errorf("%w: %v", auth.ErrInvalidToken, err)
 	}
 	if err != nil {
 		// The SDK answers 500 for this; the challenge writer makes it a 503
@@ -138,23 +138,12 @@ func (s *Server) verify(ctx context.Context, raw string, r *http.Request) (*auth
 		s.d.Log.Error("checking an agent token", "err", err)
 		return nil, errors.New("graphgate's database is not answering; try again shortly")
 	}
-	now := s.d.Now()
-	if t.Kind != graphgate.TokenAgent || !t.RevokedAt.IsZero() || !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) {
-		return nil, fmt.Errorf("%w: revoked, expired or not an agent token", auth.ErrInvalidToken)
-	}
-	u, err := s.d.Store.UserByID(ctx, t.UserID)
-	if err != nil {
-		return nil, fmt.Errorf("%w: the token's owner no longer exists", auth.ErrInvalidToken)
-	}
-	if now.Sub(t.LastUsedAt) > time.Minute {
-		_ = s.d.Store.TouchAPIToken(ctx, t.ID, now)
-	}
-	exp := t.ExpiresAt
+	exp := p.Expires
 	if exp.IsZero() {
-		exp = now.Add(24 * time.Hour) // the SDK wants an expiry; the token has none
+		exp = s.d.Now().Add(24 * time.Hour) // the SDK wants an expiry; the token has none
 	}
-	return &auth.TokenInfo{UserID: strconv.FormatInt(u.ID, 10), Expiration: exp,
-		Extra: map[string]any{callerKey: &caller{user: u, token: t}}}, nil
+	return &auth.TokenInfo{UserID: strconv.FormatInt(p.User.ID, 10), Expiration: exp, Scopes: p.Scopes(),
+		Extra: map[string]any{callerKey: &caller{user: p.User, access: p}}}, nil
 }
 
 func callerOf(req *mcp.CallToolRequest) *caller {
@@ -165,40 +154,38 @@ func callerOf(req *mcp.CallToolRequest) *caller {
 	return c
 }
 
-// allowed reports whether a token may see a tool.
-func allowed(t *graphgate.APIToken, d toolDef) bool {
-	if t.ReadOnly && !d.readOnly {
-		return false
+func callerOfRequest(r *http.Request) *caller {
+	if info := auth.TokenInfoFromContext(r.Context()); info != nil {
+		c, _ := info.Extra[callerKey].(*caller)
+		return c
 	}
-	return len(t.Toolsets) == 0 || slices.Contains(t.Toolsets, d.toolset)
+	return nil
 }
+
+// allowed reports whether a token may see a tool.
+func allowed(p *apitoken.Principal, d toolDef) bool { return p.Allows(d.toolset, !d.readOnly) }
 
 // serverFor returns the MCP server for one request: only the tools the
 // caller's token allows are listed and callable. Who the caller is reaches
 // the tools through the request, so servers are shared between callers whose
-// tokens allow the same tools.
+// tokens allow the same tools (the same scopes).
 func (s *Server) serverFor(r *http.Request) *mcp.Server {
-	var t *graphgate.APIToken
-	if info := auth.TokenInfoFromContext(r.Context()); info != nil {
-		if c, ok := info.Extra[callerKey].(*caller); ok {
-			t = c.token
-		}
-	}
-	if t == nil {
+	c := callerOfRequest(r)
+	if c == nil {
 		return s.buildServer(nil)
 	}
-	sets := slices.Clone(t.Toolsets)
-	slices.Sort(sets)
-	key := strconv.FormatBool(t.ReadOnly) + "|" + strings.Join(sets, ",")
+	scopes := slices.Clone(c.access.Scopes())
+	slices.Sort(scopes)
+	key := strings.Join(scopes, " ")
 	if srv, ok := s.servers.Load(key); ok {
 		return srv.(*mcp.Server)
 	}
-	srv, _ := s.servers.LoadOrStore(key, s.buildServer(t))
+	srv, _ := s.servers.LoadOrStore(key, s.buildServer(c.access))
 	return srv.(*mcp.Server)
 }
 
-// buildServer makes a server with the tools token t allows (none for nil).
-func (s *Server) buildServer(t *graphgate.APIToken) *mcp.Server {
+// buildServer makes a server with the tools p allows (none for nil).
+func (s *Server) buildServer(p *apitoken.Principal) *mcp.Server {
 	srv := mcp.NewServer(&mcp.Implementation{Name: "graphgate", Title: "graphgate: Microsoft 365", Version: version.Version},
 		&mcp.ServerOptions{
 			Instructions: "Tools for the signed-in person's Outlook mail, calendar and OneDrive, through Microsoft Graph with their own delegated permissions.",
@@ -211,7 +198,7 @@ func (s *Server) buildServer(t *graphgate.APIToken) *mcp.Server {
 		})
 	srv.AddReceivingMiddleware(toolsOnly)
 	for _, d := range s.tools {
-		if t != nil && allowed(t, d) {
+		if p != nil && allowed(p, d) {
 			d.add(srv, s)
 		}
 	}
@@ -341,7 +328,7 @@ func (s *Server) record(ctx context.Context, c *caller, tool string, start time.
 	if c == nil {
 		return
 	}
-	details := map[string]string{"outcome": outcome, "duration_ms": strconv.FormatInt(d.Milliseconds(), 10), "token": c.token.Prefix + "…"}
+	details := map[string]string{"outcome": outcome, "duration_ms": strconv.FormatInt(d.Milliseconds(), 10), "token": c.access.Label()}
 	if g != nil {
 		if ids := g.RequestIDs(); len(ids) > 0 {
 			details["graph_request_ids"] = strings.Join(ids, ",")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"graphgate"
+	"graphgate/internal/apitoken"
 	"graphgate/internal/graphapi"
 )
 
@@ -43,7 +44,7 @@ func (s *Server) uploadLink(ctx context.Context, target, conflict string) (strin
 	}
 	token := base64.RawURLEncoding.EncodeToString(b)
 	expires := s.d.Now().Add(uploadTTL).UTC()
-	if err := s.d.Store.CreateUpload(ctx, &graphgate.Upload{TokenHash: hashLink(token), UserID: c.user.ID, TokenID: c.token.ID, Target: target,
+	if err := s.d.Store.CreateUpload(ctx, &graphgate.Upload{TokenHash: apitoken.Hash(token), UserID: c.user.ID, TokenID: c.access.TokenID(), GrantID: c.access.GrantID(), Target: target,
 		Conflict: conflict, ExpiresAt: expires}); err != nil {
 		return "", time.Time{}, err
 	}
@@ -80,7 +81,7 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 		refuse("Files over 250 GB cannot be uploaded to OneDrive.", http.StatusRequestEntityTooLarge)
 		return
 	}
-	u, err := s.d.Store.ConsumeUpload(r.Context(), hashLink(token))
+	u, err := s.d.Store.ConsumeUpload(r.Context(), apitoken.Hash(token))
 	if err != nil {
 		refuse("This upload link has expired or was already used.", http.StatusNotFound)
 		return

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"slices"
@@ -134,11 +132,6 @@ func (s *Server) back(w http.ResponseWriter, r *http.Request, kind, msg string) 
 	http.Redirect(w, r, s.returnPage(r), http.StatusSeeOther)
 }
 
-func stateHash(state string) string {
-	sum := sha256.Sum256([]byte(state))
-	return hex.EncodeToString(sum[:])
-}
-
 // linkAccount starts the link: a pending flow in the store, then Microsoft.
 func (s *Server) linkAccount(w http.ResponseWriter, r *http.Request) {
 	u := sessionFrom(r).user
@@ -151,9 +144,9 @@ func (s *Server) linkAccount(w http.ResponseWriter, r *http.Request) {
 		s.back(w, r, "error", "Microsoft 365 is not available right now. Ask your admin.")
 		return
 	}
-	state, verifier, nonce := randomToken(), oauth2.GenerateVerifier(), randomToken()
+	state, verifier, nonce := apitoken.Random(), oauth2.GenerateVerifier(), apitoken.Random()
 	now := s.now().UTC()
-	if err := s.store.CreateOAuthFlow(r.Context(), &graphgate.OAuthFlow{StateHash: stateHash(state), UserID: u.ID,
+	if err := s.store.CreateOAuthFlow(r.Context(), &graphgate.OAuthFlow{StateHash: apitoken.Hash(state), UserID: u.ID,
 		Verifier: verifier, Nonce: nonce, CreatedAt: now, ExpiresAt: now.Add(flowTTL)}); err != nil {
 		s.errorPage(w, r, err)
 		return
@@ -171,7 +164,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		s.back(w, r, "error", "That sign-in answer is not valid. Click Link Account to try again.")
 		return
 	}
-	flow, err := s.store.ConsumeOAuthFlow(r.Context(), stateHash(state))
+	flow, err := s.store.ConsumeOAuthFlow(r.Context(), apitoken.Hash(state))
 	if graphgate.ErrorCode(err) == graphgate.ENOTFOUND {
 		s.back(w, r, "error", "That sign-in has expired or was already used. Click Link Account to start again.")
 		return

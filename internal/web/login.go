@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"graphgate"
+	"graphgate/internal/apitoken"
 	"graphgate/internal/password"
 )
 
@@ -30,7 +31,7 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, d loginData) {
-	d.LoginCSRF = randomToken()
+	d.LoginCSRF = apitoken.Random()
 	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: d.LoginCSRF, Path: "/login", HttpOnly: true,
 		Secure: s.cfg.Secure(), SameSite: http.SameSiteStrictMode, MaxAge: 3600})
 	s.render(w, r, status, "login", "Sign in", d)

@@ -18,6 +18,7 @@ import (
 
 	"graphgate"
 	"graphgate/internal/admin"
+	"graphgate/internal/apitoken"
 	"graphgate/internal/config"
 	"graphgate/internal/metrics"
 	"graphgate/internal/microsoft365"
@@ -32,6 +33,7 @@ type Server struct {
 	metrics *metrics.Metrics
 	pages   map[string]*template.Template
 	limiter *loginLimiter
+	tokens  *apitoken.Checker
 	// verifying bounds the password checks running at once.
 	verifying chan struct{}
 	m365      *microsoft365.Client
@@ -81,7 +83,7 @@ func New(d Deps) (*Server, error) {
 		d.Admin = admin.New(d.Store, d.Now)
 	}
 	return &Server{store: d.Store, admin: d.Admin, cfg: d.Config, log: d.Logger, metrics: d.Metrics,
-		pages: pages, limiter: newLoginLimiter(d.Now), verifying: make(chan struct{}, maxVerifying), m365: d.M365, mcp: d.MCP, now: d.Now}, nil
+		pages: pages, limiter: newLoginLimiter(d.Now), tokens: apitoken.NewChecker(d.Store, d.Now), verifying: make(chan struct{}, maxVerifying), m365: d.M365, mcp: d.MCP, now: d.Now}, nil
 }
 
 // Admin returns the admin service the server uses.

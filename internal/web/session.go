@@ -2,11 +2,8 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
+	"graphgate/internal/apitoken"
 	"net/http"
 	"net/url"
 	"strings"
@@ -30,24 +27,11 @@ func sessionFrom(r *http.Request) *signedIn {
 	return sc
 }
 
-func randomToken() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func hashToken(t string) string {
-	sum := sha256.Sum256([]byte(t))
-	return hex.EncodeToString(sum[:])
-}
-
 // startSession stores a new session and sets its cookie.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *graphgate.User) error {
-	token := randomToken()
+	token := apitoken.Random()
 	now := s.now().UTC()
-	sess := &graphgate.Session{TokenHash: hashToken(token), UserID: u.ID, CSRF: randomToken(), CreatedAt: now,
+	sess := &graphgate.Session{TokenHash: apitoken.Hash(token), UserID: u.ID, CSRF: apitoken.Random(), CreatedAt: now,
 		ExpiresAt: now.Add(s.cfg.SessionLifetime)}
 	if err := s.store.CreateSession(r.Context(), sess); err != nil {
 		return err
@@ -63,7 +47,7 @@ func (s *Server) lookupSession(r *http.Request) *signedIn {
 	if err != nil || c.Value == "" || len(c.Value) > 100 {
 		return nil
 	}
-	sess, err := s.store.SessionByHash(r.Context(), hashToken(c.Value))
+	sess, err := s.store.SessionByHash(r.Context(), apitoken.Hash(c.Value))
 	if err != nil {
 		return nil
 	}
