@@ -221,6 +221,12 @@ type OAuthToken struct {
 	ExpiresAt time.Time
 }
 
+// Audit actions of the OAuth authorization server.
+const (
+	ActionOAuthGrant  = "oauth.grant"
+	ActionOAuthRevoke = "oauth.revoke"
+)
+
 // Toolsets an agent can be limited to.
 var Toolsets = []string{"mail", "calendar", "files", "profile"}
 

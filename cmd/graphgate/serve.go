@@ -21,7 +21,6 @@ import (
 	"graphgate/internal/config"
 	"graphgate/internal/secretbox"
 	"graphgate/internal/sqlstore"
-	"graphgate/internal/web"
 )
 
 // configFlags registers the common settings as flags; a flag wins over its
@@ -273,8 +272,8 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if ts = strings.TrimSpace(ts); ts == "" {
 			continue
 		}
-		if !slices.Contains(web.Toolsets, ts) {
-			return fmt.Errorf("--toolsets: unknown toolset %q (choose from %s)", ts, strings.Join(web.Toolsets, ", "))
+		if !slices.Contains(graphgate.Toolsets, ts) {
+			return fmt.Errorf("--toolsets: unknown toolset %q (choose from %s)", ts, strings.Join(graphgate.Toolsets, ", "))
 		}
 		sets = append(sets, ts)
 	}

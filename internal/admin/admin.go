@@ -49,12 +49,20 @@ const (
 	ActionTokenCreate   = "token.create"
 	ActionTokenRevoke   = "token.revoke"
 	ActionToolCall      = "mcp.tool_call"
+	ActionOAuthGrant    = graphgate.ActionOAuthGrant
+	ActionOAuthRevoke   = graphgate.ActionOAuthRevoke
 )
 
 // Actions lists every audit action, for the log's filter.
 var Actions = []string{ActionM365Configure, ActionM365Update, ActionM365Rotate, ActionM365Enable, ActionM365Disable,
 	ActionM365Remove, ActionM365Attention, ActionUserCreate, ActionUserRole, ActionUserPassword, ActionUserOnboard,
-	ActionUserRemove, ActionLink, ActionUnlink, ActionTokenCreate, ActionTokenRevoke, ActionToolCall}
+	ActionUserRemove, ActionLink, ActionUnlink, ActionTokenCreate, ActionTokenRevoke, ActionToolCall, ActionOAuthGrant, ActionOAuthRevoke}
+
+// Record writes an audit entry for a change made outside this service (a
+// consent, a revoked grant); actor nil is graphgate itself.
+func (s *Service) Record(ctx context.Context, actor *graphgate.User, action, target string, details map[string]string) error {
+	return s.audit(ctx, actor, action, target, details)
+}
 
 func (s *Service) audit(ctx context.Context, actor *graphgate.User, action, target string, details map[string]string) error {
 	e := &graphgate.AuditEvent{At: s.now().UTC(), Action: action, Target: target, Details: details}

@@ -19,6 +19,7 @@ import (
 	"graphgate/internal/graphapi"
 	"graphgate/internal/mcpserver"
 	"graphgate/internal/metrics"
+	"graphgate/internal/oauthserver"
 	"graphgate/internal/microsoft365"
 	"graphgate/internal/secretbox"
 	"graphgate/internal/sqlstore"
@@ -111,7 +112,13 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		store.Close()
 		return nil, err
 	}
-	w, err := web.New(web.Deps{Store: store, Config: cfg, Logger: log, Metrics: m, M365: client, Admin: adminSvc, MCP: mcpSrv.Handler()})
+	oauth, err := oauthserver.New(oauthserver.Deps{Store: store, Issuer: cfg.BaseURL, Resource: cfg.MCPURL(), Registration: cfg.OAuthRegistration,
+		ClientHosts: cfg.OAuthClientHosts, AllowPrivateClients: cfg.OAuthPrivateClients, Audit: adminSvc, Log: log})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	w, err := web.New(web.Deps{Store: store, Config: cfg, Logger: log, Metrics: m, M365: client, Admin: adminSvc, MCP: mcpSrv.Handler(), OAuth: oauth})
 	if err != nil {
 		store.Close()
 		return nil, err

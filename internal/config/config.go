@@ -41,6 +41,14 @@ type Config struct {
 	// /readyz failing, so that load balancers stop sending it requests
 	// before it closes its listener.
 	DrainDelay time.Duration
+	// OAuthRegistration turns Dynamic Client Registration on.
+	OAuthRegistration bool
+	// OAuthClientHosts, when set, are the only hosts whose client metadata
+	// documents are accepted.
+	OAuthClientHosts []string
+	// OAuthPrivateClients lets client metadata documents come from private
+	// and loopback addresses (development, tests).
+	OAuthPrivateClients bool
 }
 
 // Production reports whether graphgate runs in production mode.
@@ -136,6 +144,33 @@ var variables = []variable{
 			c.DrainDelay = d
 			return nil
 		}},
+	{"GRAPHGATE_OAUTH_REGISTRATION", "on", false, "Dynamic Client Registration for MCP clients: on or off",
+		func(c *Config, v string) error {
+			on, err := onOff(v)
+			c.OAuthRegistration = on
+			return err
+		}},
+	{"GRAPHGATE_OAUTH_CLIENT_HOSTS", "", false, "accept client metadata documents only from these hosts, comma-separated; empty: any public host",
+		func(c *Config, v string) error {
+			c.OAuthClientHosts = nil
+			for h := range strings.SplitSeq(v, ",") {
+				h = strings.ToLower(strings.TrimSpace(h))
+				if h == "" {
+					continue
+				}
+				if !hostRE.MatchString(h) {
+					return fmt.Errorf("%q is not a host name", h)
+				}
+				c.OAuthClientHosts = append(c.OAuthClientHosts, h)
+			}
+			return nil
+		}},
+	{"GRAPHGATE_OAUTH_PRIVATE_CLIENTS", "off", false, "fetch client metadata from private and loopback addresses too (development only): on or off",
+		func(c *Config, v string) error {
+			on, err := onOff(v)
+			c.OAuthPrivateClients = on
+			return err
+		}},
 	{"GRAPHGATE_SESSION_LIFETIME", "12h", false, "how long a sign-in lasts", func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < time.Minute {
@@ -144,6 +179,16 @@ var variables = []variable{
 		c.SessionLifetime = d
 		return nil
 	}},
+}
+
+func onOff(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "on", "true", "1", "yes":
+		return true, nil
+	case "off", "false", "0", "no":
+		return false, nil
+	}
+	return false, errors.New(`must be "on" or "off"`)
 }
 
 func serviceURL(dst func(*Config) *string) func(*Config, string) error {
@@ -238,6 +283,8 @@ func (c *Config) Dump() string {
 		"GRAPHGATE_ADMIN_PASSWORD": c.AdminPassword, "GRAPHGATE_LOG_LEVEL": strings.ToLower(c.LogLevel.String()),
 		"GRAPHGATE_SESSION_LIFETIME": c.SessionLifetime.String(), "GRAPHGATE_ALLOWED_HOSTS": strings.Join(c.AllowedHosts, ","),
 		"GRAPHGATE_METRICS_ADDR": c.MetricsAddr, "GRAPHGATE_METRICS_TOKEN": c.MetricsToken, "GRAPHGATE_DRAIN_DELAY": c.DrainDelay.String(),
+		"GRAPHGATE_OAUTH_REGISTRATION": onOffString(c.OAuthRegistration), "GRAPHGATE_OAUTH_CLIENT_HOSTS": strings.Join(c.OAuthClientHosts, ","),
+		"GRAPHGATE_OAUTH_PRIVATE_CLIENTS": onOffString(c.OAuthPrivateClients),
 	}
 	var b strings.Builder
 	for _, v := range variables {
@@ -257,6 +304,16 @@ func (c *Config) Dump() string {
 	}
 	return b.String()
 }
+
+func onOffString(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+// MCPURL is the MCP endpoint's URL: the resource OAuth tokens are for.
+func (c *Config) MCPURL() string { return strings.TrimRight(c.BaseURL, "/") + "/mcp" }
 
 // Names lists every configuration variable, secrets' *_FILE forms included.
 func Names() []string {

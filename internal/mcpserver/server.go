@@ -5,10 +5,12 @@
 package mcpserver
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -205,6 +207,45 @@ func (s *Server) buildServer(p *apitoken.Principal) *mcp.Server {
 	return srv
 }
 
+// scopeCheck answers a tools/call of a tool the caller's OAuth grant does
+// not cover with 403 insufficient_scope and the scope it needs, so that the
+// client can ask the person for more (step-up) instead of seeing an unknown
+// tool. Agent tokens keep the tool error they always had.
+func (s *Server) scopeCheck(metadataURL string, next http.Handler) http.Handler {
+	byName := map[string]toolDef{}
+	for _, d := range s.tools {
+		byName[d.name] = d
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := callerOfRequest(r)
+		if c == nil || c.access.Grant == nil || r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		if err != nil {
+			http.Error(w, "could not read the request", http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		var msg struct {
+			Method string `json:"method"`
+			Params struct {
+				Name string `json:"name"`
+			} `json:"params"`
+		}
+		if json.Unmarshal(body, &msg) == nil && msg.Method == "tools/call" {
+			if d, ok := byName[msg.Params.Name]; ok && !allowed(c.access, d) {
+				need := graphgate.ScopeFor(d.toolset, !d.readOnly)
+				w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="`+need+`", resource_metadata="`+metadataURL+`"`)
+				http.Error(w, "this app's access does not include "+need+": connect it again and allow it", http.StatusForbidden)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // toolsOnly answers the prompt and resource methods, which graphgate does
 // not offer, as unknown (the SDK would otherwise answer them with empty
 // lists while the server declares no such capability).
@@ -229,7 +270,7 @@ func (s *Server) Handler() http.Handler {
 		DisableLocalhostProtection: true,
 		Logger:                     s.d.Log,
 	})
-	protected := auth.RequireBearerToken(s.verify, &auth.RequireBearerTokenOptions{ResourceMetadataURL: metadataURL})(streamable)
+	protected := auth.RequireBearerToken(s.verify, &auth.RequireBearerTokenOptions{ResourceMetadataURL: metadataURL})(s.scopeCheck(metadataURL, streamable))
 	mux := http.NewServeMux()
 	mux.Handle(Path, challenge(protected))
 	mux.HandleFunc("GET "+DownloadPath+"{token}", s.serveDownload)
@@ -240,20 +281,26 @@ func (s *Server) Handler() http.Handler {
 		w.WriteHeader(http.StatusMethodNotAllowed)
 	})
 	mux.HandleFunc("PUT "+UploadPath+"{token}", s.serveUpload)
-	mux.HandleFunc("GET /.well-known/oauth-protected-resource"+Path, func(w http.ResponseWriter, r *http.Request) {
+	// RFC 9728 metadata, at the path-specific and the root location.
+	resourceMetadata := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Access-Control-Allow-Origin", "*")
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"resource":                 s.d.BaseURL + Path,
+			"authorization_servers":    []string{s.d.BaseURL},
+			"scopes_supported":         graphgate.Scopes,
 			"bearer_methods_supported": []string{"header"},
 			"resource_name":            "graphgate MCP server",
 			"resource_documentation":   s.d.BaseURL + "/integrations",
 		})
-	})
+	}
+	mux.HandleFunc("GET /.well-known/oauth-protected-resource"+Path, resourceMetadata)
+	mux.HandleFunc("GET /.well-known/oauth-protected-resource", resourceMetadata)
 	return mux
 }
 
-// challenge adds error="invalid_token" to the SDK's 401 challenge, as RFC
-// 6750 asks when a token was presented but refused, and turns the SDK's 500
+// challenge adds the scopes to ask for and, when a token was presented but
+// refused, error="invalid_token" to the SDK's 401 challenge (RFC 6750), and turns the SDK's 500
 // for a token that could not be checked (the store is down) into a 503:
 // unavailability, not a server fault.
 func challenge(next http.Handler) http.Handler {
@@ -278,9 +325,14 @@ type challengeWriter struct {
 
 func (c *challengeWriter) WriteHeader(code int) {
 	switch {
-	case code == http.StatusUnauthorized && c.hasToken:
-		if v := c.Header().Get("WWW-Authenticate"); v != "" && !strings.Contains(v, "error=") {
-			c.Header().Set("WWW-Authenticate", v+`, error="invalid_token"`)
+	case code == http.StatusUnauthorized:
+		// Tell OAuth clients what to ask for, and why the token was refused.
+		if v := c.Header().Get("WWW-Authenticate"); v != "" && !strings.Contains(v, "scope=") {
+			v += `, scope="` + strings.Join(graphgate.Scopes, " ") + `"`
+			if c.hasToken && !strings.Contains(v, "error=") {
+				v += `, error="invalid_token"`
+			}
+			c.Header().Set("WWW-Authenticate", v)
 		}
 	case code == http.StatusInternalServerError && c.state.unavailable:
 		c.Header().Set("Retry-After", "5")

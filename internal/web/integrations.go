@@ -16,6 +16,7 @@ import (
 	"graphgate/internal/admin"
 	"graphgate/internal/apitoken"
 	"graphgate/internal/microsoft365"
+	"graphgate/internal/oauthserver"
 )
 
 // A sign-in at Microsoft must come back within this long.
@@ -31,7 +32,8 @@ type tileState struct {
 type integrationsData struct {
 	Tile     tileState
 	Tokens   []*graphgate.APIToken
-	NewToken string // shown once, right after creation
+	Apps     []*graphgate.Grant // connected through OAuth
+	NewToken string             // shown once, right after creation
 	Form     tokenForm
 	Toolsets []string
 	Connect  bool // the first-sign-in "Connect your tools" page
@@ -44,9 +46,6 @@ type tokenForm struct {
 	Toolsets      []string
 	Error         string
 }
-
-// Toolsets an agent token can be limited to.
-var Toolsets = []string{"mail", "calendar", "files", "profile"}
 
 func (s *Server) tile(r *http.Request, userID int64) (tileState, error) {
 	cfg, err := s.currentM365(r)
@@ -101,7 +100,12 @@ func (s *Server) showIntegrations(w http.ResponseWriter, r *http.Request, status
 			agent = append(agent, tok)
 		}
 	}
-	d := integrationsData{Tile: t, Tokens: agent, NewToken: newToken, Form: form, Toolsets: Toolsets, Now: s.now()}
+	apps, err := s.store.Grants(r.Context(), u.ID)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	d := integrationsData{Tile: t, Tokens: agent, Apps: apps, NewToken: newToken, Form: form, Toolsets: graphgate.Toolsets, Now: s.now()}
 	if r.URL.Path == "/connect" {
 		d.Connect = true
 		s.render(w, r, status, "integrations", "Connect your tools", d)
@@ -119,8 +123,15 @@ func (s *Server) finishConnect(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/integrations", http.StatusSeeOther)
 }
 
-// returnPage is where the person goes back to after linking.
+// returnCookie holds the consent page to come back to after Link Account.
+const returnCookie = "gg_return"
+
+// returnPage is where the person goes back to after linking: the consent
+// page that sent them to link, or their Integrations page.
 func (s *Server) returnPage(r *http.Request) string {
+	if c, err := r.Cookie(returnCookie); err == nil && strings.HasPrefix(safeNext(c.Value), oauthserver.AuthorizePath+"?") {
+		return c.Value
+	}
 	if sc := sessionFrom(r); sc != nil && !sc.user.IsAdmin() && sc.user.OnboardedAt.IsZero() {
 		return "/connect"
 	}
@@ -129,7 +140,9 @@ func (s *Server) returnPage(r *http.Request) string {
 
 func (s *Server) back(w http.ResponseWriter, r *http.Request, kind, msg string) {
 	s.setFlash(w, kind, msg)
-	http.Redirect(w, r, s.returnPage(r), http.StatusSeeOther)
+	to := s.returnPage(r)
+	http.SetCookie(w, &http.Cookie{Name: returnCookie, Path: "/", MaxAge: -1})
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
 // linkAccount starts the link: a pending flow in the store, then Microsoft.
@@ -143,6 +156,10 @@ func (s *Server) linkAccount(w http.ResponseWriter, r *http.Request) {
 	if cfg.Status() != graphgate.StatusActive {
 		s.back(w, r, "error", "Microsoft 365 is not available right now. Ask your admin.")
 		return
+	}
+	if ret := safeNext(r.PostFormValue("return")); strings.HasPrefix(ret, oauthserver.AuthorizePath+"?") {
+		http.SetCookie(w, &http.Cookie{Name: returnCookie, Value: ret, Path: "/", HttpOnly: true, Secure: s.cfg.Secure(),
+			SameSite: http.SameSiteLaxMode, MaxAge: int(flowTTL.Seconds())})
 	}
 	state, verifier, nonce := apitoken.Random(), oauth2.GenerateVerifier(), apitoken.Random()
 	now := s.now().UTC()
@@ -323,7 +340,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, ts := range f.Toolsets {
-		if !slices.Contains(Toolsets, ts) {
+		if !slices.Contains(graphgate.Toolsets, ts) {
 			f.Error = "Unknown toolset " + ts + "."
 		}
 	}

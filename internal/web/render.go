@@ -22,7 +22,7 @@ var assets embed.FS
 
 // page names, each a templates/<name>.html rendered inside layout.html.
 var pageNames = []string{"login", "integrations", "onboarding_tools", "onboarding_form", "onboarding_done",
-	"admin_servers", "admin_m365_form", "admin_remove", "admin_users", "admin_audit", "error"}
+	"admin_servers", "admin_m365_form", "admin_remove", "admin_users", "admin_audit", "error", "oauth_consent"}
 
 var funcs = template.FuncMap{
 	"date": func(t time.Time) string {
@@ -94,6 +94,8 @@ type view struct {
 	Banner *banner
 	Tab    string
 	Data   any
+	// BaseURL is graphgate's public URL, for addresses pages show.
+	BaseURL string
 }
 
 type banner struct {
@@ -102,7 +104,7 @@ type banner struct {
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
-	v := view{Title: title, Data: data, Flash: takeFlash(w, r)}
+	v := view{Title: title, Data: data, Flash: takeFlash(w, r), BaseURL: s.cfg.BaseURL}
 	if sc := sessionFrom(r); sc != nil {
 		v.User, v.CSRF = sc.user, sc.session.CSRF
 		if sc.user.IsAdmin() {

@@ -22,6 +22,7 @@ import (
 	"graphgate/internal/config"
 	"graphgate/internal/metrics"
 	"graphgate/internal/microsoft365"
+	"graphgate/internal/oauthserver"
 )
 
 // Server is the HTTP side of graphgate.
@@ -38,6 +39,7 @@ type Server struct {
 	verifying chan struct{}
 	m365      *microsoft365.Client
 	mcp       http.Handler
+	oauth     *oauthserver.Server
 	now       func() time.Time
 	// draining is set when the process is stopping: /readyz fails so that
 	// load balancers send requests elsewhere.
@@ -55,7 +57,10 @@ type Deps struct {
 	Admin *admin.Service
 	// MCP, when set, serves /mcp and its protected-resource metadata.
 	MCP http.Handler
-	Now func() time.Time
+	// OAuth, when set, is the authorization server of /mcp: its consent
+	// page is served here, its other endpoints by its own handler.
+	OAuth *oauthserver.Server
+	Now   func() time.Time
 }
 
 // New builds the server, parsing every template once.
@@ -83,7 +88,7 @@ func New(d Deps) (*Server, error) {
 		d.Admin = admin.New(d.Store, d.Now)
 	}
 	return &Server{store: d.Store, admin: d.Admin, cfg: d.Config, log: d.Logger, metrics: d.Metrics,
-		pages: pages, limiter: newLoginLimiter(d.Now), tokens: apitoken.NewChecker(d.Store, d.Now), verifying: make(chan struct{}, maxVerifying), m365: d.M365, mcp: d.MCP, now: d.Now}, nil
+		pages: pages, limiter: newLoginLimiter(d.Now), tokens: apitoken.NewChecker(d.Store, d.Now), verifying: make(chan struct{}, maxVerifying), m365: d.M365, mcp: d.MCP, oauth: d.OAuth, now: d.Now}, nil
 }
 
 // Admin returns the admin service the server uses.
@@ -139,8 +144,24 @@ func (s *Server) Handler() http.Handler {
 	if s.mcp != nil {
 		mux.Handle("/mcp", s.mcp)
 		mux.Handle("GET /.well-known/oauth-protected-resource/mcp", s.mcp)
+		mux.Handle("GET /.well-known/oauth-protected-resource", s.mcp)
 		mux.Handle("GET /api/v1/downloads/{token}", s.mcp)
 		mux.Handle("PUT /api/v1/uploads/{token}", s.mcp)
+	}
+	cop := http.NewCrossOriginProtection()
+	if s.oauth != nil {
+		// Clients call these from anywhere, browser-based ones included; no
+		// cookie gives them authority, so cross-origin calls are fine.
+		open := cors(s.oauth.Handler())
+		for _, p := range []string{"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration",
+			oauthserver.TokenPath, oauthserver.RegisterPath, oauthserver.RevokePath} {
+			mux.Handle(p, open)
+			cop.AddInsecureBypassPattern(p)
+		}
+		mux.HandleFunc("GET "+oauthserver.AuthorizePath, s.withUser(s.consent))
+		mux.HandleFunc("POST "+oauthserver.AuthorizePath, s.withUser(s.decide))
+		mux.HandleFunc("POST /integrations/apps/{id}/disconnect", s.withUser(s.disconnectApp))
+		mux.HandleFunc("POST /admin/apps/{id}/revoke", s.withAdmin(s.revokeApp))
 	}
 	s.apiRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -149,8 +170,23 @@ func (s *Server) Handler() http.Handler {
 
 	// Browsers announce cross-site form posts (Sec-Fetch-Site, Origin): refuse
 	// them outright, on top of the per-form CSRF tokens.
-	cop := http.NewCrossOriginProtection()
 	return s.observe(s.hostCheck(securityHeaders(s.cfg, cop.Handler(mux))))
+}
+
+// cors lets browser-based MCP clients (the MCP Inspector, web apps) call the
+// OAuth endpoints: they take no cookies, so any origin may.
+func cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		if r.Method == http.MethodOptions {
+			w.Header().Set("Access-Control-Allow-Methods", "GET, POST")
+			w.Header().Set("Access-Control-Allow-Headers", "Content-Type, Authorization, MCP-Protocol-Version")
+			w.Header().Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // MetricsHandler serves /metrics, behind GRAPHGATE_METRICS_TOKEN when set.

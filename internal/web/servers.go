@@ -56,6 +56,12 @@ type serversData struct {
 	Links       int
 	ExpiresDays int // days until the secret expires; meaningful when the expiry is set
 	Callback    string
+	// Apps are everyone's OAuth grants, with their owners' emails.
+	Apps   []*graphgate.Grant
+	Owners map[int64]string
+	// Registration, ClientHosts: how MCP clients may identify themselves.
+	Registration bool
+	ClientHosts  []string
 }
 
 func (s *Server) servers(w http.ResponseWriter, r *http.Request) {
@@ -69,7 +75,21 @@ func (s *Server) servers(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, err)
 		return
 	}
-	d := serversData{Config: cfg, Status: cfg.Status(), Links: links, Callback: s.cfg.CallbackURL()}
+	apps, err := s.store.Grants(r.Context(), 0)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	owners := map[int64]string{}
+	for _, g := range apps {
+		if _, ok := owners[g.UserID]; !ok {
+			if u, err := s.store.UserByID(r.Context(), g.UserID); err == nil {
+				owners[g.UserID] = u.Email
+			}
+		}
+	}
+	d := serversData{Config: cfg, Status: cfg.Status(), Links: links, Callback: s.cfg.CallbackURL(), Apps: apps, Owners: owners,
+		Registration: s.cfg.OAuthRegistration, ClientHosts: s.cfg.OAuthClientHosts}
 	if cfg != nil && !cfg.SecretExpiresAt.IsZero() {
 		d.ExpiresDays = int(cfg.SecretExpiresAt.Sub(s.now()).Hours() / 24)
 	}

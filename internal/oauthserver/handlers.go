@@ -1,0 +1,288 @@
+package oauthserver
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"graphgate"
+	"graphgate/internal/apitoken"
+)
+
+// Handler serves the metadata and the token, registration and revocation
+// endpoints; the authorization endpoint is the web package's consent page.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.metadata)
+	// Some clients look for OpenID-style metadata at the same issuer.
+	mux.HandleFunc("GET /.well-known/openid-configuration", s.metadata)
+	mux.HandleFunc("POST "+TokenPath, s.token)
+	mux.HandleFunc("POST "+RegisterPath, s.registerClient)
+	mux.HandleFunc("POST "+RevokePath, s.revoke)
+	return mux
+}
+
+func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
+	m := map[string]any{
+		"issuer":                                         s.d.Issuer,
+		"authorization_endpoint":                         s.d.Issuer + AuthorizePath,
+		"token_endpoint":                                 s.d.Issuer + TokenPath,
+		"revocation_endpoint":                            s.d.Issuer + RevokePath,
+		"scopes_supported":                               graphgate.Scopes,
+		"response_types_supported":                       []string{"code"},
+		"response_modes_supported":                       []string{"query"},
+		"grant_types_supported":                          []string{"authorization_code", "refresh_token"},
+		"code_challenge_methods_supported":               []string{"S256"},
+		"token_endpoint_auth_methods_supported":          []string{"none"},
+		"revocation_endpoint_auth_methods_supported":     []string{"none"},
+		"client_id_metadata_document_supported":          true,
+		"authorization_response_iss_parameter_supported": true,
+		"service_documentation":                          s.d.Issuer + "/integrations",
+	}
+	if s.d.Registration {
+		m["registration_endpoint"] = s.d.Issuer + RegisterPath
+	}
+	writeJSON(w, http.StatusOK, m)
+}
+
+// oauthError writes an RFC 6749 error answer.
+func oauthError(w http.ResponseWriter, status int, code, desc string) {
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer error="`+code+`"`)
+	}
+	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// registrationLimit bounds Dynamic Client Registration: per address and
+// for everyone, per hour, on this replica.
+type registrationLimit struct {
+	mu     sync.Mutex
+	now    func() time.Time
+	window time.Time
+	byAddr map[string]int
+	total  int
+}
+
+const (
+	registrationsPerAddr = 10
+	registrationsPerHour = 200
+)
+
+func newRegistrationLimit(now func() time.Time) *registrationLimit {
+	return &registrationLimit{now: now, byAddr: map[string]int{}}
+}
+
+// take reserves a registration for addr, or reports that none is left.
+func (l *registrationLimit) take(addr string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now := l.now(); now.Sub(l.window) > time.Hour {
+		l.window, l.byAddr, l.total = now, map[string]int{}, 0
+	}
+	if l.byAddr[addr] >= registrationsPerAddr || l.total >= registrationsPerHour {
+		return false
+	}
+	l.byAddr[addr]++
+	l.total++
+	return true
+}
+
+func (s *Server) registerClient(w http.ResponseWriter, r *http.Request) {
+	if !s.d.Registration {
+		oauthError(w, http.StatusForbidden, "access_denied", "Dynamic Client Registration is turned off here; use a Client ID Metadata Document")
+		return
+	}
+	addr, _, _ := net.SplitHostPort(r.RemoteAddr)
+	if !s.register.take(addr) {
+		w.Header().Set("Retry-After", "3600")
+		oauthError(w, http.StatusTooManyRequests, "invalid_request", "too many registrations; try again later")
+		return
+	}
+	var in struct {
+		RedirectURIs  []string `json:"redirect_uris"`
+		ClientName    string   `json:"client_name"`
+		ClientURI     string   `json:"client_uri"`
+		LogoURI       string   `json:"logo_uri"`
+		AuthMethod    string   `json:"token_endpoint_auth_method"`
+		GrantTypes    []string `json:"grant_types"`
+		ResponseTypes []string `json:"response_types"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&in); err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_client_metadata", "the body must be a JSON client metadata document")
+		return
+	}
+	uris, err := checkRedirectURIs(in.RedirectURIs)
+	if err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_redirect_uri", err.Error())
+		return
+	}
+	for _, g := range in.GrantTypes {
+		if g != "authorization_code" && g != "refresh_token" {
+			oauthError(w, http.StatusBadRequest, "invalid_client_metadata", "grant_types may be authorization_code and refresh_token")
+			return
+		}
+	}
+	if in.AuthMethod != "" && in.AuthMethod != "none" {
+		oauthError(w, http.StatusBadRequest, "invalid_client_metadata", "only public clients are supported: token_endpoint_auth_method none")
+		return
+	}
+	now := s.d.Now().UTC()
+	c := &graphgate.OAuthClient{ID: "ggc_" + apitoken.Random()[:32], Name: cleanName(in.ClientName, "An unnamed app"),
+		ClientURI: httpsOrEmpty(in.ClientURI), LogoURI: httpsOrEmpty(in.LogoURI), RedirectURIs: uris, CreatedAt: now,
+		ExpiresAt: now.Add(unusedRegistration)}
+	if err := s.d.Store.CreateOAuthClient(r.Context(), c); err != nil {
+		s.d.Log.Error("registering a client", "err", err)
+		oauthError(w, http.StatusInternalServerError, "server_error", "the registration could not be stored")
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"client_id": c.ID, "client_id_issued_at": now.Unix(), "client_name": c.Name,
+		"redirect_uris": c.RedirectURIs, "client_uri": c.ClientURI, "logo_uri": c.LogoURI, "token_endpoint_auth_method": "none",
+		"grant_types": []string{"authorization_code", "refresh_token"}, "response_types": []string{"code"}})
+}
+
+func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "the body must be form-encoded")
+		return
+	}
+	f := r.PostForm
+	if f.Get("client_id") == "" {
+		oauthError(w, http.StatusUnauthorized, "invalid_client", "client_id is required (public clients authenticate by it and PKCE)")
+		return
+	}
+	if res := f.Get("resource"); res != "" && res != s.d.Resource {
+		oauthError(w, http.StatusBadRequest, "invalid_target", "resource must be "+s.d.Resource)
+		return
+	}
+	switch f.Get("grant_type") {
+	case "authorization_code":
+		s.redeemCode(w, r)
+	case "refresh_token":
+		s.refresh(w, r)
+	default:
+		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
+	}
+}
+
+func (s *Server) redeemCode(w http.ResponseWriter, r *http.Request) {
+	f := r.PostForm
+	code, verifier := f.Get("code"), f.Get("code_verifier")
+	if code == "" || len(code) > 100 || len(verifier) < 43 || len(verifier) > 128 {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "code and a PKCE code_verifier (43 to 128 characters) are required")
+		return
+	}
+	ac, err := s.d.Store.ConsumeAuthCode(r.Context(), apitoken.Hash(code))
+	switch {
+	case graphgate.ErrorCode(err) == graphgate.ENOTFOUND:
+		oauthError(w, http.StatusBadRequest, "invalid_grant", "the code is unknown, expired or was already used")
+		return
+	case err != nil:
+		s.serverError(w, err)
+		return
+	case ac.ClientID != f.Get("client_id") || ac.RedirectURI != f.Get("redirect_uri"):
+		oauthError(w, http.StatusBadRequest, "invalid_grant", "the code was issued to another client or redirect_uri")
+		return
+	case subtle.ConstantTimeCompare([]byte(s256(verifier)), []byte(ac.Challenge)) != 1:
+		oauthError(w, http.StatusBadRequest, "invalid_grant", "the code_verifier does not match the code_challenge")
+		return
+	}
+	g := &graphgate.Grant{UserID: ac.UserID, ClientID: ac.ClientID, ClientName: ac.ClientName, RedirectHost: hostOf(ac.RedirectURI),
+		Scopes: ac.Scopes, ExpiresAt: ac.GrantExpiresAt}
+	access, refresh, tokens := s.newTokens()
+	if err := s.d.Store.CreateGrant(r.Context(), g, tokens...); err != nil {
+		s.serverError(w, err)
+		return
+	}
+	s.writeTokens(w, g, access, refresh)
+}
+
+func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
+	f := r.PostForm
+	raw := f.Get("refresh_token")
+	if !apitoken.PlausibleRefresh(raw) {
+		oauthError(w, http.StatusBadRequest, "invalid_grant", "the refresh token is not valid")
+		return
+	}
+	access, refresh, tokens := s.newTokens()
+	g, err := s.d.Store.RotateRefreshToken(r.Context(), apitoken.Hash(raw), tokens...)
+	switch {
+	case graphgate.ErrorCode(err) == graphgate.EFORBIDDEN:
+		s.d.Log.Warn("a refresh token was used twice: grant revoked")
+		_ = s.d.Audit.Record(r.Context(), nil, graphgate.ActionOAuthRevoke, "", map[string]string{"reason": "refresh token reused"})
+		oauthError(w, http.StatusBadRequest, "invalid_grant", "the refresh token was already used; the grant is revoked: connect again")
+		return
+	case graphgate.ErrorCode(err) == graphgate.ENOTFOUND:
+		oauthError(w, http.StatusBadRequest, "invalid_grant", "the refresh token is unknown, expired or revoked")
+		return
+	case err != nil:
+		s.serverError(w, err)
+		return
+	case g.ClientID != f.Get("client_id"):
+		// The token was spent on the wrong client's behalf: end the grant.
+		_ = s.d.Store.RevokeGrant(r.Context(), 0, g.ID)
+		oauthError(w, http.StatusBadRequest, "invalid_grant", "the refresh token belongs to another client")
+		return
+	}
+	s.writeTokens(w, g, access, refresh)
+}
+
+// newTokens makes an access and a refresh token, and their stored forms.
+func (s *Server) newTokens() (access, refresh string, stored []*graphgate.OAuthToken) {
+	access, accessHash := apitoken.NewAccess()
+	refresh, refreshHash := apitoken.NewRefresh()
+	now := s.d.Now()
+	return access, refresh, []*graphgate.OAuthToken{
+		{Hash: accessHash, ExpiresAt: now.Add(AccessTTL)},
+		{Hash: refreshHash, Refresh: true},
+	}
+}
+
+func (s *Server) writeTokens(w http.ResponseWriter, g *graphgate.Grant, access, refresh string) {
+	expires := AccessTTL
+	if !g.ExpiresAt.IsZero() {
+		expires = min(expires, g.ExpiresAt.Sub(s.d.Now()))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"access_token": access, "token_type": "Bearer", "expires_in": int(expires.Seconds()),
+		"refresh_token": refresh, "scope": strings.Join(g.Scopes, " ")})
+}
+
+func (s *Server) serverError(w http.ResponseWriter, err error) {
+	s.d.Log.Error("oauth token endpoint", "err", err)
+	oauthError(w, http.StatusInternalServerError, "server_error", "graphgate could not answer; try again")
+}
+
+// revoke is RFC 7009: always 200, whether the token was known or not.
+func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil || r.PostForm.Get("token") == "" {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "token is required")
+		return
+	}
+	raw := r.PostForm.Get("token")
+	if apitoken.PlausibleAccess(raw) || apitoken.PlausibleRefresh(raw) {
+		if err := s.d.Store.RevokeOAuthToken(r.Context(), apitoken.Hash(raw)); err != nil {
+			s.serverError(w, err)
+			return
+		}
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+}
+
+func hostOf(redirect string) string {
+	r := &Request{RedirectURI: redirect}
+	return r.RedirectHost()
+}
