@@ -87,6 +87,9 @@ func (s *Server) NewClient() *Client {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
+// Base is the URL the client talks to.
+func (c *Client) Base() string { return c.base }
+
 // Response is a read answer.
 type Response struct {
 	Status   int
