@@ -147,9 +147,17 @@ func (s *Server) registerClient(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusInternalServerError, "server_error", "the registration could not be stored")
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"client_id": c.ID, "client_id_issued_at": now.Unix(), "client_name": c.Name,
-		"redirect_uris": c.RedirectURIs, "client_uri": c.ClientURI, "logo_uri": c.LogoURI, "token_endpoint_auth_method": "none",
-		"grant_types": []string{"authorization_code", "refresh_token"}, "response_types": []string{"code"}})
+	out := map[string]any{"client_id": c.ID, "client_id_issued_at": now.Unix(), "client_name": c.Name,
+		"redirect_uris": c.RedirectURIs, "token_endpoint_auth_method": "none",
+		"grant_types": []string{"authorization_code", "refresh_token"}, "response_types": []string{"code"}}
+	// Absent, not empty: clients validate these as URLs.
+	if c.ClientURI != "" {
+		out["client_uri"] = c.ClientURI
+	}
+	if c.LogoURI != "" {
+		out["logo_uri"] = c.LogoURI
+	}
+	writeJSON(w, http.StatusCreated, out)
 }
 
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
