@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -16,6 +17,7 @@ import (
 
 	"graphgate/internal/apptest"
 	"graphgate/internal/sandbox"
+	"graphgate/internal/storetest"
 )
 
 // mcpClient is an MCP client connecting with the URL alone, as Claude or VS
@@ -201,6 +203,15 @@ func TestOAuthWithTheURLAlone(t *testing.T) {
 	status, tok := c.redeem(res.Location, nil)
 	if status != 200 || tok["token_type"] != "Bearer" || tok["scope"] != "mail.read mail.write profile" {
 		t.Fatalf("token: %d %v", status, tok)
+	}
+
+	// Codes and tokens are stored only hashed.
+	dump := storetest.DumpTables(t, l.App.Store.DB())
+	code, _ := url.Parse(res.Location)
+	for _, secret := range []string{tok["access_token"].(string), tok["refresh_token"].(string), code.Query().Get("code")} {
+		if strings.Contains(dump, secret) {
+			t.Fatal("an OAuth code or token is stored in clear")
+		}
 	}
 
 	// The access token works at /mcp, for what was allowed.
@@ -397,6 +408,28 @@ func TestOAuthRefusals(t *testing.T) {
 			t.Fatalf("after revocation: %d", status)
 		}
 	})
+	t.Run("the person removed", func(t *testing.T) {
+		pat := l.NewClient()
+		adminC := l.NewClient()
+		adminC.SignIn(apptest.AdminEmail, apptest.AdminPassword)
+		addUser(t, adminC, "pat@contoso.test", "user")
+		pat.SignIn("pat@contoso.test", "user-password-1")
+		u, _ := l.App.Store.UserByEmail(context.Background(), "pat@contoso.test")
+		// Consent needs a link: give pat one directly (the grant is what matters).
+		alexLink, _ := l.App.Store.Link(context.Background(), mustUserID(t, l, "alex@contoso.test"))
+		copyLink := *alexLink
+		copyLink.UserID = u.ID
+		if err := l.App.Store.PutLink(context.Background(), &copyLink); err != nil {
+			t.Fatal(err)
+		}
+		r := consent(t, pat, c.authURL("profile", nil), allowForm("profile"))
+		_, tok := c.redeem(r.Location, nil)
+		adminC.Get("/admin/users")
+		adminC.Post("/admin/users/"+itoa(u.ID)+"/remove", nil)
+		if status, _, _ := rawCall(t, l, tok["access_token"].(string), "get_profile"); status != http.StatusUnauthorized {
+			t.Fatalf("a removed person's app still works: %d", status)
+		}
+	})
 	t.Run("unlinked person", func(t *testing.T) {
 		jo := l.NewClient()
 		jo.SignIn("jo@outlook.test", apptest.UserPassword)
@@ -436,10 +469,30 @@ func TestOAuthRefusals(t *testing.T) {
 	})
 }
 
+func mustUserID(t *testing.T, l *apptest.Linked, email string) int64 {
+	t.Helper()
+	u, err := l.App.Store.UserByEmail(context.Background(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.ID
+}
+
 // Client ID Metadata Documents: the client_id is the URL of a JSON document.
 func TestOAuthClientMetadataDocument(t *testing.T) {
 	var docURL string
+	var fetches atomic.Int32
 	doc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/moved.json":
+			http.Redirect(w, r, "/oauth/client.json", http.StatusFound)
+			return
+		case "/huge.json":
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"client_name":"` + strings.Repeat("x", 70<<10) + `"}`))
+			return
+		}
+		fetches.Add(1)
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "max-age=60")
 		_ = json.NewEncoder(w).Encode(map[string]any{"client_id": docURL, "client_name": "Metadata Agent",
@@ -461,6 +514,28 @@ func TestOAuthClientMetadataDocument(t *testing.T) {
 	r := consent(t, browser, authURL, allowForm("calendar"))
 	if status, tok := c.redeem(r.Location, nil); status != 200 || tok["scope"] != "calendar.read" {
 		t.Fatalf("token: %d %v", status, tok)
+	}
+	// The document said max-age=60: it was fetched once for all of that.
+	if n := fetches.Load(); n != 1 {
+		t.Fatalf("the metadata document was fetched %d times", n)
+	}
+	for _, bad := range []string{doc.URL + "/moved.json", doc.URL + "/huge.json", doc.URL + "/missing.json"} {
+		cb := *c
+		cb.clientID = bad
+		if page := browser.Get(strings.TrimPrefix(cb.authURL("calendar.read", nil), l.URL)); page.Status != http.StatusBadRequest {
+			t.Errorf("client metadata at %s: %d", bad, page.Status)
+		}
+	}
+
+	// An admin can accept client metadata from some hosts only.
+	listed := apptest.StartWithSandbox(t, map[string]string{"GRAPHGATE_OAUTH_PRIVATE_CLIENTS": "on", "GRAPHGATE_OAUTH_CLIENT_HOSTS": "claude.ai,vscode.dev"}, sandbox.Options{})
+	listed.SignInAndLink(t, "alex@contoso.test")
+	lb := listed.NewClient()
+	lb.SignIn("alex@contoso.test", apptest.UserPassword)
+	cl := discover(t, listed)
+	cl.clientID, cl.redirect = docURL, "http://127.0.0.1:41234/callback"
+	if page := lb.Get(strings.TrimPrefix(cl.authURL("calendar.read", nil), listed.URL)); page.Status != http.StatusBadRequest || !strings.Contains(page.Body, "not allowed here") {
+		t.Fatalf("a host outside GRAPHGATE_OAUTH_CLIENT_HOSTS: %d", page.Status)
 	}
 
 	// Without private clients allowed, the same document is refused.
