@@ -129,11 +129,15 @@ func (s *Server) App() App {
 func (s *Server) Authenticate(raw string) (*AccessToken, error) {
 	s.mu.Lock()
 	tok, ok := s.access[raw]
+	var expires time.Time
+	if ok {
+		expires = tok.Expires // ExpireAccessTokens changes it under the lock
+	}
 	s.mu.Unlock()
 	switch {
 	case !ok:
 		return nil, ErrTokenInvalid
-	case !s.now().Before(tok.Expires):
+	case !s.now().Before(expires):
 		return nil, ErrTokenExpired
 	}
 	return tok, nil
