@@ -197,6 +197,18 @@ func (g *Grant) Live(now time.Time) bool {
 	return g.RevokedAt.IsZero() && (g.ExpiresAt.IsZero() || now.Before(g.ExpiresAt))
 }
 
+// OAuthSettings are the admin's rules for MCP clients that connect with
+// OAuth: whether they may register themselves, and which hosts' client
+// metadata documents are accepted (none listed: any public host).
+type OAuthSettings struct {
+	Registration bool
+	ClientHosts  []string
+	UpdatedAt    time.Time
+}
+
+// DefaultOAuthSettings apply until an admin changes them.
+func DefaultOAuthSettings() *OAuthSettings { return &OAuthSettings{Registration: true} }
+
 // AuthCode is an OAuth authorization code waiting for its redemption. It
 // carries everything the grant will be made of; the store keeps its hash.
 type AuthCode struct {
@@ -223,8 +235,9 @@ type OAuthToken struct {
 
 // Audit actions of the OAuth authorization server.
 const (
-	ActionOAuthGrant  = "oauth.grant"
-	ActionOAuthRevoke = "oauth.revoke"
+	ActionOAuthGrant    = "oauth.grant"
+	ActionOAuthRevoke   = "oauth.revoke"
+	ActionOAuthSettings = "oauth.settings"
 )
 
 // Toolsets an agent can be limited to.
@@ -356,6 +369,10 @@ type Store interface {
 	CreateUpload(ctx context.Context, u *Upload) error
 	// ConsumeUpload deletes and returns an upload link: it works once.
 	ConsumeUpload(ctx context.Context, tokenHash string) (*Upload, error)
+
+	// OAuthSettings returns the admin's rules, DefaultOAuthSettings until set.
+	OAuthSettings(ctx context.Context) (*OAuthSettings, error)
+	PutOAuthSettings(ctx context.Context, s *OAuthSettings) error
 
 	CreateOAuthClient(ctx context.Context, c *OAuthClient) error
 	// OAuthClient returns a registered client; expired registrations are ENOTFOUND.

@@ -6,6 +6,9 @@ package admin
 import (
 	"context"
 	"errors"
+	"fmt"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,12 +54,41 @@ const (
 	ActionToolCall      = "mcp.tool_call"
 	ActionOAuthGrant    = graphgate.ActionOAuthGrant
 	ActionOAuthRevoke   = graphgate.ActionOAuthRevoke
+	ActionOAuthSettings = graphgate.ActionOAuthSettings
 )
 
 // Actions lists every audit action, for the log's filter.
 var Actions = []string{ActionM365Configure, ActionM365Update, ActionM365Rotate, ActionM365Enable, ActionM365Disable,
 	ActionM365Remove, ActionM365Attention, ActionUserCreate, ActionUserRole, ActionUserPassword, ActionUserOnboard,
-	ActionUserRemove, ActionLink, ActionUnlink, ActionTokenCreate, ActionTokenRevoke, ActionToolCall, ActionOAuthGrant, ActionOAuthRevoke}
+	ActionUserRemove, ActionLink, ActionUnlink, ActionTokenCreate, ActionTokenRevoke, ActionToolCall, ActionOAuthGrant, ActionOAuthRevoke, ActionOAuthSettings}
+
+// FieldClientHosts is the client hosts field of the OAuth settings.
+const FieldClientHosts = "clientHosts"
+
+var hostName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
+
+// SetOAuthSettings changes the rules for MCP clients: whether they may
+// register themselves, and the hosts whose client metadata is accepted
+// (comma, space or line separated; empty: any public host).
+func (s *Service) SetOAuthSettings(ctx context.Context, actor *graphgate.User, registration bool, hosts string) (*graphgate.OAuthSettings, error) {
+	st := &graphgate.OAuthSettings{Registration: registration}
+	for _, h := range strings.FieldsFunc(strings.ToLower(hosts), func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
+		if !hostName.MatchString(h) || len(h) > 253 {
+			return nil, &ErrInvalid{microsoft365.FieldErrors{FieldClientHosts: fmt.Sprintf("%q is not a host name: give names such as claude.ai, without https:// or a path.", h)}}
+		}
+		if !slices.Contains(st.ClientHosts, h) {
+			st.ClientHosts = append(st.ClientHosts, h)
+		}
+	}
+	if len(st.ClientHosts) > 100 {
+		return nil, &ErrInvalid{microsoft365.FieldErrors{FieldClientHosts: "List at most 100 hosts."}}
+	}
+	if err := s.store.PutOAuthSettings(ctx, st); err != nil {
+		return nil, err
+	}
+	details := map[string]string{"registration": strconv.FormatBool(registration), "client_hosts": strings.Join(st.ClientHosts, ",")}
+	return st, s.audit(ctx, actor, ActionOAuthSettings, "oauth", details)
+}
 
 // Record writes an audit entry for a change made outside this service (a
 // consent, a revoked grant); actor nil is graphgate itself.

@@ -112,8 +112,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		store.Close()
 		return nil, err
 	}
-	oauth, err := oauthserver.New(oauthserver.Deps{Store: store, Issuer: cfg.BaseURL, Resource: cfg.MCPURL(), Registration: cfg.OAuthRegistration,
-		ClientHosts: cfg.OAuthClientHosts, AllowPrivateClients: cfg.OAuthPrivateClients, Audit: adminSvc, Log: log})
+	oauth, err := oauthserver.New(oauthserver.Deps{Store: store, Issuer: cfg.BaseURL, Resource: cfg.MCPURL(),
+		AllowPrivateClients: cfg.OAuthPrivateClients, Audit: adminSvc, Log: log})
 	if err != nil {
 		store.Close()
 		return nil, err

@@ -41,11 +41,6 @@ type Config struct {
 	// /readyz failing, so that load balancers stop sending it requests
 	// before it closes its listener.
 	DrainDelay time.Duration
-	// OAuthRegistration turns Dynamic Client Registration on.
-	OAuthRegistration bool
-	// OAuthClientHosts, when set, are the only hosts whose client metadata
-	// documents are accepted.
-	OAuthClientHosts []string
 	// OAuthPrivateClients lets client metadata documents come from private
 	// and loopback addresses (development, tests).
 	OAuthPrivateClients bool
@@ -142,27 +137,6 @@ var variables = []variable{
 				return errors.New("must be a duration from 0s to 5m, such as 5s")
 			}
 			c.DrainDelay = d
-			return nil
-		}},
-	{"GRAPHGATE_OAUTH_REGISTRATION", "on", false, "Dynamic Client Registration for MCP clients: on or off",
-		func(c *Config, v string) error {
-			on, err := onOff(v)
-			c.OAuthRegistration = on
-			return err
-		}},
-	{"GRAPHGATE_OAUTH_CLIENT_HOSTS", "", false, "accept client metadata documents only from these hosts, comma-separated; empty: any public host",
-		func(c *Config, v string) error {
-			c.OAuthClientHosts = nil
-			for h := range strings.SplitSeq(v, ",") {
-				h = strings.ToLower(strings.TrimSpace(h))
-				if h == "" {
-					continue
-				}
-				if !hostRE.MatchString(h) {
-					return fmt.Errorf("%q is not a host name", h)
-				}
-				c.OAuthClientHosts = append(c.OAuthClientHosts, h)
-			}
 			return nil
 		}},
 	{"GRAPHGATE_OAUTH_PRIVATE_CLIENTS", "off", false, "fetch client metadata from private and loopback addresses too (development only): on or off",
@@ -283,7 +257,6 @@ func (c *Config) Dump() string {
 		"GRAPHGATE_ADMIN_PASSWORD": c.AdminPassword, "GRAPHGATE_LOG_LEVEL": strings.ToLower(c.LogLevel.String()),
 		"GRAPHGATE_SESSION_LIFETIME": c.SessionLifetime.String(), "GRAPHGATE_ALLOWED_HOSTS": strings.Join(c.AllowedHosts, ","),
 		"GRAPHGATE_METRICS_ADDR": c.MetricsAddr, "GRAPHGATE_METRICS_TOKEN": c.MetricsToken, "GRAPHGATE_DRAIN_DELAY": c.DrainDelay.String(),
-		"GRAPHGATE_OAUTH_REGISTRATION": onOffString(c.OAuthRegistration), "GRAPHGATE_OAUTH_CLIENT_HOSTS": strings.Join(c.OAuthClientHosts, ","),
 		"GRAPHGATE_OAUTH_PRIVATE_CLIENTS": onOffString(c.OAuthPrivateClients),
 	}
 	var b strings.Builder

@@ -73,7 +73,11 @@ type metadataCache struct {
 }
 
 func (s *Server) metadataClient(ctx context.Context, id string) (*Client, error) {
-	u, err := s.checkMetadataURL(id)
+	settings, err := s.d.Store.OAuthSettings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.checkMetadataURL(id, settings.ClientHosts)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnknownClient, err)
 	}
@@ -102,7 +106,7 @@ func (s *Server) metadataClient(ctx context.Context, id string) (*Client, error)
 // checkMetadataURL accepts an https URL with a path, no credentials, query
 // or fragment, on an allowed host; plain http only for loopback when
 // private addresses are allowed (development).
-func (s *Server) checkMetadataURL(raw string) (*url.URL, error) {
+func (s *Server) checkMetadataURL(raw string, hosts []string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil || u.Host == "" || u.User != nil || u.Fragment != "" || u.RawQuery != "":
@@ -111,7 +115,7 @@ func (s *Server) checkMetadataURL(raw string) (*url.URL, error) {
 		return nil, errors.New("a client_id URL must name a document (a path)")
 	case u.Scheme != "https" && !(u.Scheme == "http" && s.d.AllowPrivateClients && isLoopbackHost(u.Hostname())):
 		return nil, errors.New("a client_id URL must use https")
-	case len(s.d.ClientHosts) > 0 && !slices.Contains(s.d.ClientHosts, strings.ToLower(u.Hostname())):
+	case len(hosts) > 0 && !slices.Contains(hosts, strings.ToLower(u.Hostname())):
 		return nil, fmt.Errorf("clients from %s are not allowed here", u.Hostname())
 	}
 	return u, nil

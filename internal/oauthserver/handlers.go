@@ -43,7 +43,7 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 		"authorization_response_iss_parameter_supported": true,
 		"service_documentation":                          s.d.Issuer + "/integrations",
 	}
-	if s.d.Registration {
+	if st, err := s.d.Store.OAuthSettings(r.Context()); err == nil && st.Registration {
 		m["registration_endpoint"] = s.d.Issuer + RegisterPath
 	}
 	writeJSON(w, http.StatusOK, m)
@@ -100,7 +100,12 @@ func (l *registrationLimit) take(addr string) bool {
 }
 
 func (s *Server) registerClient(w http.ResponseWriter, r *http.Request) {
-	if !s.d.Registration {
+	settings, err := s.d.Store.OAuthSettings(r.Context())
+	if err != nil {
+		s.serverError(w, err)
+		return
+	}
+	if !settings.Registration {
 		oauthError(w, http.StatusForbidden, "access_denied", "Dynamic Client Registration is turned off here; use a Client ID Metadata Document")
 		return
 	}

@@ -50,11 +50,6 @@ type Deps struct {
 	Store    graphgate.Store
 	Issuer   string // graphgate's base URL
 	Resource string // the MCP endpoint's URL: the only audience of its tokens
-	// Registration turns Dynamic Client Registration on.
-	Registration bool
-	// ClientHosts, when set, are the only hosts whose client metadata
-	// documents are accepted.
-	ClientHosts []string
 	// AllowPrivateClients lets client metadata come from private and
 	// loopback addresses (development only).
 	AllowPrivateClients bool

@@ -10,6 +10,31 @@ import (
 	"graphgate"
 )
 
+func (s *Store) OAuthSettings(ctx context.Context) (*graphgate.OAuthSettings, error) {
+	defer s.timed("oauth_settings")()
+	var st graphgate.OAuthSettings
+	var hosts string
+	var updated sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT registration, client_hosts, updated_at FROM oauth_settings WHERE id = 1`).Scan(&st.Registration, &hosts, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return graphgate.DefaultOAuthSettings(), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	st.ClientHosts, st.UpdatedAt = strings.Fields(hosts), fromMS(updated)
+	return &st, nil
+}
+
+func (s *Store) PutOAuthSettings(ctx context.Context, st *graphgate.OAuthSettings) error {
+	defer s.timed("put_oauth_settings")()
+	st.UpdatedAt = s.now().UTC()
+	_, err := s.db.ExecContext(ctx, `INSERT INTO oauth_settings (id, registration, client_hosts, updated_at) VALUES (1, $1, $2, $3)
+		ON CONFLICT (id) DO UPDATE SET registration = excluded.registration, client_hosts = excluded.client_hosts, updated_at = excluded.updated_at`,
+		st.Registration, strings.Join(st.ClientHosts, " "), ms(st.UpdatedAt))
+	return err
+}
+
 func (s *Store) CreateOAuthClient(ctx context.Context, c *graphgate.OAuthClient) error {
 	defer s.timed("create_oauth_client")()
 	if c.CreatedAt.IsZero() {

@@ -20,6 +20,19 @@ func testOAuthServer(t *testing.T, open func(*secretbox.Keyring) graphgate.Store
 	_ = s.CreateUser(ctx, other)
 	hour := time.Now().Add(time.Hour)
 
+	// The admin's rules: defaults until set, then what was set.
+	if st, err := s.OAuthSettings(ctx); err != nil || !st.Registration || len(st.ClientHosts) != 0 {
+		t.Fatalf("default settings: %+v %v", st, err)
+	}
+	for _, want := range []*graphgate.OAuthSettings{{Registration: false, ClientHosts: []string{"claude.ai", "vscode.dev"}}, {Registration: true}} {
+		if err := s.PutOAuthSettings(ctx, want); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.OAuthSettings(ctx); err != nil || got.Registration != want.Registration || len(got.ClientHosts) != len(want.ClientHosts) {
+			t.Fatalf("settings: %+v %v, want %+v", got, err, want)
+		}
+	}
+
 	// Registered clients; an unused registration expires.
 	c := &graphgate.OAuthClient{ID: "dcr_1", Name: "Inspector", RedirectURIs: []string{"http://127.0.0.1/cb", "https://x.test/cb"}, ExpiresAt: hour}
 	if err := s.CreateOAuthClient(ctx, c); err != nil {

@@ -31,6 +31,10 @@ func (s *Server) apiRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("PATCH /api/v1/admin/users/{id}", s.api(s.apiPatchUser))
 	mux.HandleFunc("DELETE /api/v1/admin/users/{id}", s.api(s.apiDeleteUser))
 	mux.HandleFunc("GET /api/v1/admin/audit", s.api(s.apiAudit))
+	mux.HandleFunc("GET /api/v1/admin/oauth", s.api(s.apiGetOAuth))
+	mux.HandleFunc("PUT /api/v1/admin/oauth", s.api(s.apiPutOAuth))
+	mux.HandleFunc("GET /api/v1/admin/oauth/grants", s.api(s.apiGrants))
+	mux.HandleFunc("DELETE /api/v1/admin/oauth/grants/{id}", s.api(s.apiRevokeGrant))
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, graphgate.Errorf(graphgate.ENOTFOUND, "No API endpoint %s %s.", r.Method, r.URL.Path), nil)
 	})
@@ -347,4 +351,62 @@ func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request, _ *graphgate.U
 		return nil, err
 	}
 	return map[string]any{"events": events, "total": total, "page": d.Page}, nil
+}
+
+func oauthJSON(st *graphgate.OAuthSettings) map[string]any {
+	hosts := st.ClientHosts
+	if hosts == nil {
+		hosts = []string{}
+	}
+	return map[string]any{"registration": st.Registration, "clientHosts": hosts}
+}
+
+func (s *Server) apiGetOAuth(w http.ResponseWriter, r *http.Request, actor *graphgate.User) (any, error) {
+	st, err := s.store.OAuthSettings(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	return oauthJSON(st), nil
+}
+
+func (s *Server) apiPutOAuth(w http.ResponseWriter, r *http.Request, actor *graphgate.User) (any, error) {
+	var in struct {
+		Registration *bool    `json:"registration"`
+		ClientHosts  []string `json:"clientHosts"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Registration == nil {
+		return nil, graphgate.Errorf(graphgate.EINVALID, `Send {"registration": true|false, "clientHosts": ["claude.ai", ...]}.`)
+	}
+	st, err := s.admin.SetOAuthSettings(r.Context(), actor, *in.Registration, strings.Join(in.ClientHosts, ","))
+	if err != nil {
+		return nil, err
+	}
+	return oauthJSON(st), nil
+}
+
+func (s *Server) apiGrants(w http.ResponseWriter, r *http.Request, actor *graphgate.User) (any, error) {
+	grants, err := s.store.Grants(r.Context(), 0)
+	if err != nil {
+		return nil, err
+	}
+	out := []map[string]any{}
+	for _, g := range grants {
+		out = append(out, map[string]any{"id": g.ID, "userId": g.UserID, "clientId": g.ClientID, "clientName": g.ClientName,
+			"redirectHost": g.RedirectHost, "scopes": g.Scopes, "createdAt": g.CreatedAt, "lastUsedAt": g.LastUsedAt, "expiresAt": timePtr(g.ExpiresAt)})
+	}
+	return map[string]any{"grants": out}, nil
+}
+
+func (s *Server) apiRevokeGrant(w http.ResponseWriter, r *http.Request, actor *graphgate.User) (any, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return nil, graphgate.Errorf(graphgate.ENOTFOUND, "No such grant.")
+	}
+	if err := s.store.RevokeGrant(r.Context(), 0, id); err != nil {
+		return nil, err
+	}
+	if err := s.admin.Record(r.Context(), actor, admin.ActionOAuthRevoke, strconv.FormatInt(id, 10), nil); err != nil {
+		return nil, err
+	}
+	return map[string]any{"revoked": id}, nil
 }

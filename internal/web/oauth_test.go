@@ -15,6 +15,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"golang.org/x/oauth2"
 
+	"graphgate"
 	"graphgate/internal/apptest"
 	"graphgate/internal/sandbox"
 	"graphgate/internal/storetest"
@@ -442,13 +443,37 @@ func TestOAuthRefusals(t *testing.T) {
 			t.Fatalf("allow while unlinked: %d", r.Status)
 		}
 	})
-	t.Run("registration turned off", func(t *testing.T) {
-		off := apptest.Start(t, map[string]string{"GRAPHGATE_OAUTH_REGISTRATION": "off"})
+	t.Run("registration turned off in the console", func(t *testing.T) {
+		off := apptest.Start(t, nil)
+		adminC := off.NewClient()
+		adminC.SignIn(apptest.AdminEmail, apptest.AdminPassword)
+		adminC.Get("/admin/servers")
+		if r := adminC.Post("/admin/oauth", url.Values{"clientHosts": {"https://claude.ai/"}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "is not a host name") {
+			t.Fatalf("a URL as a host: %d", r.Status)
+		}
+		if st, _ := off.App.Store.OAuthSettings(context.Background()); !st.Registration {
+			t.Fatal("a refused form changed the settings")
+		}
+		adminC.Get("/admin/servers")
+		if r := adminC.Post("/admin/oauth", url.Values{"clientHosts": {"claude.ai, vscode.dev"}}); r.Status != http.StatusSeeOther {
+			t.Fatalf("save: %d", r.Status)
+		}
 		if as := getJSON(t, off.URL+"/.well-known/oauth-authorization-server"); as["registration_endpoint"] != nil {
 			t.Fatal("registration advertised while off")
 		}
 		if status, _ := postJSON(t, off.URL+"/oauth/register", map[string]any{"redirect_uris": []string{"https://x.example/cb"}}); status != http.StatusForbidden {
 			t.Fatalf("registration while off: %d", status)
+		}
+		if page := adminC.Get("/admin/servers"); !strings.Contains(page.Body, `value="claude.ai, vscode.dev"`) || strings.Contains(page.Body, `id="registration" checked`) {
+			t.Fatal("the console does not show the saved rules")
+		}
+		// The same through the admin API.
+		token, _ := adminToken(t, off, apptest.AdminEmail, graphgate.TokenAdmin)
+		if r := adminC.Do("PUT", "/api/v1/admin/oauth", `{"registration":true,"clientHosts":[]}`, "Authorization", "Bearer "+token); r.Status != http.StatusOK {
+			t.Fatalf("API: %d %s", r.Status, r.Body)
+		}
+		if status, _ := postJSON(t, off.URL+"/oauth/register", map[string]any{"redirect_uris": []string{"https://x.example/cb"}}); status != http.StatusCreated {
+			t.Fatalf("registration after turning it on: %d", status)
 		}
 	})
 	t.Run("registration refuses dangerous redirects and bursts", func(t *testing.T) {
@@ -527,8 +552,11 @@ func TestOAuthClientMetadataDocument(t *testing.T) {
 		}
 	}
 
-	// An admin can accept client metadata from some hosts only.
-	listed := apptest.StartWithSandbox(t, map[string]string{"GRAPHGATE_OAUTH_PRIVATE_CLIENTS": "on", "GRAPHGATE_OAUTH_CLIENT_HOSTS": "claude.ai,vscode.dev"}, sandbox.Options{})
+	// An admin can accept client metadata from some hosts only (the console's setting).
+	listed := apptest.StartWithSandbox(t, map[string]string{"GRAPHGATE_OAUTH_PRIVATE_CLIENTS": "on"}, sandbox.Options{})
+	if _, err := listed.App.Web.Admin().SetOAuthSettings(context.Background(), nil, true, "claude.ai vscode.dev"); err != nil {
+		t.Fatal(err)
+	}
 	listed.SignInAndLink(t, "alex@contoso.test")
 	lb := listed.NewClient()
 	lb.SignIn("alex@contoso.test", apptest.UserPassword)

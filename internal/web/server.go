@@ -162,6 +162,7 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("POST "+oauthserver.AuthorizePath, s.withUser(s.decide))
 		mux.HandleFunc("POST /integrations/apps/{id}/disconnect", s.withUser(s.disconnectApp))
 		mux.HandleFunc("POST /admin/apps/{id}/revoke", s.withAdmin(s.revokeApp))
+		mux.HandleFunc("POST /admin/oauth", s.withAdmin(s.oauthSettings))
 	}
 	s.apiRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"graphgate"
 	"graphgate/internal/admin"
@@ -59,12 +60,37 @@ type serversData struct {
 	// Apps are everyone's OAuth grants, with their owners' emails.
 	Apps   []*graphgate.Grant
 	Owners map[int64]string
-	// Registration, ClientHosts: how MCP clients may identify themselves.
-	Registration bool
-	ClientHosts  []string
+	// OAuth is how MCP clients may identify themselves; HostsError is a
+	// problem with the hosts typed.
+	OAuth      *graphgate.OAuthSettings
+	HostsTyped string
+	HostsError string
 }
 
 func (s *Server) servers(w http.ResponseWriter, r *http.Request) {
+	s.showServers(w, r, http.StatusOK, nil)
+}
+
+// oauthSettings saves the rules for MCP clients from the MCP Servers tab.
+func (s *Server) oauthSettings(w http.ResponseWriter, r *http.Request) {
+	_, err := s.admin.SetOAuthSettings(r.Context(), sessionFrom(r).user, r.PostFormValue("registration") == "on", r.PostFormValue("clientHosts"))
+	if fe := admin.FieldErrorsOf(err); fe != nil {
+		s.showServers(w, r, http.StatusUnprocessableEntity, func(d *serversData) {
+			d.HostsTyped, d.HostsError = r.PostFormValue("clientHosts"), fe[admin.FieldClientHosts]
+		})
+		return
+	}
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	s.setFlash(w, "success", "Saved the rules for connecting apps.")
+	http.Redirect(w, r, "/admin/servers", http.StatusSeeOther)
+}
+
+// showServers renders the MCP Servers tab; typed, when set, adjusts it (a
+// form sent back with errors).
+func (s *Server) showServers(w http.ResponseWriter, r *http.Request, status int, typed func(d *serversData)) {
 	cfg, err := s.currentM365(r)
 	if err != nil {
 		s.errorPage(w, r, err)
@@ -88,12 +114,20 @@ func (s *Server) servers(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	oauth, err := s.store.OAuthSettings(r.Context())
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
 	d := serversData{Config: cfg, Status: cfg.Status(), Links: links, Callback: s.cfg.CallbackURL(), Apps: apps, Owners: owners,
-		Registration: s.cfg.OAuthRegistration, ClientHosts: s.cfg.OAuthClientHosts}
+		OAuth: oauth, HostsTyped: strings.Join(oauth.ClientHosts, ", ")}
 	if cfg != nil && !cfg.SecretExpiresAt.IsZero() {
 		d.ExpiresDays = int(cfg.SecretExpiresAt.Sub(s.now()).Hours() / 24)
 	}
-	s.render(w, r, http.StatusOK, "admin_servers", "MCP Servers", d)
+	if typed != nil {
+		typed(&d)
+	}
+	s.render(w, r, status, "admin_servers", "MCP Servers", d)
 }
 
 // formPage says which of the three uses of the Microsoft 365 form a page is.
