@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,23 +72,33 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	d.Tile = tile
-	// The decision's form redirects to the client: allow that target.
-	w.Header().Set("Content-Security-Policy", strings.Replace(w.Header().Get("Content-Security-Policy"),
-		"form-action 'self'", "form-action 'self' "+formTarget(d.Request.RedirectURI), 1))
+	// The decision's form redirects to the client: allow that target, and
+	// the client's logo (https only) from its own origin.
+	csp := strings.Replace(w.Header().Get("Content-Security-Policy"), "form-action 'self'", "form-action 'self' "+formTarget(d.Request.RedirectURI), 1)
+	if logo := d.Request.Client.LogoURI; logo != "" {
+		csp = strings.Replace(csp, "img-src 'self' data:", "img-src 'self' data: "+formTarget(logo), 1)
+	}
+	w.Header().Set("Content-Security-Policy", csp)
 	s.render(w, r, status, "oauth_consent", "Connect "+d.Request.Client.Name, d)
 }
 
-// formTarget is the CSP source that lets a form redirect to uri.
+// formTarget is the CSP source of uri's origin (a scheme alone for an
+// app's own scheme).
 func formTarget(uri string) string {
 	u, err := url.Parse(uri)
-	if err != nil {
-		return ""
-	}
-	if u.Host == "" {
+	switch {
+	case err != nil || !cspScheme.MatchString(u.Scheme) || u.Host != "" && !cspHost.MatchString(u.Host):
+		return "" // nothing that could break out of the policy
+	case u.Host == "":
 		return u.Scheme + ":"
 	}
 	return u.Scheme + "://" + u.Host
 }
+
+var (
+	cspScheme = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]*$`)
+	cspHost   = regexp.MustCompile(`^[a-zA-Z0-9.-]+(:[0-9]+)?$|^\[[0-9a-fA-F:.]+\](:[0-9]+)?$`)
+)
 
 // decide takes the person's Allow or Deny.
 func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
