@@ -24,17 +24,9 @@ import (
 // header checks, subscriptions/listen) against graphgate. The suite has no
 // way to send a bearer token, so a loopback proxy adds an agent token.
 func TestConformanceStateless(t *testing.T) {
-	if os.Getenv("GRAPHGATE_SKIP_NODE") == "1" {
-		t.Skip("GRAPHGATE_SKIP_NODE=1")
-	}
-	dir, _ := filepath.Abs(filepath.Join("..", "..", "scripts", "mcp-client-check"))
+	dir := apptest.ClientCheckDir(t, ".bin/node", "@modelcontextprotocol/conformance/dist/index.js")
 	node := filepath.Join(dir, "node_modules", ".bin", "node")
 	suite := filepath.Join(dir, "node_modules", "@modelcontextprotocol", "conformance", "dist", "index.js")
-	for _, p := range []string{node, suite} {
-		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("the conformance suite is not installed: run npm ci in %s (./scripts/test does)", dir)
-		}
-	}
 	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
 	token := agentToken(t, l, l.SignInAndLink(t, "alex@contoso.test"), true)
 	target, _ := url.Parse(l.URL)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -16,13 +15,7 @@ import (
 // did not write) list the tools and call a read and a write tool over
 // 2026-07-28. ./scripts/test installs its npm packages.
 func TestTypeScriptClient(t *testing.T) {
-	if os.Getenv("GRAPHGATE_SKIP_NODE") == "1" {
-		t.Skip("GRAPHGATE_SKIP_NODE=1")
-	}
-	dir, _ := filepath.Abs(filepath.Join("..", "..", "scripts", "mcp-client-check"))
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@modelcontextprotocol", "client")); err != nil {
-		t.Fatalf("the TypeScript client is not installed: run npm ci in %s (./scripts/test does)", dir)
-	}
+	dir := apptest.ClientCheckDir(t, "@modelcontextprotocol/client")
 	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
 	token := agentToken(t, l, l.SignInAndLink(t, "alex@contoso.test"), false)
 	cmd := exec.Command("node", "check.mjs")

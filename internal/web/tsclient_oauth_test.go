@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -25,13 +24,7 @@ import (
 // clicks Allow; the client then lists the tools and calls one. A client we
 // did not write checks the authorization server.
 func TestTypeScriptClientOAuth(t *testing.T) {
-	if os.Getenv("GRAPHGATE_SKIP_NODE") == "1" {
-		t.Skip("GRAPHGATE_SKIP_NODE=1")
-	}
-	dir, _ := filepath.Abs(filepath.Join("..", "..", "scripts", "mcp-client-check"))
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@modelcontextprotocol", "client")); err != nil {
-		t.Fatalf("the TypeScript client is not installed: run npm ci in %s (./scripts/test does)", dir)
-	}
+	dir := apptest.ClientCheckDir(t, "@modelcontextprotocol/client")
 	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
 	l.SignInAndLink(t, "alex@contoso.test")
 	ctx := browsertest.New(t)
