@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"graphgate/internal/config"
 )
@@ -50,6 +51,22 @@ func FuzzErrorDescription(f *testing.F) {
 		}
 		if line := FirstLine(desc); strings.Contains(line, "\r\n") || len(line) > len(desc) {
 			t.Fatalf("first line %q of %q", line, desc)
+		}
+	})
+}
+
+// FuzzAuthorizeProblem: whatever error and description Microsoft's answer
+// (or someone posing as it) carries, the message is short plain text.
+func FuzzAuthorizeProblem(f *testing.F) {
+	f.Add("access_denied", "AADSTS65004: User declined to consent to access the app.\r\nTrace ID: x")
+	f.Add("invalid_request", "AADSTS50020: User account from identity provider does not exist in tenant.")
+	f.Add("server_error", "")
+	f.Add(strings.Repeat("x", 5000), strings.Repeat("<script>", 1000))
+	f.Add("a\r\nSet-Cookie: x=y", "b\x00c")
+	f.Fuzz(func(t *testing.T, code, desc string) {
+		msg := AuthorizeProblem(code, desc)
+		if len(msg) > 600 || strings.IndexFunc(msg, unicode.IsControl) >= 0 {
+			t.Fatalf("message %q", msg)
 		}
 	})
 }

@@ -7,10 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
-
-	"golang.org/x/oauth2"
 
 	"graphgate"
 	"graphgate/internal/admin"
@@ -18,9 +14,6 @@ import (
 	"graphgate/internal/microsoft365"
 	"graphgate/internal/oauthserver"
 )
-
-// A sign-in at Microsoft must come back within this long.
-const flowTTL = 10 * time.Minute
 
 // tileState is what the Microsoft 365 tile shows a person.
 type tileState struct {
@@ -148,159 +141,41 @@ func (s *Server) back(w http.ResponseWriter, r *http.Request, kind, msg string) 
 // linkAccount starts the link: a pending flow in the store, then Microsoft.
 func (s *Server) linkAccount(w http.ResponseWriter, r *http.Request) {
 	u := sessionFrom(r).user
-	cfg, err := s.currentM365(r)
-	if err != nil {
-		s.errorPage(w, r, err)
-		return
-	}
-	if cfg.Status() != graphgate.StatusActive {
-		s.back(w, r, "error", "Microsoft 365 is not available right now. Ask your admin.")
-		return
-	}
 	if ret := safeNext(r.PostFormValue("return")); strings.HasPrefix(ret, oauthserver.AuthorizePath+"?") {
 		http.SetCookie(w, &http.Cookie{Name: returnCookie, Value: ret, Path: "/", HttpOnly: true, Secure: s.cfg.Secure(),
-			SameSite: http.SameSiteLaxMode, MaxAge: int(flowTTL.Seconds())})
+			SameSite: http.SameSiteLaxMode, MaxAge: int(microsoft365.FlowTTL.Seconds())})
 	}
-	state, verifier, nonce := apitoken.Random(), oauth2.GenerateVerifier(), apitoken.Random()
-	now := s.now().UTC()
-	if err := s.store.CreateOAuthFlow(r.Context(), &graphgate.OAuthFlow{StateHash: apitoken.Hash(state), UserID: u.ID,
-		Verifier: verifier, Nonce: nonce, CreatedAt: now, ExpiresAt: now.Add(flowTTL)}); err != nil {
+	target, err := s.linker.Start(r.Context(), u.ID)
+	var p *microsoft365.Problem
+	switch {
+	case errors.As(err, &p):
+		s.back(w, r, "error", p.Message)
+		return
+	case err != nil:
 		s.errorPage(w, r, err)
 		return
 	}
-	http.Redirect(w, r, s.m365.AuthCodeURL(cfg, state, verifier, nonce), http.StatusSeeOther)
+	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
 // callback is where Microsoft sends the browser back. Every failure returns
 // to the page with a message a person understands and stores nothing.
 func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
 	u := sessionFrom(r).user
-	state := q.Get("state")
-	if state == "" || len(state) > 200 {
-		s.back(w, r, "error", "That sign-in answer is not valid. Click Link Account to try again.")
+	link, err := s.linker.Complete(r.Context(), u.ID, r.URL.Query())
+	var p *microsoft365.Problem
+	switch {
+	case errors.As(err, &p):
+		s.log.Info("linking did not happen", "reason", p.Message)
+		s.back(w, r, "error", p.Message)
 		return
-	}
-	flow, err := s.store.ConsumeOAuthFlow(r.Context(), apitoken.Hash(state))
-	if graphgate.ErrorCode(err) == graphgate.ENOTFOUND {
-		s.back(w, r, "error", "That sign-in has expired or was already used. Click Link Account to start again.")
-		return
-	}
-	if err != nil {
-		s.errorPage(w, r, err)
-		return
-	}
-	if flow.UserID != u.ID {
-		s.log.Warn("oauth callback for another user's flow", "user", u.ID)
-		s.back(w, r, "error", "That sign-in was started by another graphgate account. Click Link Account to link your own.")
-		return
-	}
-	if e := q.Get("error"); e != "" {
-		s.back(w, r, "error", authorizeProblem(e, q.Get("error_description")))
-		return
-	}
-	code := q.Get("code")
-	if code == "" || len(code) > 4096 {
-		s.back(w, r, "error", "Microsoft's answer carried no authorization code. Click Link Account to try again.")
-		return
-	}
-	cfg, err := s.currentM365(r)
-	if err != nil {
-		s.errorPage(w, r, err)
-		return
-	}
-	if cfg.Status() == graphgate.StatusNotConfigured || cfg.Status() == graphgate.StatusDisabled {
-		s.back(w, r, "error", "Your admin turned Microsoft 365 off while you were signing in. Nothing was linked.")
-		return
-	}
-	grant, err := s.m365.Exchange(r.Context(), cfg, code, flow.Verifier)
-	if err != nil {
-		var ae *microsoft365.AuthError
-		if errors.As(err, &ae) && ae.Code == "invalid_client" {
-			_ = s.admin.MarkM365Attention(r.Context(), microsoft365.AppProblem(ae.AADSTS, ae.Description))
-			s.back(w, r, "error", "Microsoft refused graphgate's own credentials, so nothing was linked. Your admin has been told; try again later.")
-			return
-		}
-		s.log.Warn("code redemption failed", "err", err)
-		s.back(w, r, "error", redeemProblem(err))
-		return
-	}
-	id, err := s.m365.VerifyIDToken(r.Context(), cfg.ClientID, grant.IDToken, flow.Nonce)
-	if err != nil {
-		s.log.Warn("id_token refused", "err", err)
-		s.back(w, r, "error", "Microsoft's answer could not be verified, so nothing was linked. Click Link Account to try again.")
-		return
-	}
-	name := id.Name
-	if name == "" {
-		name = id.Username
-	}
-	link := &graphgate.Link{UserID: u.ID, TenantID: id.TenantID, ObjectID: id.ObjectID, Username: id.Username,
-		DisplayName: name, Personal: id.Personal(), RefreshToken: grant.RefreshToken, AccessToken: grant.AccessToken,
-		AccessExpiresAt: grant.Expiry, LinkedAt: s.now().UTC()}
-	if err := s.store.PutLink(r.Context(), link); err != nil {
+	case err != nil:
 		s.errorPage(w, r, err)
 		return
 	}
 	_ = s.store.AddAudit(r.Context(), &graphgate.AuditEvent{ActorID: u.ID, ActorEmail: u.Email, Action: admin.ActionLink,
-		Target: u.Email, Details: map[string]string{"account": id.Username, "tenant": id.TenantID}})
-	s.back(w, r, "success", "Linked "+name+" ("+id.Username+"). Your agents can now use Microsoft 365.")
-}
-
-// authorizeProblem explains an error Microsoft sent back to the callback.
-func authorizeProblem(code, desc string) string {
-	switch n := microsoft365.AADSTSOf(desc); {
-	case n == 65004 || code == "access_denied" && n == 0:
-		return "You declined the permissions graphgate asked for, so nothing was linked. Click Link Account and Accept to link your account."
-	case n == 50020:
-		return "That Microsoft account is not in the organisation graphgate is set up for. Sign in with your work account, or ask your admin."
-	case n == 50194 || n == 700016:
-		return "graphgate's app registration does not accept this kind of account. Ask your admin to check the app's supported account types."
-	case code == "login_required" || code == "interaction_required":
-		return "Microsoft needs you to sign in. Click Link Account to continue."
-	case code == "temporarily_unavailable" || code == "server_error":
-		return "Microsoft's sign-in service had a problem. Wait a moment, then click Link Account again."
-	}
-	if line := plainText(microsoft365.FirstLine(desc), 300); line != "" {
-		return "Microsoft could not link your account: " + line
-	}
-	return "Microsoft could not link your account (" + plainText(code, 64) + "). Click Link Account to try again."
-}
-
-// plainText keeps a value from outside fit for a one-line message: control
-// characters dropped, at most max bytes, cut on a character boundary.
-func plainText(s string, max int) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == utf8.RuneError {
-			return -1
-		}
-		return r
-	}, s)
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return strings.TrimSpace(s)
-}
-
-// redeemProblem explains a failed code redemption.
-func redeemProblem(err error) string {
-	var ae *microsoft365.AuthError
-	if !errors.As(err, &ae) {
-		return "graphgate could not reach Microsoft to finish linking. Try again in a moment."
-	}
-	switch ae.AADSTS {
-	case 54005, 70008:
-		return "That sign-in answer was already used or has expired. Click Link Account to start again."
-	case 501481, 9002313, 500112:
-		return "Microsoft did not accept that sign-in answer. Click Link Account to start again."
-	case 65001:
-		return "Consent is missing for some permissions. Click Link Account and Accept every permission."
-	}
-	return "Microsoft could not finish linking your account (AADSTS" + strconv.Itoa(ae.AADSTS) + "). Click Link Account to try again."
+		Target: u.Email, Details: map[string]string{"account": link.Username, "tenant": link.TenantID}})
+	s.back(w, r, "success", "Linked "+link.DisplayName+" ("+link.Username+"). Your agents can now use Microsoft 365.")
 }
 
 func (s *Server) unlink(w http.ResponseWriter, r *http.Request) {

@@ -38,6 +38,7 @@ type Server struct {
 	// verifying bounds the password checks running at once.
 	verifying chan struct{}
 	m365      *microsoft365.Client
+	linker    *microsoft365.Linker
 	mcp       http.Handler
 	oauth     *oauthserver.Server
 	now       func() time.Time
@@ -88,7 +89,7 @@ func New(d Deps) (*Server, error) {
 		d.Admin = admin.New(d.Store, d.Now)
 	}
 	return &Server{store: d.Store, admin: d.Admin, cfg: d.Config, log: d.Logger, metrics: d.Metrics,
-		pages: pages, limiter: newLoginLimiter(d.Now), tokens: apitoken.NewChecker(d.Store, d.Now), verifying: make(chan struct{}, maxVerifying), m365: d.M365, mcp: d.MCP, oauth: d.OAuth, now: d.Now}, nil
+		pages: pages, limiter: newLoginLimiter(d.Now), tokens: apitoken.NewChecker(d.Store, d.Now), verifying: make(chan struct{}, maxVerifying), m365: d.M365, linker: microsoft365.NewLinker(d.Store, d.M365, d.Admin, d.Now), mcp: d.MCP, oauth: d.OAuth, now: d.Now}, nil
 }
 
 // Admin returns the admin service the server uses.

@@ -1,0 +1,180 @@
+package microsoft365
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/oauth2"
+
+	"graphgate"
+	"graphgate/internal/apitoken"
+)
+
+// FlowTTL is how long a sign-in at Microsoft may take.
+const FlowTTL = 10 * time.Minute
+
+// Linker links people's Microsoft accounts: Start stores a pending sign-in
+// and returns where to send the browser; Complete checks Microsoft's answer
+// and stores the link. Pages only turn its results into messages.
+type Linker struct {
+	store  graphgate.Store
+	client *Client
+	marker AttentionMarker
+	now    func() time.Time
+}
+
+// NewLinker returns a linker; marker records app-credential problems.
+func NewLinker(store graphgate.Store, client *Client, marker AttentionMarker, now func() time.Time) *Linker {
+	if now == nil {
+		now = time.Now
+	}
+	return &Linker{store: store, client: client, marker: marker, now: now}
+}
+
+// Problem is why a link did not happen, in words for the person. Nothing
+// was stored.
+type Problem struct{ Message string }
+
+func (p *Problem) Error() string { return p.Message }
+
+func problem(msg string) error { return &Problem{msg} }
+
+// Start begins linking for the person: a pending flow in the store (state
+// hashed, PKCE verifier sealed, nonce, FlowTTL), then Microsoft.
+func (l *Linker) Start(ctx context.Context, userID int64) (string, error) {
+	cfg, err := l.store.M365Config(ctx)
+	if graphgate.ErrorCode(err) == graphgate.ENOTFOUND || err == nil && cfg.Status() != graphgate.StatusActive {
+		return "", problem("Microsoft 365 is not available right now. Ask your admin.")
+	}
+	if err != nil {
+		return "", err
+	}
+	state, verifier, nonce := apitoken.Random(), oauth2.GenerateVerifier(), apitoken.Random()
+	now := l.now().UTC()
+	if err := l.store.CreateOAuthFlow(ctx, &graphgate.OAuthFlow{StateHash: apitoken.Hash(state), UserID: userID,
+		Verifier: verifier, Nonce: nonce, CreatedAt: now, ExpiresAt: now.Add(FlowTTL)}); err != nil {
+		return "", err
+	}
+	return l.client.AuthCodeURL(cfg, state, verifier, nonce), nil
+}
+
+// Complete finishes linking from Microsoft's answer (the callback's query)
+// for the signed-in person: the state works once and only for the person
+// who started it; the code is redeemed with the verifier; the id_token is
+// verified. Failures are a *Problem, or an error of graphgate's own.
+func (l *Linker) Complete(ctx context.Context, userID int64, q url.Values) (*graphgate.Link, error) {
+	state := q.Get("state")
+	if state == "" || len(state) > 200 {
+		return nil, problem("That sign-in answer is not valid. Click Link Account to try again.")
+	}
+	flow, err := l.store.ConsumeOAuthFlow(ctx, apitoken.Hash(state))
+	switch {
+	case graphgate.ErrorCode(err) == graphgate.ENOTFOUND:
+		return nil, problem("That sign-in has expired or was already used. Click Link Account to start again.")
+	case err != nil:
+		return nil, err
+	case flow.UserID != userID:
+		return nil, problem("That sign-in was started by another graphgate account. Click Link Account to link your own.")
+	case q.Get("error") != "":
+		return nil, problem(AuthorizeProblem(q.Get("error"), q.Get("error_description")))
+	}
+	code := q.Get("code")
+	if code == "" || len(code) > 4096 {
+		return nil, problem("Microsoft's answer carried no authorization code. Click Link Account to try again.")
+	}
+	cfg, err := l.store.M365Config(ctx)
+	if graphgate.ErrorCode(err) == graphgate.ENOTFOUND || err == nil && (cfg.Status() == graphgate.StatusDisabled) {
+		return nil, problem("Your admin turned Microsoft 365 off while you were signing in. Nothing was linked.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	grant, err := l.client.Exchange(ctx, cfg, code, flow.Verifier)
+	if err != nil {
+		var ae *AuthError
+		if errors.As(err, &ae) && ae.Code == "invalid_client" {
+			if l.marker != nil {
+				_ = l.marker.MarkM365Attention(ctx, AppProblem(ae.AADSTS, ae.Description))
+			}
+			return nil, problem("Microsoft refused graphgate's own credentials, so nothing was linked. Your admin has been told; try again later.")
+		}
+		return nil, &Problem{redeemProblem(err)}
+	}
+	id, err := l.client.VerifyIDToken(ctx, cfg.ClientID, grant.IDToken, flow.Nonce)
+	if err != nil {
+		return nil, problem("Microsoft's answer could not be verified, so nothing was linked. Click Link Account to try again.")
+	}
+	name := id.Name
+	if name == "" {
+		name = id.Username
+	}
+	link := &graphgate.Link{UserID: userID, TenantID: id.TenantID, ObjectID: id.ObjectID, Username: id.Username,
+		DisplayName: name, Personal: id.Personal(), RefreshToken: grant.RefreshToken, AccessToken: grant.AccessToken,
+		AccessExpiresAt: grant.Expiry, LinkedAt: l.now().UTC()}
+	if err := l.store.PutLink(ctx, link); err != nil {
+		return nil, err
+	}
+	return link, nil
+}
+
+// AuthorizeProblem explains an error Microsoft sent back to the callback.
+func AuthorizeProblem(code, desc string) string {
+	switch n := AADSTSOf(desc); {
+	case n == 65004 || code == "access_denied" && n == 0:
+		return "You declined the permissions graphgate asked for, so nothing was linked. Click Link Account and Accept to link your account."
+	case n == 50020:
+		return "That Microsoft account is not in the organisation graphgate is set up for. Sign in with your work account, or ask your admin."
+	case n == 50194 || n == 700016:
+		return "graphgate's app registration does not accept this kind of account. Ask your admin to check the app's supported account types."
+	case code == "login_required" || code == "interaction_required":
+		return "Microsoft needs you to sign in. Click Link Account to continue."
+	case code == "temporarily_unavailable" || code == "server_error":
+		return "Microsoft's sign-in service had a problem. Wait a moment, then click Link Account again."
+	}
+	if line := PlainText(FirstLine(desc), 300); line != "" {
+		return "Microsoft could not link your account: " + line
+	}
+	return "Microsoft could not link your account (" + PlainText(code, 64) + "). Click Link Account to try again."
+}
+
+// PlainText keeps a value from outside fit for a one-line message: control
+// characters dropped, at most max bytes, cut on a character boundary.
+func PlainText(s string, max int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return strings.TrimSpace(s)
+}
+
+// redeemProblem explains a failed code redemption.
+func redeemProblem(err error) string {
+	var ae *AuthError
+	if !errors.As(err, &ae) {
+		return "graphgate could not reach Microsoft to finish linking. Try again in a moment."
+	}
+	switch ae.AADSTS {
+	case 54005, 70008:
+		return "That sign-in answer was already used or has expired. Click Link Account to start again."
+	case 501481, 9002313, 500112:
+		return "Microsoft did not accept that sign-in answer. Click Link Account to start again."
+	case 65001:
+		return "Consent is missing for some permissions. Click Link Account and Accept every permission."
+	}
+	return "Microsoft could not finish linking your account (AADSTS" + strconv.Itoa(ae.AADSTS) + "). Click Link Account to try again."
+}
