@@ -89,6 +89,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	for _, p := range sb.Directory.People() {
+		if p.NewToGraphgate {
+			continue // Sign in with Microsoft creates them
+		}
 		role := graphgate.RoleUser
 		if p.UPN == "admin@contoso.test" {
 			role = graphgate.RoleAdmin
@@ -106,6 +109,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "graphgate demo\n\n  Open %s and sign in with one of these accounts (password %q):\n", base, *pw)
 	for _, p := range sb.Directory.People() {
+		if p.NewToGraphgate {
+			continue
+		}
 		role := "user"
 		if p.UPN == "admin@contoso.test" {
 			role = "admin"

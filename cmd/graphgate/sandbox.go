@@ -39,6 +39,9 @@ func sandboxFlags(fs *flag.FlagSet, args []string) (sandbox.Options, error) {
 	single := fs.Bool("single-tenant", false, "register the app as single-tenant (Contoso only) instead of multi-tenant")
 	ttl := fs.Duration("access-token-ttl", 0, "fixed access token lifetime, such as 2m; 0 means 60-90 minutes as on Microsoft")
 	seed := fs.Uint64("seed", sandbox.DefaultSeed, "seed for the generated mail, events and files")
+	var roles stringList
+	fs.Var(&roles, "app-role", "assign an app role, UPN=value such as admin@contoso.test=graphgate.admin (repeatable)")
+	assignment := fs.Bool("require-assignment", false, "refuse people who have no app role (AADSTS50105)")
 	if err := fs.Parse(args); err != nil {
 		return sandbox.Options{}, err
 	}
@@ -46,7 +49,14 @@ func sandboxFlags(fs *flag.FlagSet, args []string) (sandbox.Options, error) {
 		return sandbox.Options{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	opts := sandbox.Options{ClientID: *clientID, ClientSecret: *secret, RedirectURIs: redirects,
-		SingleTenant: *single, AccessTokenTTL: *ttl, Seed: *seed}
+		SingleTenant: *single, AccessTokenTTL: *ttl, Seed: *seed, RequireAssignment: *assignment, AppRoles: map[string][]string{}}
+	for _, r := range roles {
+		upn, value, ok := strings.Cut(r, "=")
+		if !ok || upn == "" || value == "" {
+			return opts, fmt.Errorf("--app-role: %q is not UPN=value", r)
+		}
+		opts.AppRoles[upn] = append(opts.AppRoles[upn], value)
+	}
 	if *expires != "" {
 		t, err := time.Parse("2006-01-02", *expires)
 		if err != nil {

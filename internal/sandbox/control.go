@@ -37,6 +37,8 @@ func (sb *Sandbox) registerControl(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("POST /sandbox/people/{person}/{action}", sb.personAction)
 	mux.HandleFunc("POST /sandbox/app/secrets", sb.secretAction)
+	mux.HandleFunc("PUT /sandbox/people/{person}/roles", sb.personRoles)
+	mux.HandleFunc("PUT /sandbox/app/assignment", sb.assignment)
 }
 
 func (sb *Sandbox) overview(w http.ResponseWriter, r *http.Request) {
@@ -72,6 +74,38 @@ func (sb *Sandbox) addFault(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, got)
+}
+
+// personRoles handles PUT /sandbox/people/{upn or oid}/roles with
+// {"roles":["graphgate.admin"]}: the person's app roles.
+func (sb *Sandbox) personRoles(w http.ResponseWriter, r *http.Request) {
+	p, ok := sb.Directory.Person(r.PathValue("person"))
+	if !ok {
+		writeProblem(w, http.StatusNotFound, "no sandbox person "+r.PathValue("person"))
+		return
+	}
+	var in struct {
+		Roles []string `json:"roles"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10)).Decode(&in); err != nil {
+		writeProblem(w, http.StatusBadRequest, `send {"roles":["value", ...]}`)
+		return
+	}
+	sb.Identity.AssignRoles(p, in.Roles)
+	writeJSON(w, http.StatusOK, map[string]any{"person": p.UPN, "roles": in.Roles})
+}
+
+// assignment handles PUT /sandbox/app/assignment with {"required":true}.
+func (sb *Sandbox) assignment(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Required *bool `json:"required"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10)).Decode(&in); err != nil || in.Required == nil {
+		writeProblem(w, http.StatusBadRequest, `send {"required":true|false}`)
+		return
+	}
+	sb.Identity.RequireAssignment(*in.Required)
+	writeJSON(w, http.StatusOK, map[string]any{"assignmentRequired": *in.Required})
 }
 
 // personAction handles POST /sandbox/people/{upn or oid}/{action}.

@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -547,5 +548,45 @@ func TestSingleTenantAppAcceptsItsOwnTenant(t *testing.T) {
 	}
 	if status, te, _ := tn.postToken("common", refreshForm(tok.RefreshToken)); status != 400 || te.Codes[0] != 50194 {
 		t.Fatalf("single-tenant app on /common token endpoint: %d %+v", status, te)
+	}
+}
+
+// App roles go into id_tokens as "roles"; an app that requires assignment
+// refuses people without one (AADSTS50105), as Entra does.
+func TestAppRolesAndAssignment(t *testing.T) {
+	tn := startTenant(t, sandbox.Options{})
+	if status, _ := tn.control("PUT", "/sandbox/people/alex@contoso.test/roles", map[string]any{"roles": []string{"graphgate.admin"}}); status != 200 {
+		t.Fatalf("assign a role: %d", status)
+	}
+	claims := func(tok *oauth2.Token) map[string]any {
+		raw, _ := tok.Extra("id_token").(string)
+		parts := strings.Split(raw, ".")
+		if len(parts) != 3 {
+			t.Fatalf("id_token %q", raw)
+		}
+		b, err := base64.RawURLEncoding.DecodeString(parts[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c map[string]any
+		_ = json.Unmarshal(b, &c)
+		return c
+	}
+	if roles, _ := claims(tn.link("alex@contoso.test", "openid", "profile"))["roles"].([]any); len(roles) != 1 || roles[0] != "graphgate.admin" {
+		t.Fatalf("alex's roles: %v", roles)
+	}
+	if _, ok := claims(tn.link("sam@fabrikam.test", "openid"))["roles"]; ok {
+		t.Fatal("sam has roles he was never given")
+	}
+	if status, _ := tn.control("PUT", "/sandbox/app/assignment", map[string]any{"required": true}); status != 200 {
+		t.Fatalf("require assignment: %d", status)
+	}
+	cfg := tn.oauthConfig("common", "openid")
+	back := tn.signIn(cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), "sam@fabrikam.test", "accept")
+	if back.Query().Get("error") != "access_denied" || !strings.HasPrefix(back.Query().Get("error_description"), "AADSTS50105") {
+		t.Fatalf("an unassigned person: %s", back)
+	}
+	if tok := tn.link("alex@contoso.test", "openid"); tok.AccessToken == "" {
+		t.Fatal("an assigned person was refused")
 	}
 }

@@ -7,6 +7,7 @@ package sandbox
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -36,6 +37,10 @@ type Options struct {
 	AccessTokenTTL time.Duration
 	Seed           uint64
 	Now            func() time.Time
+	// AppRoles assigns app roles to people by UPN (sent as "roles").
+	AppRoles map[string][]string
+	// RequireAssignment refuses people without an app role (AADSTS50105).
+	RequireAssignment bool
 }
 
 // Sandbox is a running tenant's state and its HTTP handler.
@@ -77,6 +82,14 @@ func New(opts Options) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
+	for upn, roles := range opts.AppRoles {
+		p, ok := dir.Person(upn)
+		if !ok {
+			return nil, fmt.Errorf("sandbox: app role for unknown person %s", upn)
+		}
+		id.AssignRoles(p, roles)
+	}
+	id.RequireAssignment(opts.RequireAssignment)
 	store := graph.NewStore(dir)
 	seed.Populate(store, dir, opts.Seed, opts.Now())
 	sb := &Sandbox{Directory: dir, Identity: id, trouble: newTrouble()}

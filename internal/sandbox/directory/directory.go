@@ -36,6 +36,9 @@ type Person struct {
 	// TimeZone is the mailbox time zone as Graph reports it (a Windows name).
 	TimeZone string
 	Tenant   *Tenant
+	// NewToGraphgate marks a person the demo and the tests give no graphgate
+	// account, for Sign in with Microsoft to create.
+	NewToGraphgate bool
 }
 
 // Personal reports whether this is a personal Microsoft account.
@@ -71,6 +74,11 @@ func New() *Directory {
 				Phone: "+44 20 5550 0177", TimeZone: "GMT Standard Time", Tenant: Fabrikam},
 			{ObjectID: "00000000-0000-0000-6a1c-3e5f7b9d2c04", UPN: "jo@outlook.test", DisplayName: "Jo Martin",
 				GivenName: "Jo", Surname: "Martin", TimeZone: "AUS Eastern Standard Time", Tenant: Consumer},
+			// Nina has no graphgate account in the demo and the tests: she
+			// shows people being created at their first Sign in with Microsoft.
+			{ObjectID: "4b1f2c3d-0e5a-4f6b-8c7d-9e0f1a2b3c05", UPN: "nina@contoso.test", DisplayName: "Nina Patel",
+				GivenName: "Nina", Surname: "Patel", JobTitle: "Sales Director", Office: "Chicago 12/40",
+				Phone: "+1 312 555 0163", TimeZone: "Central Standard Time", Tenant: Contoso, NewToGraphgate: true},
 		},
 	}
 }

@@ -214,6 +214,14 @@ func (s *Server) chooseAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	unassigned := s.assignmentRequired && len(s.roles[p.ObjectID]) == 0
+	s.mu.Unlock()
+	if unassigned {
+		s.forget(req)
+		s.redirectError(w, r, req, errNotAssigned(p.UPN, s.App().ClientID))
+		return
+	}
+	s.mu.Lock()
 	req.person = p
 	consented := containsAll(s.consent[p.ObjectID], req.scopes)
 	s.mu.Unlock()

@@ -130,3 +130,8 @@ func (s *Server) writeTokenError(w http.ResponseWriter, r *http.Request, e aadEr
 	w.WriteHeader(e.Status)
 	_ = json.NewEncoder(w).Encode(body)
 }
+
+func errNotAssigned(upn, clientID string) aadError {
+	return aadError{400, "access_denied", 50105, fmt.Sprintf(
+		"Your administrator has configured the application %s to block users unless they are specifically granted ('assigned') access to the application. The signed in user '%s' is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator.", clientID, upn), ""}
+}

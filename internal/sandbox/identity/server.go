@@ -5,6 +5,7 @@
 package identity
 
 import (
+	"slices"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -48,6 +49,11 @@ type Server struct {
 	counts    map[string]int               // token requests by grant type
 	byPerson  map[string]map[*session]bool // person oid -> live sessions
 	lastPrune time.Time
+	// roles are the app roles assigned to people (person oid -> values), sent
+	// in id_tokens as "roles"; with assignmentRequired, people with no role
+	// are refused (AADSTS50105), as an Entra app that requires assignment.
+	roles              map[string][]string
+	assignmentRequired bool
 }
 
 // session is one authorization: the code and every refresh token it led to.
@@ -166,6 +172,29 @@ func (s *Server) ResetCounts() {
 	s.mu.Lock()
 	s.counts = map[string]int{}
 	s.mu.Unlock()
+}
+
+// AssignRoles sets the app roles of a person (none: unassigned).
+func (s *Server) AssignRoles(person *directory.Person, roles []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.roles == nil {
+		s.roles = map[string][]string{}
+	}
+	s.roles[person.ObjectID] = slices.Clone(roles)
+}
+
+// RequireAssignment makes the app refuse people without an app role.
+func (s *Server) RequireAssignment(required bool) {
+	s.mu.Lock()
+	s.assignmentRequired = required
+	s.mu.Unlock()
+}
+
+func (s *Server) rolesOf(p *directory.Person) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.roles[p.ObjectID])
 }
 
 // RevokeGrants makes every refresh token of the person fail with AADSTS50173,

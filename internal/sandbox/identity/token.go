@@ -292,6 +292,9 @@ func (s *Server) idTokenClaims(r *http.Request, p *directory.Person, scopes []st
 	if nonce != "" {
 		c["nonce"] = nonce
 	}
+	if roles := s.rolesOf(p); len(roles) > 0 {
+		c["roles"] = roles
+	}
 	if slices.Contains(scopes, "profile") {
 		c["name"] = p.DisplayName
 	}
