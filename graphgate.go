@@ -131,11 +131,51 @@ func (l *Link) NeedsAttention() bool { return l.Reason != "" }
 // OAuthFlow is a sign-in at Microsoft in progress, waiting for the callback.
 type OAuthFlow struct {
 	StateHash string // the state parameter is only ever stored hashed
-	UserID    int64
+	// Purpose is FlowLink (a signed-in person links), FlowSignIn (someone
+	// signs in to graphgate) or FlowSignInLink (signs in and links at once).
+	Purpose   string
+	UserID    int64  // who started a link; 0 for a sign-in
 	Verifier  string `json:"-"` // PKCE code verifier, encrypted at rest
 	Nonce     string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+}
+
+// Purposes of a sign-in at Microsoft.
+const (
+	FlowLink       = "link"
+	FlowSignIn     = "signin"
+	FlowSignInLink = "signin-link"
+)
+
+// Who may sign in with Microsoft.
+const (
+	SignInExisting = "existing" // only people already linked to that Microsoft account
+	SignInTenants  = "tenants"  // anyone from the allowed tenants (and personal accounts when allowed)
+	SignInAnyone   = "anyone"   // anyone Microsoft signs in (only with the common authority)
+)
+
+// SignInSettings are the admin's rules for Sign in with Microsoft and for
+// passwords.
+type SignInSettings struct {
+	Microsoft bool   // offer Sign in with Microsoft
+	Who       string // SignInExisting, SignInTenants or SignInAnyone
+	Tenants   []string
+	Personal  bool     // with SignInTenants: personal Microsoft accounts too
+	Domains   []string // when set, only these email domains
+	// AdminEmails and AdminRole (an app role value in the id_token's
+	// roles) make admins, re-evaluated at every Microsoft sign-in.
+	AdminEmails []string
+	AdminRole   string
+	// Passwords allows password sign-in; when off, only BreakGlass may.
+	Passwords  bool
+	BreakGlass []string
+	UpdatedAt  time.Time
+}
+
+// DefaultSignInSettings apply until an admin changes them.
+func DefaultSignInSettings() *SignInSettings {
+	return &SignInSettings{Microsoft: true, Who: SignInExisting, Passwords: true}
 }
 
 // Download is a one-time link to a file or attachment, served by graphgate
@@ -352,6 +392,8 @@ type Store interface {
 	ConsumeOAuthFlow(ctx context.Context, stateHash string) (*OAuthFlow, error)
 
 	Link(ctx context.Context, userID int64) (*Link, error)
+	// LinkByAccount finds the link to a Microsoft account, by (tid, oid).
+	LinkByAccount(ctx context.Context, tenantID, objectID string) (*Link, error)
 	// PutLink creates or replaces the person's link.
 	PutLink(ctx context.Context, l *Link) error
 	// UpdateLink is a transactional read-modify-write that holds the link
@@ -369,6 +411,10 @@ type Store interface {
 	CreateUpload(ctx context.Context, u *Upload) error
 	// ConsumeUpload deletes and returns an upload link: it works once.
 	ConsumeUpload(ctx context.Context, tokenHash string) (*Upload, error)
+
+	// SignInSettings returns the admin's rules, DefaultSignInSettings until set.
+	SignInSettings(ctx context.Context) (*SignInSettings, error)
+	PutSignInSettings(ctx context.Context, s *SignInSettings) error
 
 	// OAuthSettings returns the admin's rules, DefaultOAuthSettings until set.
 	OAuthSettings(ctx context.Context) (*OAuthSettings, error)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 
 	"graphgate"
 )
@@ -23,8 +24,16 @@ func (s *Store) CreateOAuthFlow(ctx context.Context, f *graphgate.OAuthFlow) err
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO oauth_flows (state_hash, user_id, verifier_enc, nonce, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		f.StateHash, f.UserID, sealed, f.Nonce, ms(f.CreatedAt), ms(f.ExpiresAt))
+	purpose := f.Purpose
+	if purpose == "" {
+		purpose = graphgate.FlowLink
+	}
+	var user any
+	if f.UserID != 0 {
+		user = f.UserID
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO oauth_flows (state_hash, purpose, user_id, verifier_enc, nonce, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		f.StateHash, purpose, user, sealed, f.Nonce, ms(f.CreatedAt), ms(f.ExpiresAt))
 	return err
 }
 
@@ -32,10 +41,11 @@ func (s *Store) ConsumeOAuthFlow(ctx context.Context, stateHash string) (*graphg
 	defer s.timed("consume_oauth_flow")()
 	var f graphgate.OAuthFlow
 	var sealed string
-	var created, expires sql.NullInt64
+	var created, expires, user sql.NullInt64
 	// DELETE ... RETURNING is atomic: of two callbacks with one state, one wins.
-	err := s.db.QueryRowContext(ctx, `DELETE FROM oauth_flows WHERE state_hash = $1 RETURNING state_hash, user_id, verifier_enc, nonce, created_at, expires_at`, stateHash).
-		Scan(&f.StateHash, &f.UserID, &sealed, &f.Nonce, &created, &expires)
+	err := s.db.QueryRowContext(ctx, `DELETE FROM oauth_flows WHERE state_hash = $1 RETURNING state_hash, purpose, user_id, verifier_enc, nonce, created_at, expires_at`, stateHash).
+		Scan(&f.StateHash, &f.Purpose, &user, &sealed, &f.Nonce, &created, &expires)
+	f.UserID = user.Int64
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("Sign-in request")
 	}
@@ -85,6 +95,16 @@ func (s *Store) scanLink(row interface{ Scan(...any) error }) (*graphgate.Link, 
 func (s *Store) Link(ctx context.Context, userID int64) (*graphgate.Link, error) {
 	defer s.timed("link")()
 	l, err := s.scanLink(s.db.QueryRowContext(ctx, `SELECT `+linkColumns+` FROM links WHERE user_id = $1`, userID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("Linked account")
+	}
+	return l, err
+}
+
+func (s *Store) LinkByAccount(ctx context.Context, tenantID, objectID string) (*graphgate.Link, error) {
+	defer s.timed("link_by_account")()
+	l, err := s.scanLink(s.db.QueryRowContext(ctx, `SELECT `+linkColumns+` FROM links WHERE tenant_id = $1 AND object_id = $2`,
+		strings.ToLower(tenantID), objectID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("Linked account")
 	}

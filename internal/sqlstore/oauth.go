@@ -3,12 +3,44 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"strings"
 	"time"
 
 	"graphgate"
 )
+
+func (s *Store) SignInSettings(ctx context.Context) (*graphgate.SignInSettings, error) {
+	defer s.timed("signin_settings")()
+	var raw string
+	var updated sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT value, updated_at FROM signin_settings WHERE id = 1`).Scan(&raw, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return graphgate.DefaultSignInSettings(), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	st := graphgate.DefaultSignInSettings()
+	if err := json.Unmarshal([]byte(raw), st); err != nil {
+		return nil, err
+	}
+	st.UpdatedAt = fromMS(updated)
+	return st, nil
+}
+
+func (s *Store) PutSignInSettings(ctx context.Context, st *graphgate.SignInSettings) error {
+	defer s.timed("put_signin_settings")()
+	st.UpdatedAt = s.now().UTC()
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO signin_settings (id, value, updated_at) VALUES (1, $1, $2)
+		ON CONFLICT (id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, string(raw), ms(st.UpdatedAt))
+	return err
+}
 
 func (s *Store) OAuthSettings(ctx context.Context) (*graphgate.OAuthSettings, error) {
 	defer s.timed("oauth_settings")()

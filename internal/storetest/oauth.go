@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -162,4 +163,49 @@ func testOAuthServer(t *testing.T, open func(*secretbox.Keyring) graphgate.Store
 	if ok != 1 {
 		t.Fatalf("one refresh token spent %d times at once: %v", ok, results)
 	}
+}
+
+func testSignIn(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
+	ctx := context.Background()
+	s := open(keyring(t, secretbox.NewKey()))
+	if st, err := s.SignInSettings(ctx); err != nil || !st.Microsoft || st.Who != graphgate.SignInExisting || !st.Passwords {
+		t.Fatalf("default sign-in settings: %+v %v", st, err)
+	}
+	want := &graphgate.SignInSettings{Microsoft: true, Who: graphgate.SignInTenants, Tenants: []string{"t1", "t2"}, Personal: true,
+		Domains: []string{"contoso.test"}, AdminEmails: []string{"a@contoso.test"}, AdminRole: "graphgate.admin", BreakGlass: []string{"root@x.test"}}
+	if err := s.PutSignInSettings(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.SignInSettings(ctx)
+	if err != nil || got.Who != want.Who || len(got.Tenants) != 2 || !got.Personal || got.Passwords || got.AdminRole != "graphgate.admin" || len(got.BreakGlass) != 1 {
+		t.Fatalf("sign-in settings: %+v %v", got, err)
+	}
+
+	// A sign-in flow has no person yet; a link flow has one.
+	u := &graphgate.User{Email: "a@b.test", Role: graphgate.RoleUser, PasswordHash: "h"}
+	_ = s.CreateUser(ctx, u)
+	later := time.Now().Add(time.Minute)
+	for _, f := range []*graphgate.OAuthFlow{{StateHash: "s1", Purpose: graphgate.FlowSignInLink, Verifier: "v", Nonce: "n", CreatedAt: time.Now(), ExpiresAt: later},
+		{StateHash: "s2", Purpose: graphgate.FlowLink, UserID: u.ID, Verifier: "v", Nonce: "n", CreatedAt: time.Now(), ExpiresAt: later}} {
+		if err := s.CreateOAuthFlow(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f, err := s.ConsumeOAuthFlow(ctx, "s1"); err != nil || f.UserID != 0 || f.Purpose != graphgate.FlowSignInLink {
+		t.Fatalf("sign-in flow: %+v %v", f, err)
+	}
+	if f, err := s.ConsumeOAuthFlow(ctx, "s2"); err != nil || f.UserID != u.ID || f.Purpose != graphgate.FlowLink {
+		t.Fatalf("link flow: %+v %v", f, err)
+	}
+
+	// Links are found by their Microsoft account.
+	link := sampleLink(u.ID)
+	if err := s.PutLink(ctx, link); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.LinkByAccount(ctx, strings.ToUpper(link.TenantID), link.ObjectID); err != nil || got.UserID != u.ID {
+		t.Fatalf("link by account: %+v %v", got, err)
+	}
+	_, err = s.LinkByAccount(ctx, link.TenantID, "another-oid")
+	code(t, err, graphgate.ENOTFOUND)
 }

@@ -44,6 +44,7 @@ func RunTests(t *testing.T, newDB NewDB) {
 		{"ConcurrentLinkUpdatesFromTwoReplicas", testConcurrentLinkUpdates},
 		{"Downloads", testDownloads},
 		{"OAuthServer", testOAuthServer},
+		{"SignIn", testSignIn},
 		{"Ready", testReady},
 	}
 	for _, tc := range tests {
