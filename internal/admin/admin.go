@@ -60,7 +60,8 @@ const (
 // Actions lists every audit action, for the log's filter.
 var Actions = []string{ActionM365Configure, ActionM365Update, ActionM365Rotate, ActionM365Enable, ActionM365Disable,
 	ActionM365Remove, ActionM365Attention, ActionUserCreate, ActionUserRole, ActionUserPassword, ActionUserOnboard,
-	ActionUserRemove, ActionLink, ActionUnlink, ActionTokenCreate, ActionTokenRevoke, ActionToolCall, ActionOAuthGrant, ActionOAuthRevoke, ActionOAuthSettings}
+	ActionUserRemove, ActionLink, ActionUnlink, ActionTokenCreate, ActionTokenRevoke, ActionToolCall, ActionOAuthGrant, ActionOAuthRevoke, ActionOAuthSettings,
+	ActionSignInSettings, ActionSignInCreate, ActionSignInRole}
 
 // FieldClientHosts is the client hosts field of the OAuth settings.
 const FieldClientHosts = "clientHosts"

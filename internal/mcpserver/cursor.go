@@ -51,7 +51,11 @@ func (s *Server) cursorOf(ctx context.Context, nextLink string) string {
 // pathOfCursor returns the Graph path a cursor continues, refusing any
 // cursor this tool did not issue to this person.
 func (s *Server) pathOfCursor(ctx context.Context, cursor string) (string, error) {
-	if len(cursor) > maxCursor {
+	// Only the characters graphgate writes: base64 decoding would skip
+	// line breaks, giving one cursor many spellings.
+	if len(cursor) > maxCursor || strings.IndexFunc(cursor, func(r rune) bool {
+		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.')
+	}) >= 0 {
 		return "", errBadCursor
 	}
 	p64, m64, ok := strings.Cut(cursor, ".")

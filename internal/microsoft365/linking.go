@@ -45,30 +45,62 @@ func (p *Problem) Error() string { return p.Message }
 
 func problem(msg string) error { return &Problem{msg} }
 
-// Start begins linking for the person: a pending flow in the store (state
-// hashed, PKCE verifier sealed, nonce, FlowTTL), then Microsoft.
+// Start begins linking for the signed-in person.
 func (l *Linker) Start(ctx context.Context, userID int64) (string, error) {
+	target, _, err := l.start(ctx, graphgate.FlowLink, userID)
+	return target, err
+}
+
+// StartSignIn begins a sign-in to graphgate with Microsoft; with link it
+// also asks for every scope, so that one consent signs in and links. It
+// returns the state too: the caller binds it to the browser, so that
+// nobody can send someone else Microsoft's answer for their own account.
+func (l *Linker) StartSignIn(ctx context.Context, link bool) (target, state string, err error) {
+	purpose := graphgate.FlowSignIn
+	if link {
+		purpose = graphgate.FlowSignInLink
+	}
+	return l.start(ctx, purpose, 0)
+}
+
+// start stores a pending flow (state hashed, PKCE verifier sealed, nonce,
+// FlowTTL) and returns where to send the browser.
+func (l *Linker) start(ctx context.Context, purpose string, userID int64) (string, string, error) {
 	cfg, err := l.store.M365Config(ctx)
 	if graphgate.ErrorCode(err) == graphgate.ENOTFOUND || err == nil && cfg.Status() != graphgate.StatusActive {
-		return "", problem("Microsoft 365 is not available right now. Ask your admin.")
+		return "", "", problem("Microsoft 365 is not available right now. Ask your admin.")
 	}
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	state, verifier, nonce := apitoken.Random(), oauth2.GenerateVerifier(), apitoken.Random()
 	now := l.now().UTC()
-	if err := l.store.CreateOAuthFlow(ctx, &graphgate.OAuthFlow{StateHash: apitoken.Hash(state), UserID: userID,
+	if err := l.store.CreateOAuthFlow(ctx, &graphgate.OAuthFlow{StateHash: apitoken.Hash(state), Purpose: purpose, UserID: userID,
 		Verifier: verifier, Nonce: nonce, CreatedAt: now, ExpiresAt: now.Add(FlowTTL)}); err != nil {
-		return "", err
+		return "", "", err
 	}
-	return l.client.AuthCodeURL(cfg, state, verifier, nonce), nil
+	scopes := Scopes
+	if purpose == graphgate.FlowSignIn {
+		scopes = SignInScopes
+	}
+	return l.client.AuthCodeURLFor(cfg, scopes, state, verifier, nonce), state, nil
+}
+
+// Outcome is what Microsoft's answer brought: who signed in, and for a
+// link or a sign-in that links, the grant to keep.
+type Outcome struct {
+	Purpose  string
+	Identity *Identity
+	// Link is stored for FlowLink; for a sign-in that links it is made and
+	// filled in once the person is known (Keep).
+	Link *graphgate.Link
 }
 
 // Complete finishes linking from Microsoft's answer (the callback's query)
 // for the signed-in person: the state works once and only for the person
 // who started it; the code is redeemed with the verifier; the id_token is
 // verified. Failures are a *Problem, or an error of graphgate's own.
-func (l *Linker) Complete(ctx context.Context, userID int64, q url.Values) (*graphgate.Link, error) {
+func (l *Linker) Complete(ctx context.Context, userID int64, q url.Values) (*Outcome, error) {
 	state := q.Get("state")
 	if state == "" || len(state) > 200 {
 		return nil, problem("That sign-in answer is not valid. Click Link Account to try again.")
@@ -79,7 +111,7 @@ func (l *Linker) Complete(ctx context.Context, userID int64, q url.Values) (*gra
 		return nil, problem("That sign-in has expired or was already used. Click Link Account to start again.")
 	case err != nil:
 		return nil, err
-	case flow.UserID != userID:
+	case flow.Purpose == graphgate.FlowLink && flow.UserID != userID:
 		return nil, problem("That sign-in was started by another graphgate account. Click Link Account to link your own.")
 	case q.Get("error") != "":
 		return nil, problem(AuthorizeProblem(q.Get("error"), q.Get("error_description")))
@@ -114,13 +146,28 @@ func (l *Linker) Complete(ctx context.Context, userID int64, q url.Values) (*gra
 	if name == "" {
 		name = id.Username
 	}
-	link := &graphgate.Link{UserID: userID, TenantID: id.TenantID, ObjectID: id.ObjectID, Username: id.Username,
+	out := &Outcome{Purpose: flow.Purpose, Identity: id}
+	if flow.Purpose == graphgate.FlowSignIn {
+		return out, nil
+	}
+	if grant.RefreshToken == "" {
+		return nil, problem("Microsoft gave no lasting access (offline_access was not granted), so nothing was linked. Click Link Account and Accept every permission.")
+	}
+	out.Link = &graphgate.Link{UserID: flow.UserID, TenantID: id.TenantID, ObjectID: id.ObjectID, Username: id.Username,
 		DisplayName: name, Personal: id.Personal(), RefreshToken: grant.RefreshToken, AccessToken: grant.AccessToken,
 		AccessExpiresAt: grant.Expiry, LinkedAt: l.now().UTC()}
-	if err := l.store.PutLink(ctx, link); err != nil {
-		return nil, err
+	if flow.Purpose == graphgate.FlowLink {
+		if err := l.store.PutLink(ctx, out.Link); err != nil {
+			return nil, err
+		}
 	}
-	return link, nil
+	return out, nil
+}
+
+// Keep stores the link a sign-in brought, for the person it signed in.
+func (l *Linker) Keep(ctx context.Context, out *Outcome, userID int64) error {
+	out.Link.UserID = userID
+	return l.store.PutLink(ctx, out.Link)
 }
 
 // AuthorizeProblem explains an error Microsoft sent back to the callback.

@@ -83,9 +83,19 @@ func (c *Client) Refusal(l *graphgate.Link) string {
 	return ""
 }
 
-// AuthCodeURL is where Link Account sends the browser.
+// SignInScopes are what a sign-in asks for when it does not link.
+var SignInScopes = []string{"openid", "profile", "email"}
+
+// AuthCodeURL is where Link Account sends the browser: every scope.
 func (c *Client) AuthCodeURL(app *graphgate.M365Config, state, verifier, nonce string) string {
-	return c.oauthConfig(app).AuthCodeURL(state, oauth2.S256ChallengeOption(verifier),
+	return c.AuthCodeURLFor(app, Scopes, state, verifier, nonce)
+}
+
+// AuthCodeURLFor is AuthCodeURL asking for the scopes given.
+func (c *Client) AuthCodeURLFor(app *graphgate.M365Config, scopes []string, state, verifier, nonce string) string {
+	cfg := c.oauthConfig(app)
+	cfg.Scopes = scopes
+	return cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier),
 		oauth2.SetAuthURLParam("nonce", nonce), oauth2.SetAuthURLParam("response_mode", "query"))
 }
 
@@ -160,14 +170,12 @@ func grantOf(tok *oauth2.Token) *Grant {
 	return g
 }
 
-// Exchange redeems an authorization code with the PKCE verifier.
+// Exchange redeems an authorization code with the PKCE verifier. A refresh
+// token comes only with offline_access: callers that keep a grant check it.
 func (c *Client) Exchange(ctx context.Context, app *graphgate.M365Config, code, verifier string) (*Grant, error) {
 	tok, err := c.oauthConfig(app).Exchange(c.ctx(ctx), code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		return nil, asAuthError(err)
-	}
-	if tok.RefreshToken == "" {
-		return nil, errors.New("microsoft365: no refresh token in the answer (is offline_access granted?)")
 	}
 	return grantOf(tok), nil
 }
@@ -190,6 +198,8 @@ func (c *Client) Refresh(ctx context.Context, app *graphgate.M365Config, refresh
 // Identity is who an id_token names.
 type Identity struct {
 	TenantID, ObjectID, Username, Name, Email string
+	// Roles are the app roles Entra assigned the person (the roles claim).
+	Roles []string
 }
 
 // Personal reports whether this is a personal Microsoft account.
@@ -223,8 +233,9 @@ func (c *Client) VerifyIDToken(ctx context.Context, clientID, raw, nonce string)
 		TID               string `json:"tid"`
 		OID               string `json:"oid"`
 		PreferredUsername string `json:"preferred_username"`
-		Name              string `json:"name"`
-		Email             string `json:"email"`
+		Name              string   `json:"name"`
+		Email             string   `json:"email"`
+		Roles             []string `json:"roles"`
 	}
 	if err := tok.Claims(&claims); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrIDToken, err)
@@ -242,5 +253,5 @@ func (c *Client) VerifyIDToken(ctx context.Context, clientID, raw, nonce string)
 		return nil, fmt.Errorf("%w: account kind not allowed by the authority", ErrIDToken)
 	}
 	return &Identity{TenantID: strings.ToLower(claims.TID), ObjectID: claims.OID, Username: claims.PreferredUsername,
-		Name: claims.Name, Email: claims.Email}, nil
+		Name: claims.Name, Email: claims.Email, Roles: claims.Roles}, nil
 }

@@ -158,26 +158,6 @@ func (s *Server) linkAccount(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
-// callback is where Microsoft sends the browser back. Every failure returns
-// to the page with a message a person understands and stores nothing.
-func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
-	u := sessionFrom(r).user
-	link, err := s.linker.Complete(r.Context(), u.ID, r.URL.Query())
-	var p *microsoft365.Problem
-	switch {
-	case errors.As(err, &p):
-		s.log.Info("linking did not happen", "reason", p.Message)
-		s.back(w, r, "error", p.Message)
-		return
-	case err != nil:
-		s.errorPage(w, r, err)
-		return
-	}
-	_ = s.store.AddAudit(r.Context(), &graphgate.AuditEvent{ActorID: u.ID, ActorEmail: u.Email, Action: admin.ActionLink,
-		Target: u.Email, Details: map[string]string{"account": link.Username, "tenant": link.TenantID}})
-	s.back(w, r, "success", "Linked "+link.DisplayName+" ("+link.Username+"). Your agents can now use Microsoft 365.")
-}
-
 func (s *Server) unlink(w http.ResponseWriter, r *http.Request) {
 	u := sessionFrom(r).user
 	l, err := s.store.Link(r.Context(), u.ID)

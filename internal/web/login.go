@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"graphgate"
+	"graphgate/internal/admin"
 	"graphgate/internal/apitoken"
 	"graphgate/internal/password"
 )
@@ -18,6 +19,8 @@ const loginCSRFCookie = "gg_login_csrf"
 
 type loginData struct {
 	Email, Next, Error, LoginCSRF string
+	// Microsoft offers Sign in with Microsoft.
+	Microsoft bool
 }
 
 // loginForm shows the sign-in page. Before a session exists, CSRF uses a
@@ -32,6 +35,7 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, d loginData) {
 	d.LoginCSRF = apitoken.Random()
+	d.Microsoft = s.microsoftOffered(r)
 	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: d.LoginCSRF, Path: "/login", HttpOnly: true,
 		Secure: s.cfg.Secure(), SameSite: http.SameSiteStrictMode, MaxAge: 3600})
 	s.render(w, r, status, "login", "Sign in", d)
@@ -56,6 +60,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	c, err := r.Cookie(loginCSRFCookie)
 	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
 		d.Error = "The sign-in form expired. Please try again."
+		s.showLogin(w, r, http.StatusForbidden, d)
+		return
+	}
+	rules, err := s.store.SignInSettings(r.Context())
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	if !admin.PasswordAllowed(rules, email) {
+		d.Error = "Password sign-in is turned off here. Use Sign in with Microsoft."
 		s.showLogin(w, r, http.StatusForbidden, d)
 		return
 	}

@@ -114,7 +114,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /integrations", s.withUser(s.integrations))
 	mux.HandleFunc("POST /integrations/microsoft365/link", s.withUser(s.linkAccount))
 	mux.HandleFunc("POST /integrations/microsoft365/unlink", s.withUser(s.unlink))
-	mux.HandleFunc("GET /api/v1/microsoft365/auth/callback", s.withUser(s.callback))
+	mux.HandleFunc("GET "+callbackPath, s.callback)
+	mux.HandleFunc("POST /login/microsoft", s.loginMicrosoft)
 	mux.HandleFunc("POST /integrations/tokens", s.withUser(s.createToken))
 	mux.HandleFunc("POST /integrations/tokens/{id}/revoke", s.withUser(s.revokeToken))
 
@@ -141,6 +142,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /admin/users", s.withAdmin(s.createUser))
 	mux.HandleFunc("POST /admin/users/{id}/{action}", s.withAdmin(s.userAction))
 	mux.HandleFunc("GET /admin/audit", s.withAdmin(s.auditLog))
+	mux.HandleFunc("POST /admin/signin", s.withAdmin(s.signInRules))
 
 	if s.mcp != nil {
 		mux.Handle("/mcp", s.mcp)

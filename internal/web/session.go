@@ -58,6 +58,10 @@ func (s *Server) lookupSession(r *http.Request) *signedIn {
 	return &signedIn{session: sess, user: u}
 }
 
+func withSignedIn(ctx context.Context, sc *signedIn) context.Context {
+	return context.WithValue(ctx, ctxKey{}, sc)
+}
+
 // withUser requires a signed-in person; others go to the sign-in page. Every
 // unsafe method must carry the session's CSRF token.
 func (s *Server) withUser(h http.HandlerFunc) http.HandlerFunc {

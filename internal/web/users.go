@@ -17,6 +17,10 @@ type usersData struct {
 	Me     int64
 	Form   admin.NewUser
 	Errors microsoft365.FieldErrors
+	// SignIn is the sign-in rules form, as saved or as typed.
+	SignIn       admin.SignInForm
+	SignInErrors microsoft365.FieldErrors
+	Authority    string
 }
 
 func (s *Server) users(w http.ResponseWriter, r *http.Request) {
@@ -29,7 +33,17 @@ func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, status int, d
 		s.errorPage(w, r, err)
 		return
 	}
-	d.Users, d.Me = list, sessionFrom(r).user.ID
+	d.Users, d.Me, d.Authority = list, sessionFrom(r).user.ID, s.cfg.M365Authority
+	if d.SignInErrors == nil {
+		rules, err := s.store.SignInSettings(r.Context())
+		if err != nil {
+			s.errorPage(w, r, err)
+			return
+		}
+		d.SignIn = admin.SignInForm{Microsoft: rules.Microsoft, Who: rules.Who, Tenants: strings.Join(rules.Tenants, ", "),
+			Personal: rules.Personal, Domains: strings.Join(rules.Domains, ", "), AdminEmails: strings.Join(rules.AdminEmails, ", "),
+			AdminRole: rules.AdminRole, Passwords: rules.Passwords, BreakGlass: strings.Join(rules.BreakGlass, ", ")}
+	}
 	s.render(w, r, status, "admin_users", "Users", d)
 }
 
@@ -166,3 +180,21 @@ func auditFilter(r *http.Request) (graphgate.AuditFilter, auditData, error) {
 }
 
 func passwordProblem(pw string) string { return password.Check(pw) }
+
+// signInRules saves who may sign in, and how, from the Users tab.
+func (s *Server) signInRules(w http.ResponseWriter, r *http.Request) {
+	in := admin.SignInForm{Microsoft: r.PostFormValue("microsoft") == "on", Who: r.PostFormValue("who"), Tenants: r.PostFormValue("tenants"),
+		Personal: r.PostFormValue("personal") == "on", Domains: r.PostFormValue("domains"), AdminEmails: r.PostFormValue("adminEmails"),
+		AdminRole: r.PostFormValue("adminRole"), Passwords: r.PostFormValue("passwords") == "on", BreakGlass: r.PostFormValue("breakGlass")}
+	_, err := s.admin.SetSignInSettings(r.Context(), sessionFrom(r).user, s.cfg.M365Authority, in)
+	if fe := admin.FieldErrorsOf(err); fe != nil {
+		s.showUsers(w, r, http.StatusUnprocessableEntity, usersData{Form: admin.NewUser{Role: graphgate.RoleUser}, SignIn: in, SignInErrors: fe})
+		return
+	}
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	s.setFlash(w, "success", "Saved the sign-in rules.")
+	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+}

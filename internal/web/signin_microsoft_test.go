@@ -1,0 +1,179 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"graphgate"
+	"graphgate/internal/admin"
+	"graphgate/internal/apptest"
+	"graphgate/internal/browsertest"
+	"graphgate/internal/sandbox"
+	"graphgate/internal/sandbox/directory"
+)
+
+// signInWithMicrosoft clicks Sign in with Microsoft in client c, walks the
+// sandbox as account, and returns graphgate's answer to the callback and
+// the authorization URL used.
+func signInWithMicrosoft(t *testing.T, l *apptest.Linked, c *apptest.Client, account string) (apptest.Response, string) {
+	t.Helper()
+	page := c.Get("/login")
+	if !strings.Contains(page.Body, `id="signin-microsoft"`) {
+		t.Fatal("the sign-in page does not offer Sign in with Microsoft")
+	}
+	r := c.Post("/login/microsoft", url.Values{"csrf": {loginCSRF(page.Body)}})
+	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, l.SandboxURL) {
+		t.Fatalf("Sign in with Microsoft: %d %s", r.Status, r.Location)
+	}
+	back := l.AtMicrosoft(t, r.Location, account, "accept")
+	return c.Get(strings.TrimPrefix(back, l.URL)), r.Location
+}
+
+func loginCSRF(body string) string {
+	_, rest, _ := strings.Cut(body, `name="csrf" value="`)
+	v, _, _ := strings.Cut(rest, `"`)
+	return v
+}
+
+func setRules(t *testing.T, l *apptest.Linked, f admin.SignInForm) {
+	t.Helper()
+	if _, err := l.App.Web.Admin().SetSignInSettings(context.Background(), nil, "common", f); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSignInWithMicrosoft(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	ctx := context.Background()
+	contosoOnly := admin.SignInForm{Microsoft: true, Who: graphgate.SignInTenants, Tenants: directory.Contoso.ID, Passwords: true,
+		AdminRole: "graphgate.admin", AdminEmails: apptest.AdminEmail}
+	setRules(t, l, contosoOnly)
+
+	t.Run("a new Contoso person is created and linked in one consent", func(t *testing.T) {
+		c := l.NewClient()
+		r, authURL := signInWithMicrosoft(t, l, c, "nina@contoso.test")
+		if !strings.Contains(authURL, "Mail.Read") || !strings.Contains(authURL, "offline_access") {
+			t.Fatalf("a first sign-in does not ask for every scope: %s", authURL)
+		}
+		if r.Status != http.StatusSeeOther || r.Location != "/connect" {
+			t.Fatalf("after the sign-in: %d %s\n%s", r.Status, r.Location, r.Body)
+		}
+		u, err := l.App.Store.UserByEmail(ctx, "nina@contoso.test")
+		if err != nil || u.Role != graphgate.RoleUser || u.Name != "Nina Patel" {
+			t.Fatalf("nina: %+v %v", u, err)
+		}
+		if link, err := l.App.Store.Link(ctx, u.ID); err != nil || link.Username != "nina@contoso.test" {
+			t.Fatalf("nina's link: %+v %v", link, err)
+		}
+		if page := c.Get("/connect"); !strings.Contains(page.Body, `data-state="linked"`) {
+			t.Fatal("Connect your tools does not show the linked tile")
+		}
+		// The next sign-in from this browser asks only who it is.
+		c.Post("/logout", url.Values{"csrf": {c.CSRF()}})
+		r, authURL = signInWithMicrosoft(t, l, c, "nina@contoso.test")
+		scope, _ := url.Parse(authURL)
+		if scope.Query().Get("scope") != "openid profile email" || r.Status != http.StatusSeeOther {
+			t.Fatalf("a later sign-in: %d, scope %q\n%s", r.Status, scope.Query().Get("scope"), r.Body)
+		}
+	})
+	t.Run("another organisation is refused until it is allowed", func(t *testing.T) {
+		r, _ := signInWithMicrosoft(t, l, l.NewClient(), "sam@fabrikam.test")
+		if r.Status != http.StatusForbidden || !strings.Contains(r.Body, "not among those your graphgate admin lets sign in") {
+			t.Fatalf("sam while only Contoso is allowed: %d", r.Status)
+		}
+		allowed := contosoOnly
+		allowed.Tenants += ", " + directory.Fabrikam.ID
+		setRules(t, l, allowed)
+		defer setRules(t, l, contosoOnly)
+		// Sam has a password account already: Microsoft never takes it over by email.
+		if r, _ := signInWithMicrosoft(t, l, l.NewClient(), "sam@fabrikam.test"); r.Status != http.StatusForbidden || !strings.Contains(r.Body, "already has an account") {
+			t.Fatalf("sam, who has a password account but no link: %d", r.Status)
+		}
+		l.SignInAndLink(t, "sam@fabrikam.test")
+		if r, _ := signInWithMicrosoft(t, l, l.NewClient(), "sam@fabrikam.test"); r.Status != http.StatusSeeOther {
+			t.Fatalf("sam, linked, once Fabrikam is allowed: %d", r.Status)
+		}
+		personal := l.NewClient()
+		if r, _ := signInWithMicrosoft(t, l, personal, "jo@outlook.test"); r.Status != http.StatusForbidden || !strings.Contains(r.Body, "personal Microsoft accounts") {
+			t.Fatalf("a personal account: %d", r.Status)
+		}
+	})
+	t.Run("the admin role follows the app role", func(t *testing.T) {
+		nina, _ := l.Sandbox.Directory.Person("nina@contoso.test")
+		l.Sandbox.Identity.AssignRoles(nina, []string{"graphgate.admin"})
+		signInWithMicrosoft(t, l, l.NewClient(), "nina@contoso.test")
+		if u, _ := l.App.Store.UserByEmail(ctx, "nina@contoso.test"); u.Role != graphgate.RoleAdmin {
+			t.Fatalf("with the app role: %s", u.Role)
+		}
+		l.Sandbox.Identity.AssignRoles(nina, nil)
+		signInWithMicrosoft(t, l, l.NewClient(), "nina@contoso.test")
+		if u, _ := l.App.Store.UserByEmail(ctx, "nina@contoso.test"); u.Role != graphgate.RoleUser {
+			t.Fatalf("without it: %s", u.Role)
+		}
+	})
+	t.Run("Microsoft's answer for someone else's sign-in is refused", func(t *testing.T) {
+		attacker := l.NewClient()
+		page := attacker.Get("/login")
+		r := attacker.Post("/login/microsoft", url.Values{"csrf": {loginCSRF(page.Body)}})
+		back := l.AtMicrosoft(t, r.Location, "alex@contoso.test", "accept")
+		victim := l.NewClient()
+		if r := victim.Get(strings.TrimPrefix(back, l.URL)); r.Status != http.StatusForbidden || !strings.Contains(r.Body, "started in another browser") {
+			t.Fatalf("a sign-in answer opened in another browser: %d", r.Status)
+		}
+		if r := victim.Get("/integrations"); r.Status != http.StatusSeeOther {
+			t.Fatal("the victim was signed in as someone else")
+		}
+	})
+	t.Run("only people already linked, by default", func(t *testing.T) {
+		setRules(t, l, admin.SignInForm{Microsoft: true, Who: graphgate.SignInExisting, Passwords: true})
+		defer setRules(t, l, contosoOnly)
+		if r, _ := signInWithMicrosoft(t, l, l.NewClient(), "admin@contoso.test"); r.Status != http.StatusForbidden || !strings.Contains(r.Body, "only people who already use graphgate") {
+			t.Fatalf("an unlinked person: %d", r.Status)
+		}
+	})
+	t.Run("password sign-in off, but for the break-glass admin", func(t *testing.T) {
+		off := contosoOnly
+		off.Passwords = false
+		if _, err := l.App.Web.Admin().SetSignInSettings(ctx, nil, "common", off); admin.FieldErrorsOf(err)[admin.FieldBreakGlass] == "" {
+			t.Fatalf("passwords off without a break-glass admin: %v", err)
+		}
+		off.BreakGlass = apptest.AdminEmail
+		setRules(t, l, off)
+		defer setRules(t, l, contosoOnly)
+		c := l.NewClient()
+		c.Get("/login")
+		if r := c.Post("/login", url.Values{"email": {"alex@contoso.test"}, "password": {apptest.UserPassword}}); r.Status != http.StatusForbidden || !strings.Contains(r.Body, "Password sign-in is turned off") {
+			t.Fatalf("alex's password: %d", r.Status)
+		}
+		l.NewClient().SignIn(apptest.AdminEmail, apptest.AdminPassword)
+	})
+}
+
+// TestSignInWithMicrosoftInABrowser: a Contoso person without a graphgate
+// account clicks Sign in with Microsoft, accepts one consent, and lands on
+// Connect your tools with their account linked.
+func TestSignInWithMicrosoftInABrowser(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	setRules(t, l, admin.SignInForm{Microsoft: true, Who: graphgate.SignInTenants, Tenants: directory.Contoso.ID, Passwords: true})
+	ctx := browsertest.New(t)
+	do(t, ctx, chromedp.Navigate(l.URL+"/login"), chromedp.WaitVisible(`#signin-microsoft`))
+	browsertest.Screenshot(t, ctx, "signin-microsoft")
+	do(t, ctx,
+		chromedp.Click(`#signin-microsoft`),
+		chromedp.WaitVisible(`#next`),
+		chromedp.Click(`input[value="nina@contoso.test"]`),
+		chromedp.Click(`#next`),
+		chromedp.WaitVisible(`#accept`),
+		chromedp.Click(`#accept`),
+		chromedp.WaitVisible(`#m365-tile`),
+	)
+	got := text(t, ctx)
+	if !strings.Contains(got, "Connect your tools") || tileState(t, ctx) != "linked" || !strings.Contains(got, "Nina Patel") {
+		t.Fatalf("after Sign in with Microsoft:\n%s", got)
+	}
+}
