@@ -230,9 +230,9 @@ func (c *Client) VerifyIDToken(ctx context.Context, clientID, raw, nonce string)
 		return nil, fmt.Errorf("%w: %v", ErrIDToken, err)
 	}
 	var claims struct {
-		TID               string `json:"tid"`
-		OID               string `json:"oid"`
-		PreferredUsername string `json:"preferred_username"`
+		TID               string   `json:"tid"`
+		OID               string   `json:"oid"`
+		PreferredUsername string   `json:"preferred_username"`
 		Name              string   `json:"name"`
 		Email             string   `json:"email"`
 		Roles             []string `json:"roles"`

@@ -5,13 +5,13 @@
 package identity
 
 import (
-	"slices"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/big"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
