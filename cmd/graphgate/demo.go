@@ -11,11 +11,13 @@ import (
 	"time"
 
 	"graphgate"
+	"graphgate/internal/admin"
 	"graphgate/internal/app"
 	"graphgate/internal/config"
 	"graphgate/internal/microsoft365"
 	"graphgate/internal/password"
 	"graphgate/internal/sandbox"
+	"graphgate/internal/sandbox/directory"
 )
 
 // runDemo runs graphgate with the sandbox tenant in the same process: the
@@ -88,6 +90,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return fmt.Errorf("configuring Microsoft 365: %w", err)
 		}
 	}
+	// Sign in with Microsoft for everyone in the sandbox, so that Nina, who
+	// has no account, shows a first sign-in creating one.
+	if rules, err := a.Store.SignInSettings(ctx); err == nil && rules.UpdatedAt.IsZero() {
+		if _, err := svc.SetSignInSettings(ctx, nil, cfg.M365Authority, admin.SignInForm{Microsoft: true, Who: graphgate.SignInTenants,
+			Tenants: directory.Contoso.ID + "," + directory.Fabrikam.ID, Personal: true, AdminEmails: "admin@contoso.test", Passwords: true}); err != nil {
+			return fmt.Errorf("setting the sign-in rules: %w", err)
+		}
+	}
 	for _, p := range sb.Directory.People() {
 		if p.NewToGraphgate {
 			continue // Sign in with Microsoft creates them
@@ -118,7 +128,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		fmt.Fprintf(stdout, "    %-22s %-5s %s\n", p.UPN, role, p.DisplayName)
 	}
-	fmt.Fprintf(stdout, "\n  MCP endpoint:          %s/mcp (agent tokens on the Integrations page, after Link Account)\n", base)
+	for _, p := range sb.Directory.People() {
+		if p.NewToGraphgate {
+			fmt.Fprintf(stdout, "    %-22s %-5s %s: no account yet; click Sign in with Microsoft\n", p.UPN, "", p.DisplayName)
+		}
+	}
+	fmt.Fprintf(stdout, "\n  Sign in with Microsoft works for every sandbox person (one consent signs in and links).\n")
+	fmt.Fprintf(stdout, "  MCP endpoint:          %s/mcp (paste it into an MCP client, or use an agent token)\n", base)
 	fmt.Fprintf(stdout, "  Microsoft 365 sandbox: %s (control API %s/sandbox/)\n", sbBase, sbBase)
 	fmt.Fprintf(stdout, "  Data folder:           %s\n\n  Press Ctrl+C to stop.\n", *dataDir)
 	return a.Serve(ctx, appLn)

@@ -131,10 +131,20 @@ func TestServeCommand(t *testing.T) {
 func TestDemoCommand(t *testing.T) {
 	dir := privateDir(t)
 	base, out, stop := background(t, `Open (http://\S+) and sign in`, "demo", "--addr", "127.0.0.1:0", "--sandbox-addr", "127.0.0.1:0", "--data-dir", dir)
-	for _, want := range []string{"admin@contoso.test", "alex@contoso.test", "sam@fabrikam.test", "jo@outlook.test", `password "demo"`, dir, base + "/mcp"} {
+	for _, want := range []string{"admin@contoso.test", "alex@contoso.test", "sam@fabrikam.test", "jo@outlook.test", `password "demo"`, dir, base + "/mcp",
+		"nina@contoso.test", "Sign in with Microsoft"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("banner lacks %q", want)
 		}
+	}
+	resp, err := http.Get(base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), `id="signin-microsoft"`) {
+		t.Error("the demo's sign-in page does not offer Sign in with Microsoft")
 	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
