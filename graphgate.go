@@ -36,7 +36,10 @@ type User struct {
 	// OnboardedAt is when the person finished (or skipped) onboarding; zero
 	// until then, so the onboarding flow shows on first sign-in.
 	OnboardedAt time.Time
-	CreatedAt   time.Time
+	// ReconnectAskedAt is when an admin asked the person to reconnect their
+	// Microsoft account; a banner shows until they do.
+	ReconnectAskedAt time.Time
+	CreatedAt        time.Time
 }
 
 // IsAdmin reports whether the user is an admin.
@@ -123,6 +126,12 @@ type Link struct {
 	Reason    string
 	LinkedAt  time.Time
 	UpdatedAt time.Time
+	// Health, for admins: the last successful Graph call (recorded at most
+	// once a minute), the last refresh, and the last error in words.
+	LastGraphAt   time.Time
+	LastRefreshAt time.Time
+	LastError     string
+	LastErrorAt   time.Time
 }
 
 // NeedsAttention reports whether the person must link again.
@@ -401,6 +410,17 @@ type Store interface {
 	// token is spent at most once.
 	UpdateLink(ctx context.Context, userID int64, fn func(l *Link) (*Link, error)) (*Link, error)
 	DeleteLink(ctx context.Context, userID int64) error
+	// Links lists every link, for the admin's view of their health.
+	Links(ctx context.Context) ([]*Link, error)
+	// TouchLink records a successful Graph call for the person.
+	TouchLink(ctx context.Context, userID int64, at time.Time) error
+	// IdleLinks lists people whose working links were last refreshed
+	// before the time given, oldest first.
+	IdleLinks(ctx context.Context, before time.Time, limit int) ([]int64, error)
+	// AcquireLease takes or renews a named lease for holder until ttl from
+	// now; false while another holder has it. One replica at a time runs a
+	// background job.
+	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 
 	CreateDownload(ctx context.Context, d *Download) error
 	// ConsumeDownload deletes and returns a download link: it works once.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"time"
 
 	"graphgate"
 )
@@ -65,17 +66,18 @@ func (s *Store) ConsumeOAuthFlow(ctx context.Context, stateHash string) (*graphg
 }
 
 const linkColumns = `user_id, tenant_id, object_id, username, display_name, personal, refresh_token_enc, access_token_enc,
-	access_expires_at, reason, linked_at, updated_at`
+	access_expires_at, reason, linked_at, updated_at, last_graph_at, last_refresh_at, last_error, last_error_at`
 
 func (s *Store) scanLink(row interface{ Scan(...any) error }) (*graphgate.Link, error) {
 	var l graphgate.Link
 	var refresh string
 	var access sql.NullString
-	var accessExp, linked, updated sql.NullInt64
+	var accessExp, linked, updated, graphAt, refreshAt, errorAt sql.NullInt64
 	if err := row.Scan(&l.UserID, &l.TenantID, &l.ObjectID, &l.Username, &l.DisplayName, &l.Personal, &refresh, &access,
-		&accessExp, &l.Reason, &linked, &updated); err != nil {
+		&accessExp, &l.Reason, &linked, &updated, &graphAt, &refreshAt, &l.LastError, &errorAt); err != nil {
 		return nil, err
 	}
+	l.LastGraphAt, l.LastRefreshAt, l.LastErrorAt = fromMS(graphAt), fromMS(refreshAt), fromMS(errorAt)
 	rt, err := s.keys.Open(refresh, refreshContext)
 	if err != nil {
 		return nil, err
@@ -111,6 +113,62 @@ func (s *Store) LinkByAccount(ctx context.Context, tenantID, objectID string) (*
 	return l, err
 }
 
+func (s *Store) Links(ctx context.Context) ([]*graphgate.Link, error) {
+	defer s.timed("links")()
+	rows, err := s.db.QueryContext(ctx, `SELECT `+linkColumns+` FROM links ORDER BY user_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*graphgate.Link
+	for rows.Next() {
+		l, err := s.scanLink(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) TouchLink(ctx context.Context, userID int64, at time.Time) error {
+	defer s.timed("touch_link")()
+	_, err := s.db.ExecContext(ctx, `UPDATE links SET last_graph_at = $1 WHERE user_id = $2`, at.UnixMilli(), userID)
+	return err
+}
+
+func (s *Store) IdleLinks(ctx context.Context, before time.Time, limit int) ([]int64, error) {
+	defer s.timed("idle_links")()
+	rows, err := s.db.QueryContext(ctx, `SELECT user_id FROM links WHERE reason = '' AND COALESCE(last_refresh_at, linked_at) < $1
+		ORDER BY COALESCE(last_refresh_at, linked_at) LIMIT $2`, before.UnixMilli(), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	defer s.timed("acquire_lease")()
+	now := s.now()
+	res, err := s.db.ExecContext(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE leases.holder = excluded.holder OR leases.expires_at < $4`, name, holder, now.Add(ttl).UnixMilli(), now.UnixMilli())
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
 // writeLink upserts a link through q (the database or a transaction).
 func (s *Store) writeLink(ctx context.Context, q interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
@@ -130,15 +188,16 @@ func (s *Store) writeLink(ctx context.Context, q interface {
 		l.LinkedAt = l.UpdatedAt
 	}
 	_, err = q.ExecContext(ctx, `INSERT INTO links (user_id, tenant_id, object_id, username, display_name, personal, refresh_token_enc,
-		access_token_enc, access_expires_at, reason, linked_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		access_token_enc, access_expires_at, reason, linked_at, updated_at, last_graph_at, last_refresh_at, last_error, last_error_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 		ON CONFLICT (user_id) DO UPDATE SET tenant_id = excluded.tenant_id, object_id = excluded.object_id,
 		username = excluded.username, display_name = excluded.display_name, personal = excluded.personal,
 		refresh_token_enc = excluded.refresh_token_enc, access_token_enc = excluded.access_token_enc,
 		access_expires_at = excluded.access_expires_at, reason = excluded.reason, linked_at = excluded.linked_at,
-		updated_at = excluded.updated_at`,
+		updated_at = excluded.updated_at, last_graph_at = excluded.last_graph_at, last_refresh_at = excluded.last_refresh_at,
+		last_error = excluded.last_error, last_error_at = excluded.last_error_at`,
 		l.UserID, l.TenantID, l.ObjectID, l.Username, l.DisplayName, l.Personal, refresh, access, ms(l.AccessExpiresAt),
-		l.Reason, ms(l.LinkedAt), ms(l.UpdatedAt))
+		l.Reason, ms(l.LinkedAt), ms(l.UpdatedAt), ms(l.LastGraphAt), ms(l.LastRefreshAt), l.LastError, ms(l.LastErrorAt))
 	return err
 }
 

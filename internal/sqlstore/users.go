@@ -9,17 +9,17 @@ import (
 	"graphgate"
 )
 
-const userColumns = `id, email, name, role, password_hash, onboarded_at, created_at`
+const userColumns = `id, email, name, role, password_hash, onboarded_at, created_at, reconnect_asked_at`
 
 func scanUser(row interface{ Scan(...any) error }) (*graphgate.User, error) {
 	var u graphgate.User
-	var onboarded, created sql.NullInt64
+	var onboarded, created, reconnect sql.NullInt64
 	var role string
-	if err := row.Scan(&u.ID, &u.Email, &u.Name, &role, &u.PasswordHash, &onboarded, &created); err != nil {
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &role, &u.PasswordHash, &onboarded, &created, &reconnect); err != nil {
 		return nil, err
 	}
 	u.Role = graphgate.Role(role)
-	u.OnboardedAt, u.CreatedAt = fromMS(onboarded), fromMS(created)
+	u.OnboardedAt, u.CreatedAt, u.ReconnectAskedAt = fromMS(onboarded), fromMS(created), fromMS(reconnect)
 	return &u, nil
 }
 
@@ -99,8 +99,8 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, fn func(u *graphgate.U
 			return err
 		}
 		u.Email = NormalizeEmail(u.Email)
-		_, err = tx.ExecContext(ctx, `UPDATE users SET email = $1, name = $2, role = $3, password_hash = $4, onboarded_at = $5 WHERE id = $6`,
-			u.Email, u.Name, string(u.Role), u.PasswordHash, ms(u.OnboardedAt), id)
+		_, err = tx.ExecContext(ctx, `UPDATE users SET email = $1, name = $2, role = $3, password_hash = $4, onboarded_at = $5, reconnect_asked_at = $6 WHERE id = $7`,
+			u.Email, u.Name, string(u.Role), u.PasswordHash, ms(u.OnboardedAt), ms(u.ReconnectAskedAt), id)
 		if isUniqueViolation(err) {
 			return graphgate.Errorf(graphgate.ECONFLICT, "A user with the email %s already exists.", u.Email)
 		}

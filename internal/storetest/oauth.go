@@ -209,3 +209,61 @@ func testSignIn(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
 	_, err = s.LinkByAccount(ctx, link.TenantID, "another-oid")
 	code(t, err, graphgate.ENOTFOUND)
 }
+
+func testLinkHealth(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
+	ctx := context.Background()
+	keys := keyring(t, secretbox.NewKey())
+	s := open(keys)
+	old, recent := time.Now().Add(-60*24*time.Hour).UTC().Truncate(time.Millisecond), time.Now().UTC().Truncate(time.Millisecond)
+	var ids []int64
+	for i, refreshed := range []time.Time{old, recent, old} {
+		u := &graphgate.User{Email: "p" + string(rune('a'+i)) + "@b.test", Role: graphgate.RoleUser, PasswordHash: "h"}
+		_ = s.CreateUser(ctx, u)
+		l := sampleLink(u.ID)
+		l.ObjectID += string(rune('a' + i))
+		l.LastRefreshAt, l.LastError, l.LastErrorAt = refreshed, "AADSTS50173: revoked", recent
+		if i == 2 {
+			l.Reason = "needs attention"
+		}
+		if err := s.PutLink(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	if err := s.TouchLink(ctx, ids[0], recent); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.Links(ctx)
+	if err != nil || len(all) != 3 || !all[0].LastGraphAt.Equal(recent) || !all[0].LastRefreshAt.Equal(old) || all[0].LastError != "AADSTS50173: revoked" {
+		t.Fatalf("links: %v %+v", err, all)
+	}
+	// Idle: refreshed long ago and working (not the one that needs attention).
+	idle, err := s.IdleLinks(ctx, time.Now().Add(-30*24*time.Hour), 10)
+	if err != nil || len(idle) != 1 || idle[0] != ids[0] {
+		t.Fatalf("idle links: %v %v", idle, err)
+	}
+	// A person asked to reconnect.
+	u, _ := s.UpdateUser(ctx, ids[1], func(u *graphgate.User) error { u.ReconnectAskedAt = recent; return nil })
+	if got, _ := s.UserByID(ctx, u.ID); !got.ReconnectAskedAt.Equal(recent) {
+		t.Fatalf("reconnect asked: %v", got.ReconnectAskedAt)
+	}
+
+	// Leases: one holder at a time, on every replica; renewable; free again
+	// once expired.
+	other := open(keys)
+	if ok, err := s.AcquireLease(ctx, "keepalive", "replica-a", time.Minute); !ok || err != nil {
+		t.Fatalf("first lease: %v %v", ok, err)
+	}
+	if ok, _ := other.AcquireLease(ctx, "keepalive", "replica-b", time.Minute); ok {
+		t.Fatal("a second replica took a held lease")
+	}
+	if ok, _ := s.AcquireLease(ctx, "keepalive", "replica-a", time.Minute); !ok {
+		t.Fatal("the holder could not renew")
+	}
+	if ok, _ := s.AcquireLease(ctx, "keepalive", "replica-a", -time.Second); !ok {
+		t.Fatal("the holder could not shorten")
+	}
+	if ok, _ := other.AcquireLease(ctx, "keepalive", "replica-b", time.Minute); !ok {
+		t.Fatal("an expired lease was not taken over")
+	}
+}

@@ -45,6 +45,7 @@ func RunTests(t *testing.T, newDB NewDB) {
 		{"Downloads", testDownloads},
 		{"OAuthServer", testOAuthServer},
 		{"SignIn", testSignIn},
+		{"LinkHealth", testLinkHealth},
 		{"Ready", testReady},
 	}
 	for _, tc := range tests {
