@@ -55,13 +55,14 @@ const (
 	ActionOAuthGrant    = graphgate.ActionOAuthGrant
 	ActionOAuthRevoke   = graphgate.ActionOAuthRevoke
 	ActionOAuthSettings = graphgate.ActionOAuthSettings
+	ActionKeepAlive     = "microsoft365.keepalive"
 )
 
 // Actions lists every audit action, for the log's filter.
 var Actions = []string{ActionM365Configure, ActionM365Update, ActionM365Rotate, ActionM365Enable, ActionM365Disable,
 	ActionM365Remove, ActionM365Attention, ActionUserCreate, ActionUserRole, ActionUserPassword, ActionUserOnboard,
 	ActionUserRemove, ActionLink, ActionUnlink, ActionTokenCreate, ActionTokenRevoke, ActionToolCall, ActionOAuthGrant, ActionOAuthRevoke, ActionOAuthSettings,
-	ActionSignInSettings, ActionSignInCreate, ActionSignInRole}
+	ActionSignInSettings, ActionSignInCreate, ActionSignInRole, ActionKeepAlive}
 
 // FieldClientHosts is the client hosts field of the OAuth settings.
 const FieldClientHosts = "clientHosts"

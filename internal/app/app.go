@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"graphgate/internal/admin"
@@ -40,6 +41,8 @@ type App struct {
 	GraphHTTP *http.Client
 	// LoginHTTP is the HTTP client of the identity platform's endpoints.
 	LoginHTTP *http.Client
+	// KeepAlive refreshes idle grants when GRAPHGATE_KEEPALIVE_AGE is set.
+	KeepAlive *microsoft365.KeepAlive
 }
 
 // Keyring loads the encryption keys: from GRAPHGATE_ENCRYPTION_KEY, or from
@@ -133,7 +136,22 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 			log.Info("created the first admin", "email", u.Email)
 		}
 	}
-	return &App{Config: cfg, Store: store, Web: w, Log: log, Metrics: m, Tokens: tokens, MCP: mcpSrv, GraphHTTP: graphHTTP, LoginHTTP: loginHTTP}, nil
+	return &App{Config: cfg, Store: store, Web: w, Log: log, Metrics: m, Tokens: tokens, MCP: mcpSrv, GraphHTTP: graphHTTP, LoginHTTP: loginHTTP,
+		KeepAlive: keepAlive(cfg, store, tokens, adminSvc)}, nil
+}
+
+// keepAlive is the job that refreshes idle grants, audited.
+func keepAlive(cfg *config.Config, store *sqlstore.Store, tokens *microsoft365.Tokens, svc *admin.Service) *microsoft365.KeepAlive {
+	host, _ := os.Hostname()
+	return &microsoft365.KeepAlive{Tokens: tokens, Store: store, Age: cfg.KeepAliveAge, Pause: 2 * time.Second,
+		Holder: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), apitoken.Random()[:8]),
+		Audit: func(ctx context.Context, userID int64) {
+			target := strconv.FormatInt(userID, 10)
+			if u, err := store.UserByID(ctx, userID); err == nil {
+				target = u.Email
+			}
+			_ = svc.Record(ctx, nil, admin.ActionKeepAlive, target, nil)
+		}}
 }
 
 // Close writes what is pending and releases the store.
@@ -163,6 +181,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		a.Log.Info("serving metrics", "addr", mln.Addr().String())
 	}
 	go func() { errc <- srv.Serve(ln) }()
+	if a.Config.KeepAliveAge > 0 {
+		jobs, stop := context.WithCancel(ctx)
+		defer stop()
+		go a.KeepAlive.Run(jobs, time.Hour, func(err error) { a.Log.Warn("keeping grants alive", "err", err) })
+	}
 	a.Log.Info("graphgate is serving", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL, "store", a.Store.Dialect())
 	select {
 	case err := <-errc:

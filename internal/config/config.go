@@ -44,6 +44,9 @@ type Config struct {
 	// OAuthPrivateClients lets client metadata documents come from private
 	// and loopback addresses (development, tests).
 	OAuthPrivateClients bool
+	// KeepAliveAge, when set, refreshes links unused for that long, before
+	// Microsoft expires them after 90 days.
+	KeepAliveAge time.Duration
 }
 
 // Production reports whether graphgate runs in production mode.
@@ -144,6 +147,15 @@ var variables = []variable{
 			on, err := onOff(v)
 			c.OAuthPrivateClients = on
 			return err
+		}},
+	{"GRAPHGATE_KEEPALIVE_AGE", "0s", false, "refresh Microsoft grants unused this long (such as 720h), before Microsoft expires them at 90 days; 0s: off",
+		func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 || d > 0 && d < time.Hour || d > 89*24*time.Hour {
+				return errors.New("must be 0s (off) or a duration from 1h to 2136h (89 days), such as 720h")
+			}
+			c.KeepAliveAge = d
+			return nil
 		}},
 	{"GRAPHGATE_SESSION_LIFETIME", "12h", false, "how long a sign-in lasts", func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)
@@ -257,7 +269,7 @@ func (c *Config) Dump() string {
 		"GRAPHGATE_ADMIN_PASSWORD": c.AdminPassword, "GRAPHGATE_LOG_LEVEL": strings.ToLower(c.LogLevel.String()),
 		"GRAPHGATE_SESSION_LIFETIME": c.SessionLifetime.String(), "GRAPHGATE_ALLOWED_HOSTS": strings.Join(c.AllowedHosts, ","),
 		"GRAPHGATE_METRICS_ADDR": c.MetricsAddr, "GRAPHGATE_METRICS_TOKEN": c.MetricsToken, "GRAPHGATE_DRAIN_DELAY": c.DrainDelay.String(),
-		"GRAPHGATE_OAUTH_PRIVATE_CLIENTS": onOffString(c.OAuthPrivateClients),
+		"GRAPHGATE_OAUTH_PRIVATE_CLIENTS": onOffString(c.OAuthPrivateClients), "GRAPHGATE_KEEPALIVE_AGE": c.KeepAliveAge.String(),
 	}
 	var b strings.Builder
 	for _, v := range variables {

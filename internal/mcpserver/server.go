@@ -69,6 +69,9 @@ type Server struct {
 	// a server registers every tool, which is costly to do per request.
 	servers sync.Map // string -> *mcp.Server
 	zones   zoneCache
+	// touched is when each person's last successful Graph call was recorded
+	// (user id -> time.Time): at most once a minute, not on every call.
+	touched sync.Map
 }
 
 // New returns an MCP server.
@@ -384,6 +387,9 @@ func (s *Server) record(ctx context.Context, c *caller, tool string, start time.
 	if g != nil {
 		if ids := g.RequestIDs(); len(ids) > 0 {
 			details["graph_request_ids"] = strings.Join(ids, ",")
+			if outcome == "ok" {
+				s.touchLink(ctx, c.user.ID)
+			}
 		}
 	}
 	e := &graphgate.AuditEvent{At: s.d.Now().UTC(), ActorID: c.user.ID, ActorEmail: c.user.Email, Action: admin.ActionToolCall, Target: tool, Details: details}
@@ -395,6 +401,19 @@ func (s *Server) record(ctx context.Context, c *caller, tool string, start time.
 		if err := s.d.Store.AddAudit(context.WithoutCancel(ctx), e); err != nil {
 			s.d.Log.Error("auditing a tool call", "tool", tool, "err", err)
 		}
+	}
+}
+
+// touchLink records a successful Graph call for the admin's view of link
+// health, at most once a minute per person.
+func (s *Server) touchLink(ctx context.Context, userID int64) {
+	now := s.d.Now()
+	if last, ok := s.touched.Load(userID); ok && now.Sub(last.(time.Time)) < time.Minute {
+		return
+	}
+	s.touched.Store(userID, now)
+	if err := s.d.Store.TouchLink(context.WithoutCancel(ctx), userID, now); err != nil {
+		s.d.Log.Warn("recording a Graph call", "err", err)
 	}
 }
 

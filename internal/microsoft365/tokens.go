@@ -110,20 +110,52 @@ func (t *Tokens) AccessToken(ctx context.Context, userID int64) (string, error) 
 
 // refresh renews the person's tokens inside the link's read-modify-write.
 func (t *Tokens) refresh(ctx context.Context, app *graphgate.M365Config, userID int64) (string, error) {
+	tok, _, err := t.renew(ctx, app, userID, func(l *graphgate.Link) bool { return !t.fresh(l) })
+	return tok, err
+}
+
+// KeepAlive refreshes the person's grant when it was last refreshed before
+// idleBefore: Microsoft expires refresh tokens unused for 90 days. A link
+// that needs attention is never touched. It reports whether it refreshed;
+// replicas racing on one link refresh it once.
+func (t *Tokens) KeepAlive(ctx context.Context, userID int64, idleBefore time.Time) (bool, error) {
+	app, err := t.store.M365Config(ctx)
+	if err != nil {
+		return false, err
+	}
+	if !app.Enabled {
+		return false, ErrDisabled
+	}
+	_, refreshed, err := t.renew(ctx, app, userID, func(l *graphgate.Link) bool {
+		last := l.LastRefreshAt
+		if last.IsZero() {
+			last = l.LinkedAt
+		}
+		return last.Before(idleBefore)
+	})
+	return refreshed, err
+}
+
+// renew refreshes the person's tokens when due says so, inside the link's
+// read-modify-write, and records the outcome for the admin's view.
+func (t *Tokens) renew(ctx context.Context, app *graphgate.M365Config, userID int64, due func(l *graphgate.Link) bool) (string, bool, error) {
+	refreshed := false
 	// refusedApp is Microsoft refusing the app's credentials; passing is the
 	// token endpoint failing for a passing reason (5xx, timeout). Neither
 	// touches the link.
 	var refusedApp *AuthError
 	var passing error
 	l, err := t.store.UpdateLink(ctx, userID, func(l *graphgate.Link) (*graphgate.Link, error) {
-		if l.NeedsAttention() || t.fresh(l) {
+		if l.NeedsAttention() || !due(l) {
 			return l, nil // another replica got here first
 		}
 		g, err := t.client.Refresh(ctx, app, l.RefreshToken)
 		var ae *AuthError
+		now := t.now().UTC()
 		switch {
 		case errors.As(err, &ae) && ae.Code == "invalid_grant":
 			l.Reason, l.AccessToken, l.AccessExpiresAt = GrantProblem(ae.AADSTS), "", time.Time{}
+			l.LastError, l.LastErrorAt = fmt.Sprintf("AADSTS%d: %s", ae.AADSTS, l.Reason), now
 			return l, nil
 		case errors.As(err, &ae) && ae.Code == "invalid_client":
 			refusedApp = ae
@@ -133,6 +165,7 @@ func (t *Tokens) refresh(ctx context.Context, app *graphgate.M365Config, userID 
 			return nil, err
 		}
 		l.AccessToken, l.RefreshToken, l.AccessExpiresAt = g.AccessToken, g.RefreshToken, g.Expiry
+		l.LastRefreshAt, refreshed = now, true
 		return l, nil
 	})
 	switch {
@@ -141,17 +174,17 @@ func (t *Tokens) refresh(ctx context.Context, app *graphgate.M365Config, userID 
 		if t.marker != nil {
 			_ = t.marker.MarkM365Attention(ctx, reason)
 		}
-		return "", &AppRefusedError{Reason: reason}
+		return "", false, &AppRefusedError{Reason: reason}
 	case passing != nil:
-		return "", fmt.Errorf("%w: %v", ErrSignInUnavailable, passing)
+		return "", false, fmt.Errorf("%w: %v", ErrSignInUnavailable, passing)
 	case graphgate.ErrorCode(err) == graphgate.ENOTFOUND:
-		return "", ErrNotLinked
+		return "", false, ErrNotLinked
 	case err != nil:
-		return "", err
+		return "", false, err
 	case l.NeedsAttention():
-		return "", &NeedsAttentionError{Reason: l.Reason}
+		return "", false, &NeedsAttentionError{Reason: l.Reason}
 	}
-	return l.AccessToken, nil
+	return l.AccessToken, refreshed, nil
 }
 
 // GrantProblem says in plain words why Microsoft refused a person's grant.

@@ -482,3 +482,64 @@ func TestRedemptionRefusedClient(t *testing.T) {
 		t.Fatalf("integration: %q %q", cfg.Status(), cfg.Attention)
 	}
 }
+
+// TestKeepAliveRefreshesAnIdleLinkOnce: two replicas on one PostgreSQL run
+// the keep-alive pass at the same moment; the idle link is refreshed exactly
+// once, the fresh one and the one that needs attention not at all.
+func TestKeepAliveRefreshesAnIdleLinkOnce(t *testing.T) {
+	base := apptest.PostgresURL()
+	if base == "" {
+		t.Skip("GRAPHGATE_TEST_POSTGRES_URL is not set; ./scripts/test sets it")
+	}
+	env := map[string]string{"GRAPHGATE_DATABASE_URL": storetest.FreshPostgresDB(t, base), "GRAPHGATE_ENCRYPTION_KEY": testKey}
+	l := startLinked(t, env, sandbox.Options{})
+	second := apptest.Start(t, map[string]string{"GRAPHGATE_DATABASE_URL": env["GRAPHGATE_DATABASE_URL"],
+		"GRAPHGATE_ENCRYPTION_KEY": testKey, "GRAPHGATE_M365_LOGIN_URL": l.sbURL, "GRAPHGATE_M365_GRAPH_URL": l.sbURL})
+	for _, who := range []string{"alex@contoso.test", "sam@fabrikam.test", "jo@outlook.test"} {
+		l.link(t, l.signIn(t, who), who, "accept")
+	}
+	ctx := context.Background()
+	alex, sam, jo := l.userID(t, "alex@contoso.test"), l.userID(t, "sam@fabrikam.test"), l.userID(t, "jo@outlook.test")
+	old := time.Now().Add(-40 * 24 * time.Hour)
+	for _, id := range []int64{alex, jo} {
+		_, _ = l.srv.App.Store.UpdateLink(ctx, id, func(x *graphgate.Link) (*graphgate.Link, error) {
+			x.LastRefreshAt = old
+			if id == jo {
+				x.Reason = "needs attention"
+			}
+			return x, nil
+		})
+	}
+	before, _ := l.srv.App.Store.Link(ctx, alex)
+	l.sb.ResetRequests()
+	jobs := []*microsoft365.KeepAlive{l.srv.App.KeepAlive, second.App.KeepAlive}
+	var wg sync.WaitGroup
+	for _, k := range jobs {
+		k.Age = 30 * 24 * time.Hour
+		wg.Go(func() {
+			if _, err := k.RunOnce(ctx); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := l.sb.Requests()["grant_type=refresh_token"]; n != 1 {
+		t.Fatalf("%d refreshes for one idle link", n)
+	}
+	after, _ := l.srv.App.Store.Link(ctx, alex)
+	if !after.LastRefreshAt.After(before.LastRefreshAt) || after.RefreshToken == before.RefreshToken {
+		t.Fatal("the idle link was not refreshed")
+	}
+	if s, _ := l.srv.App.Store.Link(ctx, sam); !s.LastRefreshAt.IsZero() {
+		t.Fatal("a recently linked person was refreshed")
+	}
+	// Once more: nothing is idle now.
+	if n, err := jobs[1].RunOnce(ctx); err != nil || n != 0 {
+		t.Fatalf("a second pass refreshed %d (%v)", n, err)
+	}
+	adminC := l.srv.NewClient()
+	adminC.SignIn(apptest.AdminEmail, apptest.AdminPassword)
+	if page := adminC.Get("/admin/audit").Body; !strings.Contains(page, "microsoft365.keepalive") {
+		t.Fatal("the keep-alive refresh is not audited")
+	}
+}
