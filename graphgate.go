@@ -470,6 +470,8 @@ type Store interface {
 	APITokenByHash(ctx context.Context, hash string) (*APIToken, error)
 	ListAPITokens(ctx context.Context, userID int64) ([]*APIToken, error)
 	RevokeAPIToken(ctx context.Context, userID, id int64) error
+	// CountAgentTokens counts each person's live agent tokens.
+	CountAgentTokens(ctx context.Context) (map[int64]int, error)
 	TouchAPIToken(ctx context.Context, id int64, at time.Time) error
 
 	AddAudit(ctx context.Context, e *AuditEvent) error

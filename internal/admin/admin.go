@@ -56,13 +56,14 @@ const (
 	ActionOAuthRevoke   = graphgate.ActionOAuthRevoke
 	ActionOAuthSettings = graphgate.ActionOAuthSettings
 	ActionKeepAlive     = "microsoft365.keepalive"
+	ActionAskReconnect  = "user.ask_reconnect"
 )
 
 // Actions lists every audit action, for the log's filter.
 var Actions = []string{ActionM365Configure, ActionM365Update, ActionM365Rotate, ActionM365Enable, ActionM365Disable,
 	ActionM365Remove, ActionM365Attention, ActionUserCreate, ActionUserRole, ActionUserPassword, ActionUserOnboard,
 	ActionUserRemove, ActionLink, ActionUnlink, ActionTokenCreate, ActionTokenRevoke, ActionToolCall, ActionOAuthGrant, ActionOAuthRevoke, ActionOAuthSettings,
-	ActionSignInSettings, ActionSignInCreate, ActionSignInRole, ActionKeepAlive}
+	ActionSignInSettings, ActionSignInCreate, ActionSignInRole, ActionKeepAlive, ActionAskReconnect}
 
 // FieldClientHosts is the client hosts field of the OAuth settings.
 const FieldClientHosts = "clientHosts"
@@ -358,6 +359,22 @@ func (s *Service) ResetPassword(ctx context.Context, actor *graphgate.User, id i
 		return nil, err
 	}
 	return u, s.audit(ctx, actor, ActionUserPassword, u.Email, nil)
+}
+
+// AskToReconnect shows the person a banner asking them to link their
+// Microsoft account again, until they do.
+func (s *Service) AskToReconnect(ctx context.Context, actor *graphgate.User, id int64) (*graphgate.User, error) {
+	u, err := s.store.UpdateUser(ctx, id, func(u *graphgate.User) error { u.ReconnectAskedAt = s.now().UTC(); return nil })
+	if err != nil {
+		return nil, err
+	}
+	return u, s.audit(ctx, actor, ActionAskReconnect, u.Email, nil)
+}
+
+// Reconnected clears a request to reconnect, once the person linked.
+func (s *Service) Reconnected(ctx context.Context, id int64) error {
+	_, err := s.store.UpdateUser(ctx, id, func(u *graphgate.User) error { u.ReconnectAskedAt = time.Time{}; return nil })
+	return err
 }
 
 // ResetOnboarding shows the person the onboarding flow again at next sign-in.

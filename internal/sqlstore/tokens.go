@@ -85,3 +85,23 @@ func (s *Store) TouchAPIToken(ctx context.Context, id int64, at time.Time) error
 	_, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, at.UnixMilli(), id)
 	return err
 }
+
+func (s *Store) CountAgentTokens(ctx context.Context) (map[int64]int, error) {
+	defer s.timed("count_agent_tokens")()
+	rows, err := s.db.QueryContext(ctx, `SELECT user_id, COUNT(*) FROM api_tokens WHERE kind = 'agent' AND revoked_at IS NULL
+		AND (expires_at IS NULL OR expires_at > $1) GROUP BY user_id`, s.now().UnixMilli())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]int{}
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}

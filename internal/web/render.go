@@ -110,6 +110,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		if sc.user.IsAdmin() {
 			v.Banner = s.adminBanner(r)
 		}
+		if !sc.user.ReconnectAskedAt.IsZero() && v.Banner == nil {
+			v.Banner = &banner{Level: "warning", Message: "Your admin asks you to reconnect your Microsoft account: on the Integrations page, click Reconnect (or Link Account)."}
+		}
 	}
 	if strings.HasPrefix(name, "admin_") {
 		v.Tab = strings.Split(strings.TrimPrefix(name, "admin_"), "_")[0]

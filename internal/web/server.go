@@ -143,6 +143,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /admin/users/{id}/{action}", s.withAdmin(s.userAction))
 	mux.HandleFunc("GET /admin/audit", s.withAdmin(s.auditLog))
 	mux.HandleFunc("POST /admin/signin", s.withAdmin(s.signInRules))
+	mux.HandleFunc("GET /admin/users.csv", s.withAdmin(s.linkHealthCSV))
 
 	if s.mcp != nil {
 		mux.Handle("/mcp", s.mcp)

@@ -92,6 +92,9 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	case out.Purpose == graphgate.FlowLink:
 		u := sc.user
+		if err := s.admin.Reconnected(r.Context(), u.ID); err != nil {
+			s.log.Warn("clearing a reconnect request", "err", err)
+		}
 		_ = s.store.AddAudit(r.Context(), &graphgate.AuditEvent{ActorID: u.ID, ActorEmail: u.Email, Action: admin.ActionLink,
 			Target: u.Email, Details: map[string]string{"account": out.Link.Username, "tenant": out.Link.TenantID}})
 		s.back(w, r, "success", "Linked "+out.Link.DisplayName+" ("+out.Link.Username+"). Your agents can now use Microsoft 365.")
@@ -117,6 +120,9 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		if err := s.linker.Keep(r.Context(), out, u.ID); err != nil {
 			s.errorPage(w, r, err)
 			return
+		}
+		if err := s.admin.Reconnected(r.Context(), u.ID); err != nil {
+			s.log.Warn("clearing a reconnect request", "err", err)
 		}
 		_ = s.store.AddAudit(r.Context(), &graphgate.AuditEvent{ActorID: u.ID, ActorEmail: u.Email, Action: admin.ActionLink,
 			Target: u.Email, Details: map[string]string{"account": out.Link.Username, "tenant": out.Link.TenantID}})

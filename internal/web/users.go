@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,10 @@ type usersData struct {
 	SignIn       admin.SignInForm
 	SignInErrors microsoft365.FieldErrors
 	Authority    string
+	// Health is each person's Microsoft 365 link, filtered by State.
+	Health []healthRow
+	State  string
+	States []string
 }
 
 func (s *Server) users(w http.ResponseWriter, r *http.Request) {
@@ -33,7 +38,14 @@ func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, status int, d
 		s.errorPage(w, r, err)
 		return
 	}
-	d.Users, d.Me, d.Authority = list, sessionFrom(r).user.ID, s.cfg.M365Authority
+	d.Users, d.Me, d.Authority, d.States = list, sessionFrom(r).user.ID, s.cfg.M365Authority, healthStates
+	if state := r.URL.Query().Get("state"); slices.Contains(healthStates, state) {
+		d.State = state
+	}
+	if d.Health, err = s.linkHealth(r.Context(), list, d.State); err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
 	if d.SignInErrors == nil {
 		rules, err := s.store.SignInSettings(r.Context())
 		if err != nil {
@@ -87,6 +99,11 @@ func (s *Server) userAction(w http.ResponseWriter, r *http.Request) {
 				// Their own sessions ended too: keep this browser signed in.
 				err = s.startSession(w, r, u)
 			}
+		}
+	case "reconnect":
+		var u *graphgate.User
+		if u, err = s.admin.AskToReconnect(r.Context(), actor, id); err == nil {
+			msg = u.Email + " will be asked to reconnect their Microsoft account at their next visit."
 		}
 	case "onboarding":
 		var u *graphgate.User

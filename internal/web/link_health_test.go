@@ -1,0 +1,105 @@
+package web_test
+
+import (
+	"context"
+	"encoding/csv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"graphgate"
+	"graphgate/internal/apptest"
+	"graphgate/internal/browsertest"
+	"graphgate/internal/sandbox"
+)
+
+func TestLinkHealthForAdmins(t *testing.T) {
+	l := startLinked(t, nil, sandbox.Options{})
+	ctx := context.Background()
+	alex := l.signIn(t, "alex@contoso.test")
+	l.link(t, alex, "alex@contoso.test", "accept")
+	l.link(t, l.signIn(t, "jo@outlook.test"), "jo@outlook.test", "accept")
+	// Jo's grant is revoked at Microsoft: the next refresh records why.
+	l.sb.Identity.RevokeGrants(mustPerson(t, l.sb, "jo@outlook.test"))
+	joID := l.userID(t, "jo@outlook.test")
+	_, _ = l.srv.App.Store.UpdateLink(ctx, joID, func(x *graphgate.Link) (*graphgate.Link, error) {
+		x.AccessExpiresAt = time.Now().Add(-time.Minute)
+		x.DisplayName = "=HYPERLINK(\"http://evil.example\")"
+		return x, nil
+	})
+	_, _ = l.srv.App.Tokens.AccessToken(ctx, joID)
+
+	admin := l.srv.NewClient()
+	admin.SignIn(apptest.AdminEmail, apptest.AdminPassword)
+	page := admin.Get("/admin/users").Body
+	for _, want := range []string{`id="link-health"`, "alex@contoso.test", "needs attention", "AADSTS50173", "not linked"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("link health lacks %q", want)
+		}
+	}
+	attention := admin.Get("/admin/users?state=attention").Body
+	if !strings.Contains(attention, `data-state="attention"`) || strings.Contains(attention, `data-state="linked"`) || strings.Contains(attention, `data-state="unlinked"`) {
+		t.Fatal("the needs-attention filter shows other states")
+	}
+
+	// The CSV: one row per person, Microsoft's words kept, nothing a
+	// spreadsheet would run.
+	r := admin.Get("/admin/users.csv")
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") || !strings.Contains(r.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("CSV headers: %v", r.Header)
+	}
+	records, err := csv.NewReader(strings.NewReader(r.Body)).ReadAll()
+	if err != nil || len(records) < 4 || records[0][0] != "email" {
+		t.Fatalf("CSV: %v %v", err, records)
+	}
+	for _, rec := range records {
+		for _, v := range rec {
+			if strings.HasPrefix(v, "=") {
+				t.Fatalf("a formula in the CSV: %q", v)
+			}
+		}
+		if rec[0] == "jo@outlook.test" && (rec[3] != "attention" || !strings.Contains(rec[9], "AADSTS50173")) {
+			t.Fatalf("jo's row: %v", rec)
+		}
+	}
+	// Asking to reconnect shows the person a banner until they link again.
+	admin.Get("/admin/users")
+	admin.Post("/admin/users/"+itoa(joID)+"/reconnect", nil)
+	jo := l.signIn(t, "jo@outlook.test")
+	if page := jo.Get("/integrations").Body; !strings.Contains(page, "Your admin asks you to reconnect") {
+		t.Fatal("no reconnect banner")
+	}
+	l.link(t, jo, "jo@outlook.test", "accept")
+	if page := jo.Get("/integrations").Body; strings.Contains(page, "Your admin asks you to reconnect") {
+		t.Fatal("the banner outlives the reconnect")
+	}
+}
+
+// TestLinkHealthInABrowser: the admin filters link health and asks someone
+// to reconnect; they see the banner.
+func TestLinkHealthInABrowser(t *testing.T) {
+	l := startLinked(t, nil, sandbox.Options{})
+	l.link(t, l.signIn(t, "alex@contoso.test"), "alex@contoso.test", "accept")
+	ctx := browsertest.New(t)
+	signIn(t, ctx, l.srv.URL, apptest.AdminEmail, apptest.AdminPassword)
+	do(t, ctx, chromedp.Navigate(l.srv.URL+"/admin/users"), chromedp.WaitVisible(`#link-health`))
+	browsertest.Screenshot(t, ctx, "link-health")
+	do(t, ctx, chromedp.Click(`#filter-unlinked`), chromedp.WaitVisible(`#link-health`))
+	got := text(t, ctx)
+	if !strings.Contains(got, "sam@fabrikam.test") || strings.Contains(got, "alex@contoso.test\nlinked") {
+		t.Fatalf("not-linked filter:\n%s", got)
+	}
+	sam := itoa(l.userID(t, "sam@fabrikam.test"))
+	do(t, ctx, chromedp.Click(`#health-`+sam+` button`), chromedp.WaitVisible(`p.flash.success`))
+	signOut(t, ctx)
+	signIn(t, ctx, l.srv.URL, "sam@fabrikam.test", "user-password-1")
+	body, err := chromedp.Run(ctx, chromedp.Text(`body`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(body, "Your admin asks you to reconnect") {
+		t.Fatalf("sam sees no reconnect banner:\n%s", body)
+	}
+}
