@@ -164,6 +164,22 @@ func (l *Linker) Complete(ctx context.Context, userID int64, q url.Values) (*Out
 	return out, nil
 }
 
+// Unlink deletes the person's link, and with it their OAuth grants and
+// one-time links: agents lose access at once. It returns what was removed.
+func (l *Linker) Unlink(ctx context.Context, userID int64) (*graphgate.Link, error) {
+	link, err := l.store.Link(ctx, userID)
+	if graphgate.ErrorCode(err) == graphgate.ENOTFOUND {
+		return nil, problem("No Microsoft account is linked.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := l.store.DeleteLink(ctx, userID); err != nil {
+		return nil, err
+	}
+	return link, nil
+}
+
 // Keep stores the link a sign-in brought, for the person it signed in.
 func (l *Linker) Keep(ctx context.Context, out *Outcome, userID int64) error {
 	out.Link.UserID = userID

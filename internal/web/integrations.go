@@ -160,15 +160,13 @@ func (s *Server) linkAccount(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) unlink(w http.ResponseWriter, r *http.Request) {
 	u := sessionFrom(r).user
-	l, err := s.store.Link(r.Context(), u.ID)
-	if graphgate.ErrorCode(err) == graphgate.ENOTFOUND {
-		s.back(w, r, "error", "No Microsoft account is linked.")
+	l, err := s.linker.Unlink(r.Context(), u.ID)
+	var p *microsoft365.Problem
+	switch {
+	case errors.As(err, &p):
+		s.back(w, r, "error", p.Message)
 		return
-	}
-	if err == nil {
-		err = s.store.DeleteLink(r.Context(), u.ID)
-	}
-	if err != nil {
+	case err != nil:
 		s.errorPage(w, r, err)
 		return
 	}
