@@ -85,6 +85,10 @@ func checkRedirect(raw string) string {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return "The redirect URI cannot have a query or a fragment."
 	}
+	if !strings.HasPrefix(raw, u.Scheme+"://") {
+		// Entra compares what it registered with what graphgate sends.
+		return "Write the redirect URI as registered in Entra, starting with https:// in lowercase."
+	}
 	host := u.Hostname()
 	local := host == "localhost" || host == "127.0.0.1" || host == "::1"
 	if u.Scheme != "https" && !(u.Scheme == "http" && local) {
