@@ -177,3 +177,56 @@ func TestSignInWithMicrosoftInABrowser(t *testing.T) {
 		t.Fatalf("after Sign in with Microsoft:\n%s", got)
 	}
 }
+
+// TestSignInRulesInABrowser: while only Contoso may sign in with Microsoft,
+// a Fabrikam person is refused in words; the admin adds Fabrikam in the
+// console, and the person (linked) is admitted; the admin then turns
+// password sign-in off, which refuses a password but not the break-glass
+// admin's.
+func TestSignInRulesInABrowser(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	setRules(t, l, admin.SignInForm{Microsoft: true, Who: graphgate.SignInTenants, Tenants: directory.Contoso.ID, Passwords: true})
+	l.SignInAndLink(t, "sam@fabrikam.test")
+	ctx := browsertest.New(t)
+	microsoftSignIn := func(account string) {
+		t.Helper()
+		do(t, ctx, chromedp.Navigate(l.URL+"/login"), chromedp.WaitVisible(`#signin-microsoft`), chromedp.Click(`#signin-microsoft`),
+			chromedp.WaitVisible(`#next`), chromedp.Click(`input[value="`+account+`"]`), chromedp.Click(`#next`),
+			chromedp.WaitVisible(`#accept, #m365-tile, #email`))
+		onConsent, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.querySelector('#accept')`))
+		if onConsent {
+			do(t, ctx, chromedp.Click(`#accept`), chromedp.WaitVisible(`#m365-tile, #email`))
+		}
+	}
+	microsoftSignIn("sam@fabrikam.test")
+	if got := text(t, ctx); !strings.Contains(got, "not among those your graphgate admin lets sign in") {
+		t.Fatalf("sam while only Contoso is allowed:\n%s", got)
+	}
+
+	signIn(t, ctx, l.URL, apptest.AdminEmail, apptest.AdminPassword)
+	do(t, ctx, chromedp.Navigate(l.URL+"/admin/users"), chromedp.WaitVisible(`#signin-rules`),
+		chromedp.SetValue(`#rule-tenants`, directory.Contoso.ID+", "+directory.Fabrikam.ID), chromedp.Click(`#save-signin`), chromedp.WaitVisible(`p.flash.success`))
+	signOut(t, ctx)
+	microsoftSignIn("sam@fabrikam.test")
+	if got := text(t, ctx); !strings.Contains(got, "Integrations") || strings.Contains(got, "not among") {
+		t.Fatalf("sam once Fabrikam is allowed:\n%s", got)
+	}
+	signOut(t, ctx)
+
+	// Passwords off, with the bootstrap admin as break-glass.
+	signIn(t, ctx, l.URL, apptest.AdminEmail, apptest.AdminPassword)
+	do(t, ctx, chromedp.Navigate(l.URL+"/admin/users"), chromedp.WaitVisible(`#signin-rules`),
+		chromedp.Click(`#rule-passwords`), chromedp.SendKeys(`#rule-breakglass`, apptest.AdminEmail),
+		chromedp.Click(`#save-signin`), chromedp.WaitVisible(`p.flash.success`))
+	signOut(t, ctx)
+	do(t, ctx, chromedp.Navigate(l.URL+"/login"), chromedp.WaitVisible(`#email`),
+		chromedp.SendKeys(`#email`, "alex@contoso.test"), chromedp.SendKeys(`#password`, apptest.UserPassword),
+		chromedp.Click(`#signin`), chromedp.WaitVisible(`#signin`))
+	if got := text(t, ctx); !strings.Contains(got, "Password sign-in is turned off") {
+		t.Fatalf("alex's password while passwords are off:\n%s", got)
+	}
+	signIn(t, ctx, l.URL, apptest.AdminEmail, apptest.AdminPassword)
+	if got := text(t, ctx); !strings.Contains(got, "Admin Console") {
+		t.Fatalf("the break-glass admin:\n%s", got)
+	}
+}
