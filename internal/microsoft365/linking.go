@@ -193,6 +193,8 @@ func AuthorizeProblem(code, desc string) string {
 		return "You declined the permissions graphgate asked for, so nothing was linked. Click Link Account and Accept to link your account."
 	case n == 50020:
 		return "That Microsoft account is not in the organisation graphgate is set up for. Sign in with your work account, or ask your admin."
+	case n == 50105:
+		return "Your organisation's admin has not given you access to graphgate's app in Entra (AADSTS50105). Ask them to assign you to it."
 	case n == 50194 || n == 700016:
 		return "graphgate's app registration does not accept this kind of account. Ask your admin to check the app's supported account types."
 	case code == "login_required" || code == "interaction_required":

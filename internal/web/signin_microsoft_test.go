@@ -230,3 +230,16 @@ func TestSignInRulesInABrowser(t *testing.T) {
 		t.Fatalf("the break-glass admin:\n%s", got)
 	}
 }
+
+// An Entra app that requires assignment refuses an unassigned person, and
+// graphgate says so in words.
+func TestSignInWithMicrosoftUnassigned(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{RequireAssignment: true, AppRoles: map[string][]string{"alex@contoso.test": {"graphgate.user"}}})
+	setRules(t, l, admin.SignInForm{Microsoft: true, Who: graphgate.SignInTenants, Tenants: directory.Contoso.ID, Passwords: true})
+	if r, _ := signInWithMicrosoft(t, l, l.NewClient(), "nina@contoso.test"); r.Status != http.StatusForbidden || !strings.Contains(r.Body, "has not given you access") {
+		t.Fatalf("an unassigned person: %d", r.Status)
+	}
+	if _, err := l.App.Store.UserByEmail(context.Background(), "nina@contoso.test"); err == nil {
+		t.Fatal("an unassigned person was created")
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"graphgate"
 	"graphgate/internal/admin"
+	"graphgate/internal/config"
 	"graphgate/internal/microsoft365"
 	"graphgate/internal/password"
 )
@@ -55,6 +56,9 @@ func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, status int, d
 		d.SignIn = admin.SignInForm{Microsoft: rules.Microsoft, Who: rules.Who, Tenants: strings.Join(rules.Tenants, ", "),
 			Personal: rules.Personal, Domains: strings.Join(rules.Domains, ", "), AdminEmails: strings.Join(rules.AdminEmails, ", "),
 			AdminRole: rules.AdminRole, Passwords: rules.Passwords, BreakGlass: strings.Join(rules.BreakGlass, ", ")}
+		if d.SignIn.Tenants == "" && config.IsGUID(s.cfg.M365Authority) {
+			d.SignIn.Tenants = s.cfg.M365Authority // the configured tenant by default
+		}
 	}
 	s.render(w, r, status, "admin_users", "Users", d)
 }
