@@ -401,7 +401,8 @@ type Store interface {
 	ConsumeOAuthFlow(ctx context.Context, stateHash string) (*OAuthFlow, error)
 
 	Link(ctx context.Context, userID int64) (*Link, error)
-	// LinkByAccount finds the link to a Microsoft account, by (tid, oid).
+	// LinkByAccount finds the link to a Microsoft account, by (tid, oid);
+	// ECONFLICT when several people linked the same account.
 	LinkByAccount(ctx context.Context, tenantID, objectID string) (*Link, error)
 	// PutLink creates or replaces the person's link.
 	PutLink(ctx context.Context, l *Link) error

@@ -59,6 +59,8 @@ func (s *Service) SignInWithMicrosoft(ctx context.Context, id *microsoft365.Iden
 		if u, err = s.store.UserByID(ctx, link.UserID); err != nil {
 			return nil, err
 		}
+	case graphgate.ErrorCode(err) == graphgate.ECONFLICT:
+		return nil, &SignInRefused{"This Microsoft account is linked to more than one graphgate account, so graphgate cannot tell whom to sign in. Ask your admin."}
 	case graphgate.ErrorCode(err) != graphgate.ENOTFOUND:
 		return nil, err
 	case rules.Who == graphgate.SignInExisting:

@@ -105,12 +105,29 @@ func (s *Store) Link(ctx context.Context, userID int64) (*graphgate.Link, error)
 
 func (s *Store) LinkByAccount(ctx context.Context, tenantID, objectID string) (*graphgate.Link, error) {
 	defer s.timed("link_by_account")()
-	l, err := s.scanLink(s.db.QueryRowContext(ctx, `SELECT `+linkColumns+` FROM links WHERE tenant_id = $1 AND object_id = $2`,
-		strings.ToLower(tenantID), objectID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("Linked account")
+	rows, err := s.db.QueryContext(ctx, `SELECT `+linkColumns+` FROM links WHERE tenant_id = $1 AND object_id = $2 LIMIT 2`,
+		strings.ToLower(tenantID), objectID)
+	if err != nil {
+		return nil, err
 	}
-	return l, err
+	defer rows.Close()
+	var found []*graphgate.Link
+	for rows.Next() {
+		l, err := s.scanLink(rows)
+		if err != nil {
+			return nil, err
+		}
+		found = append(found, l)
+	}
+	switch {
+	case rows.Err() != nil:
+		return nil, rows.Err()
+	case len(found) == 0:
+		return nil, notFound("Linked account")
+	case len(found) > 1:
+		return nil, graphgate.Errorf(graphgate.ECONFLICT, "That Microsoft account is linked to more than one graphgate account.")
+	}
+	return found[0], nil
 }
 
 func (s *Store) Links(ctx context.Context) ([]*graphgate.Link, error) {

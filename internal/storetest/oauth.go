@@ -208,6 +208,13 @@ func testSignIn(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
 	}
 	_, err = s.LinkByAccount(ctx, link.TenantID, "another-oid")
 	code(t, err, graphgate.ENOTFOUND)
+	// Two people linked to one account: ambiguous, never a guess.
+	u2 := &graphgate.User{Email: "c@d.test", Role: graphgate.RoleUser, PasswordHash: "h"}
+	_ = s.CreateUser(ctx, u2)
+	dup := sampleLink(u2.ID)
+	_ = s.PutLink(ctx, dup)
+	_, err = s.LinkByAccount(ctx, link.TenantID, link.ObjectID)
+	code(t, err, graphgate.ECONFLICT)
 }
 
 func testLinkHealth(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
