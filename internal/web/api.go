@@ -31,6 +31,10 @@ func (s *Server) apiRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("PATCH /api/v1/admin/users/{id}", s.api(s.apiPatchUser))
 	mux.HandleFunc("DELETE /api/v1/admin/users/{id}", s.api(s.apiDeleteUser))
 	mux.HandleFunc("GET /api/v1/admin/audit", s.api(s.apiAudit))
+	mux.HandleFunc("GET /api/v1/admin/signin", s.api(s.apiGetSignIn))
+	mux.HandleFunc("PUT /api/v1/admin/signin", s.api(s.apiPutSignIn))
+	mux.HandleFunc("GET /api/v1/admin/links", s.api(s.apiLinks))
+	mux.HandleFunc("POST /api/v1/admin/users/{id}/reconnect", s.api(s.apiAskReconnect))
 	mux.HandleFunc("GET /api/v1/admin/oauth", s.api(s.apiGetOAuth))
 	mux.HandleFunc("PUT /api/v1/admin/oauth", s.api(s.apiPutOAuth))
 	mux.HandleFunc("GET /api/v1/admin/oauth/grants", s.api(s.apiGrants))
@@ -409,4 +413,83 @@ func (s *Server) apiRevokeGrant(w http.ResponseWriter, r *http.Request, actor *g
 		return nil, err
 	}
 	return map[string]any{"revoked": id}, nil
+}
+
+func signInJSON(st *graphgate.SignInSettings) map[string]any {
+	list := func(v []string) []string {
+		if v == nil {
+			return []string{}
+		}
+		return v
+	}
+	return map[string]any{"microsoft": st.Microsoft, "who": st.Who, "tenants": list(st.Tenants), "personal": st.Personal,
+		"domains": list(st.Domains), "adminEmails": list(st.AdminEmails), "adminRole": st.AdminRole, "passwords": st.Passwords,
+		"breakGlass": list(st.BreakGlass)}
+}
+
+func (s *Server) apiGetSignIn(w http.ResponseWriter, r *http.Request, actor *graphgate.User) (any, error) {
+	st, err := s.store.SignInSettings(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	return signInJSON(st), nil
+}
+
+func (s *Server) apiPutSignIn(w http.ResponseWriter, r *http.Request, actor *graphgate.User) (any, error) {
+	var in struct {
+		Microsoft   bool     `json:"microsoft"`
+		Who         string   `json:"who"`
+		Tenants     []string `json:"tenants"`
+		Personal    bool     `json:"personal"`
+		Domains     []string `json:"domains"`
+		AdminEmails []string `json:"adminEmails"`
+		AdminRole   string   `json:"adminRole"`
+		Passwords   *bool    `json:"passwords"`
+		BreakGlass  []string `json:"breakGlass"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Passwords == nil {
+		return nil, graphgate.Errorf(graphgate.EINVALID, `Send the whole rules: {"microsoft", "who", "tenants", "personal", "domains", "adminEmails", "adminRole", "passwords", "breakGlass"}.`)
+	}
+	st, err := s.admin.SetSignInSettings(r.Context(), actor, s.cfg.M365Authority, admin.SignInForm{Microsoft: in.Microsoft, Who: in.Who,
+		Tenants: strings.Join(in.Tenants, ","), Personal: in.Personal, Domains: strings.Join(in.Domains, ","),
+		AdminEmails: strings.Join(in.AdminEmails, ","), AdminRole: in.AdminRole, Passwords: *in.Passwords, BreakGlass: strings.Join(in.BreakGlass, ",")})
+	if err != nil {
+		return nil, err
+	}
+	return signInJSON(st), nil
+}
+
+func (s *Server) apiLinks(w http.ResponseWriter, r *http.Request, actor *graphgate.User) (any, error) {
+	users, err := s.store.ListUsers(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.linkHealth(r.Context(), users, r.URL.Query().Get("state"))
+	if err != nil {
+		return nil, err
+	}
+	out := []map[string]any{}
+	for _, row := range rows {
+		v := map[string]any{"userId": row.User.ID, "email": row.User.Email, "state": row.State, "reason": row.Reason,
+			"agentTokens": row.Tokens, "connectedApps": row.Apps, "askedToReconnectAt": timePtr(row.User.ReconnectAskedAt)}
+		if l := row.Link; l != nil {
+			v["account"], v["personal"], v["linkedAt"] = l.Username, l.Personal, timePtr(l.LinkedAt)
+			v["lastGraphCallAt"], v["lastRefreshAt"] = timePtr(l.LastGraphAt), timePtr(l.LastRefreshAt)
+			v["lastError"], v["lastErrorAt"] = l.LastError, timePtr(l.LastErrorAt)
+		}
+		out = append(out, v)
+	}
+	return map[string]any{"links": out}, nil
+}
+
+func (s *Server) apiAskReconnect(w http.ResponseWriter, r *http.Request, actor *graphgate.User) (any, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return nil, graphgate.Errorf(graphgate.ENOTFOUND, "No such user.")
+	}
+	u, err := s.admin.AskToReconnect(r.Context(), actor, id)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"userId": u.ID, "askedToReconnectAt": u.ReconnectAskedAt}, nil
 }

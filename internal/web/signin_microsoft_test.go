@@ -243,3 +243,31 @@ func TestSignInWithMicrosoftUnassigned(t *testing.T) {
 		t.Fatal("an unassigned person was created")
 	}
 }
+
+func TestSignInRulesAndLinkHealthThroughTheAPI(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	l.SignInAndLink(t, "alex@contoso.test")
+	token, _ := adminToken(t, l.Server, apptest.AdminEmail, graphgate.TokenAdmin)
+	c := l.NewClient()
+	auth := []string{"Authorization", "Bearer " + token}
+	if r := c.Do("PUT", "/api/v1/admin/signin", `{"microsoft":true,"who":"tenants","tenants":["not-a-guid"],"passwords":true}`, auth...); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "tenants") {
+		t.Fatalf("a bad tenant: %d %s", r.Status, r.Body)
+	}
+	if r := c.Do("PUT", "/api/v1/admin/signin", `{"microsoft":true,"who":"tenants","tenants":["`+directory.Contoso.ID+`"],"passwords":true,"adminRole":"graphgate.admin"}`, auth...); r.Status != http.StatusOK {
+		t.Fatalf("rules: %d %s", r.Status, r.Body)
+	}
+	if st, _ := l.App.Store.SignInSettings(context.Background()); st.Who != graphgate.SignInTenants || st.AdminRole != "graphgate.admin" {
+		t.Fatalf("saved rules: %+v", st)
+	}
+	r := c.Do("GET", "/api/v1/admin/links?state=linked", "", auth...)
+	if r.Status != http.StatusOK || !strings.Contains(r.Body, `"email":"alex@contoso.test"`) || strings.Contains(r.Body, "sam@fabrikam.test") {
+		t.Fatalf("links: %d %s", r.Status, r.Body)
+	}
+	sam, _ := l.App.Store.UserByEmail(context.Background(), "sam@fabrikam.test")
+	if r := c.Do("POST", "/api/v1/admin/users/"+itoa(sam.ID)+"/reconnect", "", auth...); r.Status != http.StatusOK {
+		t.Fatalf("ask to reconnect: %d %s", r.Status, r.Body)
+	}
+	if u, _ := l.App.Store.UserByID(context.Background(), sam.ID); u.ReconnectAskedAt.IsZero() {
+		t.Fatal("not asked")
+	}
+}
