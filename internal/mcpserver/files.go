@@ -226,7 +226,7 @@ func readFileTool() toolDef {
 		Name:  "read_file",
 		Title: "Read a file",
 		Description: "Reads a OneDrive text file (txt, md, csv, json, ...) and returns its text, capped at max_chars with truncated set. " +
-			"For other files it returns the details and a one-time download link (valid 15 minutes).",
+			"For other files it returns the details and a one-time download link (valid 15 minutes). " + untrustedNote,
 		Annotations: annotations("Read a file", true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in readFileIn) (readFileOut, error) {
 		limit := in.MaxChars
@@ -265,7 +265,7 @@ func readFileTool() toolDef {
 			return out, nil
 		}
 		runes := []rune(string(b))
-		out.Text = string(runes[:min(limit, len(runes))])
+		out.Text = untrusted("file "+it.Name, string(runes[:min(limit, len(runes))]))
 		out.Truncated = len(runes) > limit || it.Size > int64(len(b))
 		return out, nil
 	})

@@ -298,7 +298,8 @@ func getMessageTool() toolDef {
 		Name:  "get_message",
 		Title: "Read a message",
 		Description: "Returns one message with its body converted to compact Markdown (HTML newsletters included), " +
-			"capped at max_chars with truncated and next_offset to read further, and its attachments listed (id, name, type, size).",
+			"capped at max_chars with truncated and next_offset to read further, and its attachments listed (id, name, type, size). " +
+			untrustedNote,
 		Annotations: annotations("Read a message", true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in getMessageIn) (getMessageOut, error) {
 		p, err := messagePath(in.ID)
@@ -329,8 +330,9 @@ func getMessageTool() toolDef {
 		runes := []rune(strings.TrimSpace(body))
 		start := min(in.Offset, len(runes))
 		end := min(start+limit, len(runes))
-		out := getMessageOut{MessageSummary: summarize(m), Cc: addresses(m.CcRecipients), Body: string(runes[start:end]),
-			Truncated: end < len(runes), Attachments: []attachmentOut{}}
+		sum := summarize(m)
+		out := getMessageOut{MessageSummary: sum, Cc: addresses(m.CcRecipients),
+			Body: untrusted("mail from "+sum.From, string(runes[start:end])), Truncated: end < len(runes), Attachments: []attachmentOut{}}
 		if out.Truncated {
 			out.NextOffset = end
 		}
@@ -462,7 +464,7 @@ func getAttachmentTool() toolDef {
 		Name:  "get_attachment",
 		Title: "Open an attachment",
 		Description: "Returns an email attachment: the text of text-like files (txt, csv, md, json, ...; capped at max_chars), " +
-			"otherwise its name, type and size and a one-time download link (valid 15 minutes).",
+			"otherwise its name, type and size and a one-time download link (valid 15 minutes). " + untrustedNote,
 		Annotations: annotations("Open an attachment", true, false, false),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in getAttachmentIn) (getAttachmentOut, error) {
 		p, err := messagePath(in.MessageID)
@@ -493,7 +495,7 @@ func getAttachmentTool() toolDef {
 				return getAttachmentOut{}, err
 			}
 			runes := []rune(buf.String())
-			out.Text, out.Truncated = string(runes[:min(limit, len(runes))]), len(runes) > limit || lw.n <= 0
+			out.Text, out.Truncated = untrusted("attachment "+a.Name, string(runes[:min(limit, len(runes))])), len(runes) > limit || lw.n <= 0
 			return out, nil
 		}
 		out.DownloadURL, out.ExpiresAt, err = s.downloadLink(ctx, ap+"/$value", a.Name, a.ContentType)

@@ -431,7 +431,7 @@ func TestCalendarAndFileTools(t *testing.T) {
 		Note      string `json:"note"`
 	}
 	call(t, s, "read_file", map[string]any{"path": "/Documents/Meeting notes.txt"}, &file)
-	if !strings.HasPrefix(file.Text, "Meeting notes") {
+	if !strings.HasPrefix(untrustedBody(t, file.Text, "file Meeting notes.txt"), "Meeting notes") {
 		t.Fatalf("read_file: %+v", file)
 	}
 	var binary struct {
@@ -542,7 +542,7 @@ func TestFileWriteTools(t *testing.T) {
 	}
 	var f struct{ Text string }
 	call(t, s, "read_file", map[string]any{"path": "/Agent/notes/summary.md"}, &f)
-	if !strings.HasPrefix(f.Text, "# Summary") {
+	if untrustedBody(t, f.Text, "file summary.md") != "# Summary\nAll good." {
 		t.Fatalf("read back: %q", f.Text)
 	}
 	if res := call(t, s, "upload_file", map[string]any{"path": "/Agent/notes/summary.md", "text": "x", "if_exists": "fail"}, nil); !res.IsError {
@@ -637,6 +637,7 @@ func TestDownloadLinks(t *testing.T) {
 		var msg struct {
 			Attachments []struct {
 				ID          string `json:"id"`
+				Name        string `json:"name"`
 				ContentType string `json:"content_type"`
 			} `json:"attachments"`
 		}
@@ -648,7 +649,7 @@ func TestDownloadLinks(t *testing.T) {
 			}
 			call(t, s, "get_attachment", map[string]any{"message_id": m.ID, "attachment_id": a.ID}, &got)
 			switch {
-			case a.ContentType == "text/plain" && strings.HasPrefix(got.Text, "Meeting notes"):
+			case a.ContentType == "text/plain" && strings.HasPrefix(untrustedBody(t, got.Text, "attachment "+a.Name), "Meeting notes"):
 				sawText = true
 			case a.ContentType == "application/pdf" && got.DownloadURL != "":
 				resp, err := http.Get(got.DownloadURL)

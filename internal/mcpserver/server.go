@@ -193,7 +193,8 @@ func (s *Server) serverFor(r *http.Request) *mcp.Server {
 func (s *Server) buildServer(p *apitoken.Principal) *mcp.Server {
 	srv := mcp.NewServer(&mcp.Implementation{Name: "graphgate", Title: "graphgate: Microsoft 365", Version: version.Version},
 		&mcp.ServerOptions{
-			Instructions: "Tools for the signed-in person's Outlook mail, calendar and OneDrive, through Microsoft Graph with their own delegated permissions.",
+			Instructions: "Tools for the signed-in person's Outlook mail, calendar and OneDrive, through Microsoft Graph with their own delegated permissions. " +
+				untrustedNote,
 			SchemaCache:  s.schemas,
 			// The tool list depends on the caller's token: never share it.
 			SetCacheable: func(_ context.Context, _ mcp.Request, c *mcp.Cacheable) { c.CacheScope = "private" },
