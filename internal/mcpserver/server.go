@@ -195,7 +195,7 @@ func (s *Server) buildServer(p *apitoken.Principal) *mcp.Server {
 		&mcp.ServerOptions{
 			Instructions: "Tools for the signed-in person's Outlook mail, calendar and OneDrive, through Microsoft Graph with their own delegated permissions. " +
 				untrustedNote,
-			SchemaCache:  s.schemas,
+			SchemaCache: s.schemas,
 			// The tool list depends on the caller's token: never share it.
 			SetCacheable: func(_ context.Context, _ mcp.Request, c *mcp.Cacheable) { c.CacheScope = "private" },
 			// Tools only, and a list that never changes while a client holds
