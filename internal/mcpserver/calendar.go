@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -89,11 +90,11 @@ type EventOut struct {
 	StartUTC  time.Time `json:"start_utc"`
 	EndUTC    time.Time `json:"end_utc"`
 	TimeZone  string    `json:"time_zone"`
-	AllDay    bool      `json:"all_day"`
+	AllDay    bool      `json:"all_day,omitempty"`
 	Location  string    `json:"location,omitempty"`
-	Organizer string    `json:"organizer"`
-	Attendees []string  `json:"attendees"`
-	ShowAs    string    `json:"show_as"`
+	Organizer string    `json:"organizer,omitempty"`
+	Attendees []string  `json:"attendees,omitempty"`
+	ShowAs    string    `json:"show_as,omitempty"`
 	Kind      string    `json:"kind" jsonschema:"singleInstance, occurrence, exception or seriesMaster"`
 	SeriesID  string    `json:"series_id,omitempty"`
 	JoinURL   string    `json:"join_url,omitempty"`
@@ -110,15 +111,19 @@ func toEvent(e gEvent, loc *time.Location, zone string) EventOut {
 	}
 	start, end := parse(e.Start.DateTime), parse(e.End.DateTime)
 	out := EventOut{ID: e.ID, Subject: e.Subject, StartUTC: start.UTC(), EndUTC: end.UTC(), TimeZone: zone, AllDay: e.IsAllDay,
-		Location: e.Location.DisplayName, Organizer: e.Organizer.EmailAddress.Address, Attendees: []string{}, ShowAs: e.ShowAs,
-		Kind: e.Type, SeriesID: e.SeriesMasterID, Preview: e.BodyPreview}
+		Location: e.Location.DisplayName, Organizer: e.Organizer.EmailAddress.Address, ShowAs: e.ShowAs,
+		Kind: e.Type, SeriesID: e.SeriesMasterID, Preview: trimRunes(strings.Join(strings.Fields(e.BodyPreview), " "), previewRunes)}
 	if e.IsAllDay {
 		out.Start, out.End = start.Format("2006-01-02"), end.Format("2006-01-02")
 	} else {
 		out.Start, out.End = start.Format(time.RFC3339), end.Format(time.RFC3339)
 	}
 	for _, a := range e.Attendees {
-		out.Attendees = append(out.Attendees, a.EmailAddress.Address)
+		// Graph can list one person twice (as required and as a room, or
+		// after an update): once is enough.
+		if addr := a.EmailAddress.Address; addr != "" && !slices.ContainsFunc(out.Attendees, func(x string) bool { return strings.EqualFold(x, addr) }) {
+			out.Attendees = append(out.Attendees, addr)
+		}
 	}
 	if e.OnlineMeeting != nil {
 		out.JoinURL = e.OnlineMeeting.JoinURL

@@ -39,11 +39,11 @@ type ItemOut struct {
 	Name     string    `json:"name"`
 	Path     string    `json:"path"`
 	Kind     string    `json:"kind" jsonschema:"file or folder"`
-	Size     int64     `json:"size"`
+	Size     int64     `json:"size,omitempty"`
 	MimeType string    `json:"mime_type,omitempty"`
 	Children int       `json:"children,omitempty"`
-	Modified time.Time `json:"modified"`
-	WebURL   string    `json:"web_url"`
+	Modified time.Time `json:"modified,omitzero"`
+	WebURL   string    `json:"web_url,omitempty"`
 }
 
 func toItem(it gItem) ItemOut {

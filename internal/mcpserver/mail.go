@@ -46,21 +46,24 @@ type gMessage struct {
 	} `json:"body"`
 }
 
-// MessageSummary is a message in a list.
+// MessageSummary is a message in a list: what an agent needs to choose
+// one; get_message has the rest (recipients, conversation, body). Fields
+// that are false or empty are left out.
 type MessageSummary struct {
 	ID             string    `json:"id"`
-	Subject        string    `json:"subject"`
-	From           string    `json:"from"`
+	Subject        string    `json:"subject,omitempty"`
+	From           string    `json:"from,omitempty"`
 	FromName       string    `json:"from_name,omitempty"`
-	To             []string  `json:"to"`
 	Received       time.Time `json:"received"`
-	IsRead         bool      `json:"is_read"`
-	HasAttachments bool      `json:"has_attachments"`
-	Importance     string    `json:"importance"`
-	Flagged        bool      `json:"flagged"`
-	Preview        string    `json:"preview"`
-	ConversationID string    `json:"conversation_id"`
+	IsRead         bool      `json:"is_read,omitempty"`
+	HasAttachments bool      `json:"has_attachments,omitempty"`
+	Importance     string    `json:"importance,omitempty" jsonschema:"high or low; absent when normal"`
+	Flagged        bool      `json:"flagged,omitempty"`
+	Preview        string    `json:"preview,omitempty" jsonschema:"the start of the body"`
 }
+
+// previewRunes is how much of a body a list shows.
+const previewRunes = 60
 
 const summaryFields = "id,subject,from,toRecipients,receivedDateTime,isRead,hasAttachments,importance,bodyPreview,conversationId,flag"
 
@@ -73,9 +76,12 @@ func addresses(list []gAddress) []string {
 }
 
 func summarize(m gMessage) MessageSummary {
-	s := MessageSummary{ID: m.ID, Subject: m.Subject, To: addresses(m.ToRecipients), Received: m.ReceivedDateTime,
-		IsRead: m.IsRead, HasAttachments: m.HasAttachments, Importance: m.Importance, Flagged: m.Flag.FlagStatus == "flagged",
-		Preview: m.BodyPreview, ConversationID: m.ConversationID}
+	s := MessageSummary{ID: m.ID, Subject: m.Subject, Received: m.ReceivedDateTime,
+		IsRead: m.IsRead, HasAttachments: m.HasAttachments, Flagged: m.Flag.FlagStatus == "flagged",
+		Preview: trimRunes(strings.Join(strings.Fields(m.BodyPreview), " "), previewRunes)}
+	if m.Importance != "normal" {
+		s.Importance = m.Importance
+	}
 	if m.From != nil {
 		s.From, s.FromName = m.From.EmailAddress.Address, m.From.EmailAddress.Name
 	}
@@ -286,7 +292,9 @@ type attachmentOut struct {
 
 type getMessageOut struct {
 	MessageSummary
-	Cc          []string        `json:"cc"`
+	To             []string `json:"to"`
+	Cc             []string `json:"cc"`
+	ConversationID string   `json:"conversation_id,omitempty"`
 	Body        string          `json:"body" jsonschema:"the body as compact Markdown"`
 	Truncated   bool            `json:"truncated"`
 	NextOffset  int             `json:"next_offset,omitempty" jsonschema:"pass as offset to read on when truncated"`
@@ -331,7 +339,7 @@ func getMessageTool() toolDef {
 		start := min(in.Offset, len(runes))
 		end := min(start+limit, len(runes))
 		sum := summarize(m)
-		out := getMessageOut{MessageSummary: sum, Cc: addresses(m.CcRecipients),
+		out := getMessageOut{MessageSummary: sum, To: addresses(m.ToRecipients), Cc: addresses(m.CcRecipients), ConversationID: m.ConversationID,
 			Body: untrusted("mail from "+sum.From, string(runes[start:end])), Truncated: end < len(runes), Attachments: []attachmentOut{}}
 		if out.Truncated {
 			out.NextOffset = end
@@ -501,4 +509,40 @@ func getAttachmentTool() toolDef {
 		out.DownloadURL, out.ExpiresAt, err = s.downloadLink(ctx, ap+"/$value", a.Name, a.ContentType)
 		return out, err
 	})
+}
+
+// trimRunes cuts s to n characters, marking the cut.
+func trimRunes(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return strings.TrimSpace(string(r[:n-1])) + "…"
+	}
+	return s
+}
+
+// Text renders a page of messages for the model: one line each.
+func (o MessagesOut) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d messages, newest first", len(o.Messages))
+	if o.NextCursor != "" {
+		fmt.Fprintf(&b, "; more with cursor=%q", o.NextCursor)
+	}
+	b.WriteString("\nid | received | from | subject | flags | preview\n")
+	for _, m := range o.Messages {
+		var flags []string
+		if !m.IsRead {
+			flags = append(flags, "unread")
+		}
+		if m.HasAttachments {
+			flags = append(flags, "attachments")
+		}
+		if m.Flagged {
+			flags = append(flags, "flagged")
+		}
+		if m.Importance != "" {
+			flags = append(flags, m.Importance)
+		}
+		fmt.Fprintf(&b, "%s | %s | %s | %s | %s | %s\n", m.ID, m.Received.UTC().Format("2006-01-02 15:04"), m.From,
+			trimRunes(m.Subject, 60), strings.Join(flags, ","), trimRunes(m.Preview, 30))
+	}
+	return b.String()
 }

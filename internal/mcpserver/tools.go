@@ -62,7 +62,9 @@ func define[In, Out any](toolset string, t *mcp.Tool, h func(ctx context.Context
 				}
 				return nil, zero, graphProblem(err)
 			}
-			return nil, out, nil
+			// The text is a compact rendering for the model, not the
+			// structured content a second time as JSON.
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: compactText(out)}}}, out, nil
 		})
 	}}
 }

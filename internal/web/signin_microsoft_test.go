@@ -221,7 +221,7 @@ func TestSignInRulesInABrowser(t *testing.T) {
 	signOut(t, ctx)
 	do(t, ctx, chromedp.Navigate(l.URL+"/login"), chromedp.WaitVisible(`#email`),
 		chromedp.SendKeys(`#email`, "alex@contoso.test"), chromedp.SendKeys(`#password`, apptest.UserPassword),
-		chromedp.Click(`#signin`), chromedp.WaitVisible(`#signin`))
+		chromedp.Click(`#signin`), chromedp.WaitVisible(`p.flash.error`))
 	if got := text(t, ctx); !strings.Contains(got, "Password sign-in is turned off") {
 		t.Fatalf("alex's password while passwords are off:\n%s", got)
 	}
