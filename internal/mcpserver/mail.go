@@ -292,13 +292,13 @@ type attachmentOut struct {
 
 type getMessageOut struct {
 	MessageSummary
-	To             []string `json:"to"`
-	Cc             []string `json:"cc"`
-	ConversationID string   `json:"conversation_id,omitempty"`
-	Body        string          `json:"body" jsonschema:"the body as compact Markdown"`
-	Truncated   bool            `json:"truncated"`
-	NextOffset  int             `json:"next_offset,omitempty" jsonschema:"pass as offset to read on when truncated"`
-	Attachments []attachmentOut `json:"attachments"`
+	To             []string        `json:"to"`
+	Cc             []string        `json:"cc"`
+	ConversationID string          `json:"conversation_id,omitempty"`
+	Body           string          `json:"body" jsonschema:"the body as compact Markdown"`
+	Truncated      bool            `json:"truncated"`
+	NextOffset     int             `json:"next_offset,omitempty" jsonschema:"pass as offset to read on when truncated"`
+	Attachments    []attachmentOut `json:"attachments"`
 }
 
 func getMessageTool() toolDef {
