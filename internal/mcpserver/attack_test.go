@@ -349,3 +349,66 @@ func TestUntrustedContentIsMarked(t *testing.T) {
 		t.Fatal("the server's instructions do not say that content is data")
 	}
 }
+
+// find_free_time's slots overlap none of the person's busy events, lie in
+// working hours in their zone, and are long enough.
+func TestFindFreeTime(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	s := connect(t, l, agentToken(t, l, l.SignInAndLink(t, "alex@contoso.test"), true, "calendar"), "")
+	start := time.Now().UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+	end := start.Add(14 * 24 * time.Hour)
+	var free struct {
+		Slots []struct {
+			Start   string `json:"start"`
+			End     string `json:"end"`
+			Minutes int    `json:"minutes"`
+		} `json:"slots"`
+		TimeZone string `json:"time_zone"`
+	}
+	if res := call(t, s, "find_free_time", map[string]any{"start": start.Format(time.RFC3339), "end": end.Format(time.RFC3339), "minutes": 45, "max_slots": 50}, &free); res.IsError {
+		t.Fatal(errorText(res))
+	}
+	loc, err := time.LoadLocation(free.TimeZone)
+	if err != nil || len(free.Slots) == 0 {
+		t.Fatalf("zone %q, %d slots", free.TimeZone, len(free.Slots))
+	}
+	type event struct {
+		StartUTC time.Time `json:"start_utc"`
+		EndUTC   time.Time `json:"end_utc"`
+		ShowAs   string    `json:"show_as"`
+	}
+	var events []event
+	cursor := ""
+	for {
+		var page struct {
+			Events     []event `json:"events"`
+			NextCursor string  `json:"next_cursor"`
+		}
+		args := map[string]any{"start": start.Format(time.RFC3339), "end": end.Format(time.RFC3339), "page_size": 100}
+		if cursor != "" {
+			args = map[string]any{"cursor": cursor}
+		}
+		call(t, s, "list_events", args, &page)
+		events = append(events, page.Events...)
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	for _, slot := range free.Slots {
+		from, _ := time.Parse(time.RFC3339, slot.Start)
+		to, _ := time.Parse(time.RFC3339, slot.End)
+		local := from.In(loc)
+		if to.Sub(from) < 45*time.Minute || local.Minute()%15 != 0 || local.Hour() < 9 || to.In(loc).Hour()*60+to.In(loc).Minute() > 17*60 ||
+			local.Weekday() == time.Saturday || local.Weekday() == time.Sunday {
+			t.Errorf("slot %s-%s is not 45 minutes of working hours in %s", slot.Start, slot.End, free.TimeZone)
+		}
+		for _, e := range events {
+			if e.ShowAs != "free" && e.StartUTC.Before(to) && e.EndUTC.After(from) {
+				t.Errorf("slot %s-%s overlaps an event %s-%s (%s)", slot.Start, slot.End, e.StartUTC, e.EndUTC, e.ShowAs)
+			}
+		}
+	}
+	if res := call(t, s, "find_free_time", map[string]any{"minutes": 600}, nil); !res.IsError {
+		t.Fatal("a 10-hour meeting was accepted")
+	}
+}
