@@ -412,3 +412,137 @@ func TestFindFreeTime(t *testing.T) {
 		t.Fatal("a 10-hour meeting was accepted")
 	}
 }
+
+// TestListChanges follows OneDrive's delta across two calls with changes
+// made between them, through a 410 resync, and refuses cursors that are
+// not its own.
+func TestListChanges(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	uid := l.SignInAndLink(t, "alex@contoso.test")
+	s := connect(t, l, agentToken(t, l, uid, false, "files"), "")
+	type change struct {
+		Change, ID, Name, Path, Kind string
+	}
+	type changes struct {
+		Changes       []change `json:"changes"`
+		Count         int      `json:"count"`
+		NextCursor    string   `json:"next_cursor"`
+		ChangesCursor string   `json:"changes_cursor"`
+		Restarted     bool     `json:"restarted"`
+		Note          string   `json:"note"`
+	}
+	// round reads every page of one round.
+	round := func(cursor string, pageSize int) (all []change, last changes) {
+		t.Helper()
+		for range 100 {
+			args := map[string]any{"source": "files", "page_size": pageSize}
+			if cursor != "" {
+				args["cursor"] = cursor
+			}
+			last = changes{}
+			if res := call(t, s, "list_changes", args, &last); res.IsError {
+				t.Fatal(errorText(res))
+			}
+			if last.Count != len(last.Changes) {
+				t.Fatalf("count %d for %d changes", last.Count, len(last.Changes))
+			}
+			all = append(all, last.Changes...)
+			if last.NextCursor == "" {
+				return all, last
+			}
+			if last.ChangesCursor != "" {
+				t.Fatal("a page gave both next_cursor and changes_cursor")
+			}
+			cursor = last.NextCursor
+		}
+		t.Fatal("the round did not end")
+		return nil, last
+	}
+
+	first, last := round("", 5)
+	if len(first) < 10 || last.ChangesCursor == "" {
+		t.Fatalf("first round: %d items, changes cursor %q", len(first), last.ChangesCursor)
+	}
+	var notes change
+	for _, c := range first {
+		if c.Change != "changed" || c.Path == "/" {
+			t.Fatalf("first round lists the state, without the root: %+v", c)
+		}
+		if c.Path == "/Documents/Meeting notes.txt" {
+			notes = c
+		}
+	}
+	if notes.ID == "" {
+		t.Fatal("first round lacks /Documents/Meeting notes.txt")
+	}
+
+	// Nothing changed: nothing listed, a new cursor.
+	quiet, last := round(last.ChangesCursor, 100)
+	if len(quiet) != 0 || last.ChangesCursor == "" {
+		t.Fatalf("no changes expected: %+v", quiet)
+	}
+
+	// One folder created, one file deleted.
+	if res := call(t, s, "create_folder", map[string]any{"parent": "/Documents", "name": "Delta test"}, nil); res.IsError {
+		t.Fatal(errorText(res))
+	}
+	if res := call(t, s, "delete_file", map[string]any{"id": notes.ID}, nil); res.IsError {
+		t.Fatal(errorText(res))
+	}
+	since, last := round(last.ChangesCursor, 100)
+	var created, removed bool
+	for _, c := range since {
+		switch {
+		case c.Change == "changed" && c.Path == "/Documents/Delta test" && c.Kind == "folder":
+			created = true
+		case c.Change == "removed" && c.ID == notes.ID:
+			removed = true
+		case c.Change == "changed" && c.Path == "/Documents":
+			// The parent folder changed too, as in OneDrive.
+		default:
+			t.Errorf("unexpected change: %+v", c)
+		}
+	}
+	if !created || !removed {
+		t.Fatalf("changes since: %+v", since)
+	}
+
+	// Cursors are bound to the tool: list_files' cursor is refused, as is
+	// one tampered with.
+	var files struct {
+		NextCursor string `json:"next_cursor"`
+	}
+	call(t, s, "list_files", map[string]any{"path": "/Documents", "page_size": 1}, &files)
+	for _, bad := range []string{files.NextCursor, last.ChangesCursor[:len(last.ChangesCursor)-2] + "AA"} {
+		if res := call(t, s, "list_changes", map[string]any{"source": "files", "cursor": bad}, nil); !res.IsError || !strings.Contains(errorText(res), "cursor is not valid") {
+			t.Fatalf("cursor %q accepted: %s", bad, errorText(res))
+		}
+	}
+	// Another person's cursor is not this person's.
+	other := connect(t, l, agentToken(t, l, l.SignInAndLink(t, "sam@fabrikam.test"), true, "files"), "")
+	if res := call(t, other, "list_changes", map[string]any{"source": "files", "cursor": last.ChangesCursor}, nil); !res.IsError {
+		t.Fatal("another person's changes cursor was accepted")
+	}
+	if res := call(t, s, "list_changes", map[string]any{"source": "mail"}, nil); !res.IsError || !strings.Contains(errorText(res), "source must be files") {
+		t.Fatalf("source mail: %s", errorText(res))
+	}
+
+	// OneDrive lost the state: start again, and say so.
+	mb, _ := l.Sandbox.Graph.Store().Mailbox(mustPerson(t, l, "alex@contoso.test").ObjectID)
+	mb.ForceResync()
+	var again changes
+	if res := call(t, s, "list_changes", map[string]any{"source": "files", "cursor": last.ChangesCursor, "page_size": 200}, &again); res.IsError {
+		t.Fatal(errorText(res))
+	}
+	if !again.Restarted || again.Note == "" || again.NextCursor == "" && again.ChangesCursor == "" {
+		t.Fatalf("no restart reported after a resync: %+v", again)
+	}
+	var rest []change
+	if again.NextCursor != "" {
+		rest, _ = round(again.NextCursor, 200)
+	}
+	// The whole state again: one folder more and one file fewer than at first.
+	if n := len(again.Changes) + len(rest); n != len(first) {
+		t.Fatalf("the restart gave %d items, the first round %d", n, len(first))
+	}
+}

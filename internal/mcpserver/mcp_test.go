@@ -322,7 +322,7 @@ func TestReadOnlyAndToolsets(t *testing.T) {
 	files := connect(t, l, agentToken(t, l, id, false, "files"), "")
 	names = toolNames(t, files)
 	for _, n := range names {
-		if !slices.Contains([]string{"list_files", "search_files", "get_file_info", "read_file", "upload_file", "create_folder", "move_file", "delete_file"}, n) {
+		if !slices.Contains([]string{"list_files", "search_files", "list_changes", "get_file_info", "read_file", "upload_file", "create_folder", "move_file", "delete_file"}, n) {
 			t.Fatalf("files-only token lists %s", n)
 		}
 	}

@@ -84,7 +84,7 @@ func allTools() []toolDef {
 		createDraftTool(), updateDraftTool(), sendDraftTool(), replyTool(), forwardTool(), moveMessageTool(),
 		updateMessageTool(), deleteMessageTool(),
 		listCalendarsTool(), listEventsTool(), getEventTool(), findFreeTimeTool(),
-		listFilesTool(), searchFilesTool(), getFileInfoTool(), readFileTool(), uploadFileTool(), createFolderTool(),
+		listFilesTool(), searchFilesTool(), listChangesTool(), getFileInfoTool(), readFileTool(), uploadFileTool(), createFolderTool(),
 		moveFileTool(), deleteFileTool(),
 	}
 }
