@@ -20,6 +20,7 @@ import (
 	"graphgate/internal/apptest"
 	"graphgate/internal/sandbox"
 	"graphgate/internal/sandbox/directory"
+	"graphgate/internal/sandbox/graph"
 )
 
 type listPage struct {
@@ -544,5 +545,82 @@ func TestListChanges(t *testing.T) {
 	// The whole state again: one folder more and one file fewer than at first.
 	if n := len(again.Changes) + len(rest); n != len(first) {
 		t.Fatalf("the restart gave %d items, the first round %d", n, len(first))
+	}
+}
+
+// TestGetSchedule reads the person's and a colleague's free/busy, with an
+// address Graph cannot read, and refuses what it must.
+func TestGetSchedule(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	s := connect(t, l, agentToken(t, l, l.SignInAndLink(t, "alex@contoso.test"), true, "calendar"), "")
+	mb, _ := l.Sandbox.Graph.Store().Mailbox(mustPerson(t, l, "nina@contoso.test").ObjectID)
+	day := time.Now().UTC().Truncate(24 * time.Hour).Add(3 * 24 * time.Hour)
+	mb.AddEvent(&graph.Event{Subject: "Nina's salary talk", Start: day.Add(10 * time.Hour), End: day.Add(11 * time.Hour), Zone: "UTC", ShowAs: "oof"})
+
+	var out struct {
+		Schedules []struct {
+			Email string `json:"email"`
+			Busy  []struct {
+				Start, End, Status, Subject string
+			} `json:"busy"`
+			WorkingHours string `json:"working_hours"`
+			Error        string `json:"error"`
+		} `json:"schedules"`
+		TimeZone string `json:"time_zone"`
+	}
+	res := call(t, s, "get_schedule", map[string]any{"people": []string{"nina@contoso.test", "NINA@contoso.test", "sam@fabrikam.test"},
+		"start": day.Format(time.RFC3339), "end": day.Add(24 * time.Hour).Format(time.RFC3339), "time_zone": "Asia/Tokyo"}, &out)
+	if res.IsError {
+		t.Fatal(errorText(res))
+	}
+	if len(out.Schedules) != 3 || out.Schedules[0].Email != "alex@contoso.test" || out.TimeZone != "Asia/Tokyo" {
+		t.Fatalf("schedules: %+v", out)
+	}
+	alex, nina, sam := out.Schedules[0], out.Schedules[1], out.Schedules[2]
+	if alex.WorkingHours == "" || alex.Error != "" {
+		t.Fatalf("own schedule: %+v", alex)
+	}
+	for _, b := range alex.Busy {
+		if b.Subject == "" {
+			t.Errorf("own busy time without subject: %+v", b)
+		}
+	}
+	var oof bool
+	for _, b := range nina.Busy {
+		if b.Subject != "" {
+			t.Errorf("a colleague's subject reached the agent: %+v", b)
+		}
+		// 10:00 UTC is 19:00 in Tokyo.
+		oof = oof || b.Status == "oof" && strings.HasSuffix(b.Start, "T19:00:00+09:00")
+	}
+	if !oof || nina.Error != "" {
+		t.Fatalf("colleague: %+v", nina)
+	}
+	if sam.Error == "" || len(sam.Busy) != 0 {
+		t.Fatalf("another organisation's address: %+v", sam)
+	}
+	text := errorText(res)
+	if !strings.Contains(text, "nina@contoso.test") || !strings.Contains(text, "oof") || strings.Contains(text, "salary") || !strings.Contains(text, "sam@fabrikam.test: not available") {
+		t.Fatalf("text rendering:\n%s", text)
+	}
+
+	many := make([]string, 21)
+	for i := range many {
+		many[i] = fmt.Sprintf("p%d@contoso.test", i)
+	}
+	for _, bad := range []map[string]any{
+		{"people": []string{"not an address"}},
+		{"people": []string{"x@contoso.test\r\nBcc: y@z"}},
+		{"people": many},
+		{"start": "2026-01-01", "end": "2026-03-01"},
+	} {
+		if res := call(t, s, "get_schedule", bad, nil); !res.IsError {
+			t.Errorf("accepted %v", bad)
+		}
+	}
+	// Personal accounts: a clear message, no Graph call needed.
+	jo := connect(t, l, agentToken(t, l, l.SignInAndLink(t, "jo@outlook.test"), true, "calendar"), "")
+	if res := call(t, jo, "get_schedule", map[string]any{}, nil); !res.IsError || !strings.Contains(errorText(res), "personal Microsoft accounts") {
+		t.Fatalf("personal account: %s", errorText(res))
 	}
 }

@@ -125,20 +125,9 @@ func findFreeTimeTool() toolDef {
 		if length < 15*time.Minute || length > 8*time.Hour || maxSlots < 1 || maxSlots > 50 {
 			return freeTimeOut{}, invalid("minutes must be 15 to 480, and max_slots 1 to 50")
 		}
-		start := s.d.Now()
-		if in.Start != "" {
-			if start, err = parseWhen("start", in.Start); err != nil {
-				return freeTimeOut{}, err
-			}
-		}
-		end := start.Add(7 * 24 * time.Hour)
-		if in.End != "" {
-			if end, err = parseWhen("end", in.End); err != nil {
-				return freeTimeOut{}, err
-			}
-		}
-		if !end.After(start) || end.Sub(start) > 31*24*time.Hour {
-			return freeTimeOut{}, invalid("end must be after start, and at most 31 days after it")
+		start, end, err := s.window(in.Start, in.End)
+		if err != nil {
+			return freeTimeOut{}, err
 		}
 		busy, err := s.busy(ctx, g, start, end)
 		if err != nil {
@@ -154,6 +143,27 @@ func findFreeTimeTool() toolDef {
 		}
 		return out, nil
 	})
+}
+
+// window reads a tool's start and end: by default the next 7 days, at
+// most 31 days long.
+func (s *Server) window(from, to string) (start, end time.Time, err error) {
+	start = s.d.Now()
+	if from != "" {
+		if start, err = parseWhen("start", from); err != nil {
+			return
+		}
+	}
+	end = start.Add(7 * 24 * time.Hour)
+	if to != "" {
+		if end, err = parseWhen("end", to); err != nil {
+			return
+		}
+	}
+	if !end.After(start) || end.Sub(start) > 31*24*time.Hour {
+		return start, end, invalid("end must be after start, and at most 31 days after it")
+	}
+	return start, end, nil
 }
 
 // busy lists the person's busy intervals in a window: every event of the
@@ -181,8 +191,8 @@ func (s *Server) busy(ctx context.Context, g *graphapi.Client, start, end time.T
 			if e.ShowAs == "free" || e.IsCancelled {
 				continue
 			}
-			st, err1 := time.ParseInLocation("2006-01-02T15:04:05.9999999", e.Start.DateTime, time.UTC)
-			en, err2 := time.ParseInLocation("2006-01-02T15:04:05.9999999", e.End.DateTime, time.UTC)
+			st, err1 := graphUTC(e.Start.DateTime)
+			en, err2 := graphUTC(e.End.DateTime)
 			if err1 != nil || err2 != nil {
 				return nil, fmt.Errorf("an event with unreadable times: %q, %q", e.Start.DateTime, e.End.DateTime)
 			}

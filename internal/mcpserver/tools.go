@@ -83,7 +83,7 @@ func allTools() []toolDef {
 		listMailFoldersTool(), listMessagesTool(), searchMessagesTool(), getMessageTool(), getAttachmentTool(), sendMessageTool(),
 		createDraftTool(), updateDraftTool(), sendDraftTool(), replyTool(), forwardTool(), moveMessageTool(),
 		updateMessageTool(), deleteMessageTool(),
-		listCalendarsTool(), listEventsTool(), getEventTool(), findFreeTimeTool(),
+		listCalendarsTool(), listEventsTool(), getEventTool(), findFreeTimeTool(), getScheduleTool(),
 		listFilesTool(), searchFilesTool(), listChangesTool(), getFileInfoTool(), readFileTool(), uploadFileTool(), createFolderTool(),
 		moveFileTool(), deleteFileTool(),
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"graphgate/internal/sandbox"
+	"graphgate/internal/sandbox/graph"
 )
 
 type event struct {
@@ -217,4 +218,82 @@ func TestAllDayEventsAndOtherZones(t *testing.T) {
 	if gym < 7 {
 		t.Errorf("%d gym sessions in four weeks", gym)
 	}
+}
+
+type scheduleInfo struct {
+	ScheduleID       string `json:"scheduleId"`
+	AvailabilityView string `json:"availabilityView"`
+	ScheduleItems    []struct {
+		Status  string                 `json:"status"`
+		Subject *string                `json:"subject"`
+		Start   graph.DateTimeTimeZone `json:"start"`
+		End     graph.DateTimeTimeZone `json:"end"`
+	} `json:"scheduleItems"`
+	WorkingHours *struct {
+		DaysOfWeek []string `json:"daysOfWeek"`
+	} `json:"workingHours"`
+	Error *struct{ Message, ResponseCode string } `json:"error"`
+}
+
+func TestGetSchedule(t *testing.T) {
+	tn := startTenant(t, sandbox.Options{})
+	tok := tn.link("alex@contoso.test").AccessToken
+	nina, _ := tn.sb.Directory.Person("nina@contoso.test")
+	mb, _ := tn.sb.Graph.Store().Mailbox(nina.ObjectID)
+	day := tn.clock.Now().UTC().Truncate(24 * time.Hour).Add(48 * time.Hour)
+	mb.AddEvent(&graph.Event{Subject: "Nina's private review", Start: day.Add(10 * time.Hour), End: day.Add(11 * time.Hour), Zone: "UTC", ShowAs: "busy"})
+	mb.AddEvent(&graph.Event{Subject: "Maybe lunch", Start: day.Add(12 * time.Hour), End: day.Add(12*time.Hour + 30*time.Minute), Zone: "UTC", ShowAs: "tentative"})
+	mb.AddEvent(&graph.Event{Subject: "Focus", Start: day.Add(14 * time.Hour), End: day.Add(15 * time.Hour), Zone: "UTC", ShowAs: "free"})
+
+	body := map[string]any{
+		"schedules":                []string{"alex@contoso.test", "nina@contoso.test", "sam@fabrikam.test", "nobody@contoso.test"},
+		"startTime":                map[string]string{"dateTime": day.Add(9 * time.Hour).Format("2006-01-02T15:04:05"), "timeZone": "UTC"},
+		"endTime":                  map[string]string{"dateTime": day.Add(17 * time.Hour).Format("2006-01-02T15:04:05"), "timeZone": "UTC"},
+		"availabilityViewInterval": 60,
+	}
+	var res struct{ Value []scheduleInfo }
+	if resp := tn.graph(tok, "POST", "/me/calendar/getSchedule", body, &res); resp.StatusCode != 200 || len(res.Value) != 4 {
+		t.Fatalf("getSchedule: %d %+v", resp.StatusCode, res)
+	}
+	alex, ninaInfo, sam, nobody := res.Value[0], res.Value[1], res.Value[2], res.Value[3]
+	if alex.Error != nil || alex.WorkingHours == nil || len(alex.AvailabilityView) != 8 {
+		t.Fatalf("own schedule: %+v", alex)
+	}
+	for _, it := range alex.ScheduleItems {
+		if it.Subject == nil {
+			t.Errorf("own schedule item without subject: %+v", it)
+		}
+	}
+	// A colleague: status and times only; free events block nothing.
+	// Hours from 09:00: busy at 10, tentative at 12, the free event at 14
+	// blocks nothing (Nina's seeded meetings may fill other hours).
+	v := ninaInfo.AvailabilityView
+	if len(v) != 8 || v[1] != '2' || v[2] != '0' || v[3] != '1' || v[5] != '0' {
+		t.Fatalf("colleague's availability view %q", v)
+	}
+	seen := map[string]string{}
+	for _, it := range ninaInfo.ScheduleItems {
+		if it.Subject != nil {
+			t.Errorf("a colleague's subject leaked: %q", *it.Subject)
+		}
+		seen[it.Start.DateTime] = it.Status
+	}
+	at := func(h int) string { return day.Add(time.Duration(h) * time.Hour).Format("2006-01-02T15:04:05.0000000") }
+	if seen[at(10)] != "busy" || seen[at(12)] != "tentative" || seen[at(14)] != "" {
+		t.Fatalf("colleague's items: %v", seen)
+	}
+	// Another organisation and an unknown address: errors inside the entry.
+	for _, e := range []scheduleInfo{sam, nobody} {
+		if e.Error == nil || e.Error.ResponseCode != "ErrorMailRecipientNotFound" || len(e.ScheduleItems) != 0 {
+			t.Fatalf("foreign or unknown: %+v", e)
+		}
+	}
+	// Bad requests.
+	long := map[string]any{"schedules": []string{"nina@contoso.test"}, "startTime": body["startTime"],
+		"endTime": map[string]string{"dateTime": day.Add(63 * 24 * time.Hour).Format("2006-01-02T15:04:05"), "timeZone": "UTC"}}
+	tn.expectGraphError(tok, "POST", "/me/calendar/getSchedule", long, 400, "ErrorInvalidParameter")
+	tn.expectGraphError(tok, "POST", "/me/calendar/getSchedule", map[string]any{"schedules": []string{}, "startTime": body["startTime"], "endTime": body["endTime"]}, 400, "ErrorInvalidParameter")
+	// Personal accounts have no free/busy.
+	jo := tn.link("jo@outlook.test").AccessToken
+	tn.expectGraphError(jo, "POST", "/me/calendar/getschedule", body, 400, "ErrorInvalidUser")
 }

@@ -112,6 +112,9 @@ func (s *Server) routes() {
 	handle("GET /v1.0/me/events/{id}/instances", scopesCalRead, mailDenied, s.eventInstances)
 	handle("GET /v1.0/me/calendarView", scopesCalRead, mailDenied, s.calendarView)
 	handle("GET /v1.0/me/calendar/calendarView", scopesCalRead, mailDenied, s.calendarView)
+	// Graph's segments are case-insensitive; clients spell this one both ways.
+	handle("POST /v1.0/me/calendar/getSchedule", scopesCalRead, mailDenied, s.getSchedule)
+	handle("POST /v1.0/me/calendar/getschedule", scopesCalRead, mailDenied, s.getSchedule)
 	handle("GET /v1.0/me/calendars/{calendar}/calendarView", scopesCalRead, mailDenied, s.calendarView)
 
 	drive := func(scopes []string) http.HandlerFunc { return s.authed(scopes, driveDenied, s.serveDrive) }
