@@ -136,11 +136,17 @@ func (sb *Sandbox) personAction(w http.ResponseWriter, r *http.Request) {
 			mb.ForceResync()
 			return 1
 		},
+		// Every message and calendar delta token issued so far answers 410.
+		"outlook-resync": func(p *directory.Person) int {
+			mb, _ := sb.Graph.Store().Mailbox(p.ObjectID)
+			mb.ForgetOutlookDeltas()
+			return 1
+		},
 	}
 	act, ok := actions[r.PathValue("action")]
 	if !ok {
 		writeProblem(w, http.StatusNotFound, "unknown action "+r.PathValue("action")+
-			"; use revoke, expire-grants, withdraw-consent, require-mfa, require-mfa-enrollment, block-conditional-access, expire-access-tokens or drive-resync")
+			"; use revoke, expire-grants, withdraw-consent, require-mfa, require-mfa-enrollment, block-conditional-access, expire-access-tokens, drive-resync or outlook-resync")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"person": p.UPN, "action": r.PathValue("action"), "affected": act(p)})

@@ -83,6 +83,7 @@ func (s *Server) routes() {
 	handle("POST /v1.0/me/mailFolders/{folder}/childFolders", scopesMailRW, mailDenied, s.createFolder)
 	handle("GET /v1.0/me/mailFolders/{folder}/messages", scopesMailRead, mailDenied, s.listMessages)
 	handle("POST /v1.0/me/mailFolders/{folder}/messages", scopesMailRW, mailDenied, s.createMessage)
+	handle("GET /v1.0/me/mailFolders/{folder}/messages/delta", scopesMailRead, mailDenied, s.messagesDelta)
 	handle("GET /v1.0/me/mailFolders/{folder}/messages/{id}", scopesMailRead, mailDenied, s.getMessage)
 	handle("GET /v1.0/me/messages", scopesMailRead, mailDenied, s.listMessages)
 	handle("POST /v1.0/me/messages", scopesMailRW, mailDenied, s.createMessage)
@@ -112,6 +113,7 @@ func (s *Server) routes() {
 	handle("GET /v1.0/me/events/{id}/instances", scopesCalRead, mailDenied, s.eventInstances)
 	handle("GET /v1.0/me/calendarView", scopesCalRead, mailDenied, s.calendarView)
 	handle("GET /v1.0/me/calendar/calendarView", scopesCalRead, mailDenied, s.calendarView)
+	handle("GET /v1.0/me/calendarView/delta", scopesCalRead, mailDenied, s.calendarViewDelta)
 	// Graph's segments are case-insensitive; clients spell this one both ways.
 	handle("POST /v1.0/me/calendar/getSchedule", scopesCalRead, mailDenied, s.getSchedule)
 	handle("POST /v1.0/me/calendar/getschedule", scopesCalRead, mailDenied, s.getSchedule)

@@ -55,6 +55,9 @@ type Mailbox struct {
 	calendars []*Calendar
 	events    map[string]*Event
 	drive     *Drive
+	// deltas are the message and calendar delta snapshots, by token.
+	deltas   map[int64]deltaState
+	deltaSeq int64
 }
 
 func newMailbox(p *directory.Person) *Mailbox {
