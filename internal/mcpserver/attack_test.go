@@ -422,7 +422,8 @@ func TestListChanges(t *testing.T) {
 	uid := l.SignInAndLink(t, "alex@contoso.test")
 	s := connect(t, l, agentToken(t, l, uid, false, "files"), "")
 	type change struct {
-		Change, ID, Name, Path, Kind string
+		Change, ID string
+		File       struct{ Name, Path, Kind string }
 	}
 	type changes struct {
 		Changes       []change `json:"changes"`
@@ -466,10 +467,10 @@ func TestListChanges(t *testing.T) {
 	}
 	var notes change
 	for _, c := range first {
-		if c.Change != "changed" || c.Path == "/" {
+		if c.Change != "changed" || c.File.Path == "/" || c.File.Path == "" {
 			t.Fatalf("first round lists the state, without the root: %+v", c)
 		}
-		if c.Path == "/Documents/Meeting notes.txt" {
+		if c.File.Path == "/Documents/Meeting notes.txt" {
 			notes = c
 		}
 	}
@@ -494,11 +495,11 @@ func TestListChanges(t *testing.T) {
 	var created, removed bool
 	for _, c := range since {
 		switch {
-		case c.Change == "changed" && c.Path == "/Documents/Delta test" && c.Kind == "folder":
+		case c.Change == "changed" && c.File.Path == "/Documents/Delta test" && c.File.Kind == "folder":
 			created = true
 		case c.Change == "removed" && c.ID == notes.ID:
 			removed = true
-		case c.Change == "changed" && c.Path == "/Documents":
+		case c.Change == "changed" && c.File.Path == "/Documents":
 			// The parent folder changed too, as in OneDrive.
 		default:
 			t.Errorf("unexpected change: %+v", c)
@@ -524,8 +525,15 @@ func TestListChanges(t *testing.T) {
 	if res := call(t, other, "list_changes", map[string]any{"source": "files", "cursor": last.ChangesCursor}, nil); !res.IsError {
 		t.Fatal("another person's changes cursor was accepted")
 	}
-	if res := call(t, s, "list_changes", map[string]any{"source": "mail"}, nil); !res.IsError || !strings.Contains(errorText(res), "source must be files") {
-		t.Fatalf("source mail: %s", errorText(res))
+	// This token reads files only: mail and calendar are refused, and a
+	// files cursor does not continue another source.
+	for _, src := range []string{"mail", "calendar"} {
+		if res := call(t, s, "list_changes", map[string]any{"source": src}, nil); !res.IsError || !strings.Contains(errorText(res), "may not read "+src) {
+			t.Fatalf("source %s with a files token: %s", src, errorText(res))
+		}
+	}
+	if res := call(t, s, "list_changes", map[string]any{"source": "contacts"}, nil); !res.IsError {
+		t.Fatal("an unknown source was accepted")
 	}
 
 	// OneDrive lost the state: start again, and say so.
@@ -622,5 +630,132 @@ func TestGetSchedule(t *testing.T) {
 	jo := connect(t, l, agentToken(t, l, l.SignInAndLink(t, "jo@outlook.test"), true, "calendar"), "")
 	if res := call(t, jo, "get_schedule", map[string]any{}, nil); !res.IsError || !strings.Contains(errorText(res), "personal Microsoft accounts") {
 		t.Fatalf("personal account: %s", errorText(res))
+	}
+}
+
+// TestListChangesMailAndCalendar follows a mail folder and a calendar
+// window across calls with changes between them, through a lost sync
+// state, and keeps each source's cursor to its own source.
+func TestListChangesMailAndCalendar(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	uid := l.SignInAndLink(t, "alex@contoso.test")
+	s := connect(t, l, agentToken(t, l, uid, false, "mail", "calendar"), "")
+	type change struct {
+		Change, ID string
+		Message    *struct {
+			Subject string `json:"subject"`
+			IsRead  bool   `json:"is_read"`
+		} `json:"message"`
+		Event *struct {
+			Subject string `json:"subject"`
+			Start   string `json:"start"`
+		} `json:"event"`
+	}
+	type changes struct {
+		Changes       []change `json:"changes"`
+		NextCursor    string   `json:"next_cursor"`
+		ChangesCursor string   `json:"changes_cursor"`
+		Restarted     bool     `json:"restarted"`
+	}
+	round := func(args map[string]any) ([]change, changes) {
+		t.Helper()
+		var all []change
+		for range 100 {
+			var page changes
+			if res := call(t, s, "list_changes", args, &page); res.IsError {
+				t.Fatal(errorText(res))
+			}
+			all = append(all, page.Changes...)
+			if page.NextCursor == "" {
+				return all, page
+			}
+			args = map[string]any{"source": args["source"], "cursor": page.NextCursor}
+		}
+		t.Fatal("the round did not end")
+		return nil, changes{}
+	}
+
+	// Mail: the inbox now, then a message read, one deleted, one arrived.
+	inbox, last := round(map[string]any{"source": "mail", "page_size": 7})
+	if len(inbox) < 20 || last.ChangesCursor == "" || inbox[0].Message == nil {
+		t.Fatalf("first mail round: %d, %+v", len(inbox), last)
+	}
+	read, gone := inbox[0], inbox[1]
+	if res := call(t, s, "update_message", map[string]any{"id": read.ID, "is_read": !read.Message.IsRead}, nil); res.IsError {
+		t.Fatal(errorText(res))
+	}
+	if res := call(t, s, "delete_message", map[string]any{"id": gone.ID}, nil); res.IsError {
+		t.Fatal(errorText(res))
+	}
+	if res := call(t, s, "send_message", map[string]any{"to": []string{"alex@contoso.test"}, "subject": "Changes check", "body": "hello"}, nil); res.IsError {
+		t.Fatal(errorText(res))
+	}
+	since, last := round(map[string]any{"source": "mail", "cursor": last.ChangesCursor})
+	var updated, removed, arrived bool
+	for _, c := range since {
+		switch {
+		case c.ID == read.ID && c.Change == "changed" && c.Message.IsRead != read.Message.IsRead:
+			updated = true
+		case c.ID == gone.ID && c.Change == "removed" && c.Message == nil:
+			removed = true
+		case c.Change == "changed" && c.Message != nil && c.Message.Subject == "Changes check":
+			arrived = true
+		default:
+			t.Errorf("unexpected mail change: %+v", c)
+		}
+	}
+	if !updated || !removed || !arrived {
+		t.Fatalf("mail changes: %+v", since)
+	}
+	mailCursor := last.ChangesCursor
+
+	// Calendar: a window now, then an event added and one removed.
+	from := time.Now().UTC().Truncate(24 * time.Hour)
+	window := map[string]any{"source": "calendar", "start": from.Format(time.RFC3339), "end": from.Add(14 * 24 * time.Hour).Format(time.RFC3339)}
+	events, last := round(window)
+	if len(events) < 5 || events[0].Event == nil {
+		t.Fatalf("first calendar round: %+v", events)
+	}
+	mb, _ := l.Sandbox.Graph.Store().Mailbox(mustPerson(t, l, "alex@contoso.test").ObjectID)
+	added := &graph.Event{Subject: "Planning, added later", Start: from.Add(3*24*time.Hour + 9*time.Hour), End: from.Add(3*24*time.Hour + 10*time.Hour), Zone: "UTC"}
+	mb.AddEvent(added)
+	var single string
+	for _, e := range events {
+		if !strings.Contains(e.ID, "_") && e.Event.Subject != "" && mb.RemoveEvent(e.ID) {
+			single = e.ID
+			break
+		}
+	}
+	since, last = round(map[string]any{"source": "calendar", "cursor": last.ChangesCursor})
+	var sawAdded, sawRemoved bool
+	for _, c := range since {
+		sawAdded = sawAdded || c.Change == "changed" && c.Event != nil && c.Event.Subject == added.Subject
+		sawRemoved = sawRemoved || c.Change == "removed" && c.ID == single
+	}
+	if !sawAdded || single == "" || !sawRemoved || len(since) != 2 {
+		t.Fatalf("calendar changes (removed %q): %+v", single, since)
+	}
+
+	// A mail cursor does not continue the calendar, nor the other way round.
+	if res := call(t, s, "list_changes", map[string]any{"source": "calendar", "cursor": mailCursor}, nil); !res.IsError {
+		t.Fatal("a mail cursor continued the calendar")
+	}
+	if res := call(t, s, "list_changes", map[string]any{"source": "mail", "cursor": last.ChangesCursor}, nil); !res.IsError {
+		t.Fatal("a calendar cursor continued mail")
+	}
+	// Outlook lost the sync state: the inbox again, said so.
+	mb.ForgetOutlookDeltas()
+	var again changes
+	if res := call(t, s, "list_changes", map[string]any{"source": "mail", "cursor": mailCursor, "page_size": 200}, &again); res.IsError || !again.Restarted {
+		t.Fatalf("after a lost sync state: %s %+v", errorText(res), again)
+	}
+	n := len(again.Changes)
+	if again.NextCursor != "" {
+		rest, _ := round(map[string]any{"source": "mail", "cursor": again.NextCursor})
+		n += len(rest)
+	}
+	// One message deleted, one arrived since the first round.
+	if n != len(inbox) {
+		t.Fatalf("restart gave %d messages; the inbox has %d", n, len(inbox))
 	}
 }

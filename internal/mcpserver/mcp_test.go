@@ -326,6 +326,19 @@ func TestReadOnlyAndToolsets(t *testing.T) {
 			t.Fatalf("files-only token lists %s", n)
 		}
 	}
+	// list_changes serves three toolsets, each call checked for its source.
+	cal := connect(t, l, agentToken(t, l, id, true, "calendar"), "")
+	if !slices.Contains(toolNames(t, cal), "list_changes") {
+		t.Fatal("a calendar token does not see list_changes")
+	}
+	if res := call(t, cal, "list_changes", map[string]any{"source": "calendar"}, nil); res.IsError {
+		t.Fatalf("calendar changes with a calendar token: %s", errorText(res))
+	}
+	for _, src := range []string{"mail", "files"} {
+		if res := call(t, cal, "list_changes", map[string]any{"source": src}, nil); !res.IsError {
+			t.Fatalf("a calendar token read %s changes", src)
+		}
+	}
 }
 
 func TestLinkStatesAreToolErrors(t *testing.T) {

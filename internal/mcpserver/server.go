@@ -168,7 +168,17 @@ func callerOfRequest(r *http.Request) *caller {
 }
 
 // allowed reports whether a token may see a tool.
-func allowed(p *apitoken.Principal, d toolDef) bool { return p.Allows(d.toolset, !d.readOnly) }
+func allowed(p *apitoken.Principal, d toolDef) bool {
+	if p.Allows(d.toolset, !d.readOnly) {
+		return true
+	}
+	for _, ts := range d.also {
+		if p.Allows(ts, !d.readOnly) {
+			return true
+		}
+	}
+	return false
+}
 
 // serverFor returns the MCP server for one request: only the tools the
 // caller's token allows are listed and callable. Who the caller is reaches

@@ -20,6 +20,9 @@ import (
 type toolDef struct {
 	name     string
 	toolset  string // mail, calendar, files, profile
+	// also are further toolsets whose tokens see the tool; the handler
+	// then checks the toolset of what it is asked for (list_changes).
+	also []string
 	readOnly bool
 	add      func(srv *mcp.Server, s *Server)
 }
