@@ -18,11 +18,11 @@ import (
 // toolDef is one tool: its toolset, whether it only reads, and how to add
 // it to a server.
 type toolDef struct {
-	name     string
-	toolset  string // mail, calendar, files, profile
+	name    string
+	toolset string // mail, calendar, files, profile
 	// also are further toolsets whose tokens see the tool; the handler
 	// then checks the toolset of what it is asked for (list_changes).
-	also []string
+	also     []string
 	readOnly bool
 	add      func(srv *mcp.Server, s *Server)
 }
