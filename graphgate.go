@@ -333,18 +333,21 @@ const (
 
 // APIToken is a bearer token; the store keeps only its hash.
 type APIToken struct {
-	ID         int64
-	UserID     int64
-	Kind       TokenKind
-	Name       string
-	Prefix     string // the first characters, shown in lists
-	Hash       string `json:"-"`
-	ReadOnly   bool
-	Toolsets   []string
-	CreatedAt  time.Time
-	ExpiresAt  time.Time // zero: never
-	LastUsedAt time.Time
-	RevokedAt  time.Time
+	ID       int64
+	UserID   int64
+	Kind     TokenKind
+	Name     string
+	Prefix   string // the first characters, shown in lists
+	Hash     string `json:"-"`
+	ReadOnly bool
+	Toolsets []string
+	// ConfirmWrites: sending and deleting wait for the person's yes, asked
+	// through the MCP client.
+	ConfirmWrites bool
+	CreatedAt     time.Time
+	ExpiresAt     time.Time // zero: never
+	LastUsedAt    time.Time
+	RevokedAt     time.Time
 }
 
 // AuditEvent is one entry of the audit log. Details never hold secrets.

@@ -229,7 +229,7 @@ func runRotateKey(ctx context.Context, args []string, stdout, stderr io.Writer) 
 }
 
 func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if err := onlyCreate("tokens", "Manage API tokens. Subcommands:\n  create --user EMAIL --name NAME [--admin] [--read-only] [--toolsets mail,files] [--expires 720h]",
+	if err := onlyCreate("tokens", "Manage API tokens. Subcommands:\n  create --user EMAIL --name NAME [--admin] [--read-only] [--confirm-writes] [--toolsets mail,files] [--expires 720h]",
 		"graphgate tokens create --user EMAIL --name NAME [--admin]", args, stdout, stderr); err != nil {
 		return err
 	}
@@ -240,6 +240,7 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	name := fs.String("name", "", "what the token is for (required)")
 	isAdmin := fs.Bool("admin", false, "a token for the admin JSON API")
 	readOnly := fs.Bool("read-only", false, "agent token: only tools that change nothing")
+	confirm := fs.Bool("confirm-writes", false, "agent token: sending and deleting wait for the person's yes, asked through the MCP client")
 	toolsets := fs.String("toolsets", "", "agent token: comma-separated toolsets it may use (mail, calendar, files, profile); empty: all")
 	expires := fs.Duration("expires", 0, "lifetime such as 720h; 0 means no expiry")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -279,7 +280,7 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	token, display, hash := apitoken.New()
 	t := &graphgate.APIToken{UserID: u.ID, Kind: kind, Name: strings.TrimSpace(*name), Prefix: display, Hash: hash,
-		ReadOnly: *readOnly, Toolsets: sets}
+		ReadOnly: *readOnly, ConfirmWrites: *confirm && kind == graphgate.TokenAgent, Toolsets: sets}
 	if *expires > 0 {
 		t.ExpiresAt = time.Now().Add(*expires).UTC()
 	}

@@ -69,8 +69,16 @@ func TestUsersTokensAndRotateKey(t *testing.T) {
 	if _, err := run(t, "tokens", "create", "--user", "alex@contoso.test", "--name", "x", "--toolsets", "mail,teleport"); err == nil {
 		t.Fatal("unknown toolset accepted")
 	}
-	if out, err := run(t, "tokens", "create", "--user", "alex@contoso.test", "--name", "reader", "--read-only", "--toolsets", "mail,files"); err != nil || !strings.HasPrefix(out, "ggt_") {
+	if out, err := run(t, "tokens", "create", "--user", "alex@contoso.test", "--name", "reader", "--read-only", "--confirm-writes", "--toolsets", "mail,files"); err != nil || !strings.HasPrefix(out, "ggt_") {
 		t.Fatalf("agent token: %v %s", err, out)
+	}
+	if s, _ := storeOf(t); s != nil {
+		u, _ := s.UserByEmail(context.Background(), "alex@contoso.test")
+		toks, _ := s.ListAPITokens(context.Background(), u.ID)
+		s.Close()
+		if len(toks) == 0 || !toks[0].ConfirmWrites || !toks[0].ReadOnly {
+			t.Fatalf("--confirm-writes not stored: %+v", toks)
+		}
 	}
 
 	// Configure Microsoft 365 through the store, then rotate the key file.

@@ -46,6 +46,10 @@ func (p *Principal) Allows(toolset string, write bool) bool {
 	return slices.Contains(p.Scopes(), graphgate.ScopeFor(toolset, write))
 }
 
+// ConfirmWrites reports whether sending and deleting wait for the
+// person's yes (an agent token's option).
+func (p *Principal) ConfirmWrites() bool { return p.Token != nil && p.Token.ConfirmWrites }
+
 // TokenID is the ggt_ token's id; 0 for OAuth.
 func (p *Principal) TokenID() int64 {
 	if p.Token == nil {

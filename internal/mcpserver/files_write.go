@@ -135,12 +135,12 @@ func moveFileTool() toolDef {
 }
 
 func deleteFileTool() toolDef {
-	return define("files", &mcp.Tool{
+	return defineAsking("files", &mcp.Tool{
 		Name:        "delete_file",
 		Title:       "Delete a file",
 		Description: "Deletes a OneDrive file or folder (a folder with everything in it). OneDrive keeps it in its recycle bin for a while.",
 		Annotations: annotations("Delete a file", false, true, true),
-	}, func(ctx context.Context, g *graphapi.Client, s *Server, in itemIn) (doneOut, error) {
+	}, deleteFileSummary, func(ctx context.Context, g *graphapi.Client, s *Server, in itemIn) (doneOut, error) {
 		p, err := itemPath(in.ID, in.Path)
 		if err != nil {
 			return doneOut{}, err

@@ -28,6 +28,7 @@ type gMessage struct {
 	From             *gAddress  `json:"from"`
 	ToRecipients     []gAddress `json:"toRecipients"`
 	CcRecipients     []gAddress `json:"ccRecipients"`
+	BccRecipients    []gAddress `json:"bccRecipients"`
 	ReceivedDateTime time.Time  `json:"receivedDateTime"`
 	IsRead           bool       `json:"isRead"`
 	IsDraft          bool       `json:"isDraft"`
@@ -397,14 +398,14 @@ func recipients(field string, list []string) ([]map[string]any, error) {
 }
 
 func sendMessageTool() toolDef {
-	return define("mail", &mcp.Tool{
+	return defineAsking("mail", &mcp.Tool{
 		Name:  "send_message",
 		Title: "Send an email",
 		Description: "Sends a new email from the user's mailbox (a copy goes to Sent Items). Give to, subject and body; " +
 			"cc, bcc, body_type html and small attachments (under 3 MB in all) are optional. Sending cannot be undone, and is never " +
 			"repeated automatically after an unclear failure.",
 		Annotations: annotations("Send an email", false, false, false),
-	}, func(ctx context.Context, g *graphapi.Client, s *Server, in sendIn) (sentOut, error) {
+	}, sendSummary, func(ctx context.Context, g *graphapi.Client, s *Server, in sendIn) (sentOut, error) {
 		if len(in.To)+len(in.Cc)+len(in.Bcc) == 0 {
 			return sentOut{}, invalid("give at least one recipient in to, cc or bcc")
 		}

@@ -121,12 +121,12 @@ type doneOut struct {
 }
 
 func sendDraftTool() toolDef {
-	return define("mail", &mcp.Tool{
+	return defineAsking("mail", &mcp.Tool{
 		Name:        "send_draft",
 		Title:       "Send a draft",
 		Description: "Sends a draft created with create_draft. It cannot be undone, and is never repeated automatically after an unclear failure.",
 		Annotations: annotations("Send a draft", false, false, false),
-	}, func(ctx context.Context, g *graphapi.Client, s *Server, in idIn) (doneOut, error) {
+	}, sendDraftSummary, func(ctx context.Context, g *graphapi.Client, s *Server, in idIn) (doneOut, error) {
 		p, err := messagePath(in.ID)
 		if err != nil {
 			return doneOut{}, err
@@ -145,12 +145,12 @@ type replyIn struct {
 }
 
 func replyTool() toolDef {
-	return define("mail", &mcp.Tool{
+	return defineAsking("mail", &mcp.Tool{
 		Name:        "reply_to_message",
 		Title:       "Reply",
 		Description: "Replies to a message (to its sender, or with reply_all to everyone on it), quoting it. Sends at once; never repeated after an unclear failure.",
 		Annotations: annotations("Reply", false, false, false),
-	}, func(ctx context.Context, g *graphapi.Client, s *Server, in replyIn) (doneOut, error) {
+	}, replySummary, func(ctx context.Context, g *graphapi.Client, s *Server, in replyIn) (doneOut, error) {
 		p, err := messagePath(in.ID)
 		if err != nil {
 			return doneOut{}, err
@@ -173,12 +173,12 @@ type forwardIn struct {
 }
 
 func forwardTool() toolDef {
-	return define("mail", &mcp.Tool{
+	return defineAsking("mail", &mcp.Tool{
 		Name:        "forward_message",
 		Title:       "Forward",
 		Description: "Forwards a message, attachments included, with an optional comment. Sends at once; never repeated after an unclear failure.",
 		Annotations: annotations("Forward", false, false, false),
-	}, func(ctx context.Context, g *graphapi.Client, s *Server, in forwardIn) (doneOut, error) {
+	}, forwardSummary, func(ctx context.Context, g *graphapi.Client, s *Server, in forwardIn) (doneOut, error) {
 		p, err := messagePath(in.ID)
 		if err != nil {
 			return doneOut{}, err
@@ -229,12 +229,12 @@ func move(ctx context.Context, g *graphapi.Client, id, folder string) (doneOut, 
 }
 
 func deleteMessageTool() toolDef {
-	return define("mail", &mcp.Tool{
+	return defineAsking("mail", &mcp.Tool{
 		Name:        "delete_message",
 		Title:       "Delete a message",
 		Description: "Moves a message to Deleted Items, from where the user can still restore it. Returns its new id there.",
 		Annotations: annotations("Delete a message", false, true, false),
-	}, func(ctx context.Context, g *graphapi.Client, s *Server, in idIn) (doneOut, error) {
+	}, deleteMessageSummary, func(ctx context.Context, g *graphapi.Client, s *Server, in idIn) (doneOut, error) {
 		out, err := move(ctx, g, in.ID, "deleteditems")
 		out.Message = "Moved to Deleted Items."
 		return out, err

@@ -40,6 +40,14 @@ func annotations(title string, readOnly, destructive, idempotent bool) *mcp.Tool
 // The input schema is inferred from In, with the numeric bounds its fields
 // declare in a `bounds:"min,max"` tag, so clients see the limits up front.
 func define[In, Out any](toolset string, t *mcp.Tool, h func(ctx context.Context, g *graphapi.Client, s *Server, in In) (Out, error)) toolDef {
+	return defineAsking(toolset, t, nil, h)
+}
+
+// defineAsking is define for a tool that sends or deletes: with a token
+// that asks first, the person sees what summary says and must accept it
+// before h runs (see confirm.go).
+func defineAsking[In, Out any](toolset string, t *mcp.Tool, summary func(ctx context.Context, g *graphapi.Client, in In) (string, error),
+	h func(ctx context.Context, g *graphapi.Client, s *Server, in In) (Out, error)) toolDef {
 	schema, err := jsonschema.For[In](nil)
 	if err != nil {
 		panic(fmt.Sprintf("tool %s: %v", t.Name, err))
@@ -57,6 +65,12 @@ func define[In, Out any](toolset string, t *mcp.Tool, h func(ctx context.Context
 				return nil, zero, err
 			}
 			ctx = context.WithValue(ctx, callCtxKey{}, &toolCall{caller: c, tool: t.Name})
+			if summary != nil && c.access.ConfirmWrites() {
+				ask, err := s.confirm(ctx, req, in, func() (string, error) { return summary(ctx, g, in) })
+				if err != nil || ask != nil {
+					return ask, zero, err
+				}
+			}
 			out, err := h(ctx, g, s, in)
 			if err != nil {
 				var bad *badInput

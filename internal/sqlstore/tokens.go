@@ -10,13 +10,13 @@ import (
 	"graphgate"
 )
 
-const tokenColumns = `id, user_id, kind, name, prefix, hash, read_only, toolsets, created_at, expires_at, last_used_at, revoked_at`
+const tokenColumns = `id, user_id, kind, name, prefix, hash, read_only, toolsets, created_at, expires_at, last_used_at, revoked_at, confirm_writes`
 
 func scanToken(row interface{ Scan(...any) error }) (*graphgate.APIToken, error) {
 	var t graphgate.APIToken
 	var kind, toolsets string
 	var created, expires, used, revoked sql.NullInt64
-	if err := row.Scan(&t.ID, &t.UserID, &kind, &t.Name, &t.Prefix, &t.Hash, &t.ReadOnly, &toolsets, &created, &expires, &used, &revoked); err != nil {
+	if err := row.Scan(&t.ID, &t.UserID, &kind, &t.Name, &t.Prefix, &t.Hash, &t.ReadOnly, &toolsets, &created, &expires, &used, &revoked, &t.ConfirmWrites); err != nil {
 		return nil, err
 	}
 	t.Kind = graphgate.TokenKind(kind)
@@ -32,9 +32,9 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *graphgate.APIToken) error
 	if t.CreatedAt.IsZero() {
 		t.CreatedAt = s.now().UTC()
 	}
-	return s.db.QueryRowContext(ctx, `INSERT INTO api_tokens (user_id, kind, name, prefix, hash, read_only, toolsets, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		t.UserID, string(t.Kind), t.Name, t.Prefix, t.Hash, t.ReadOnly, strings.Join(t.Toolsets, ","), ms(t.CreatedAt), ms(t.ExpiresAt)).Scan(&t.ID)
+	return s.db.QueryRowContext(ctx, `INSERT INTO api_tokens (user_id, kind, name, prefix, hash, read_only, toolsets, created_at, expires_at, confirm_writes)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		t.UserID, string(t.Kind), t.Name, t.Prefix, t.Hash, t.ReadOnly, strings.Join(t.Toolsets, ","), ms(t.CreatedAt), ms(t.ExpiresAt), t.ConfirmWrites).Scan(&t.ID)
 }
 
 func (s *Store) APITokenByHash(ctx context.Context, hash string) (*graphgate.APIToken, error) {

@@ -284,12 +284,12 @@ func testAPITokens(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) 
 	_ = s.CreateUser(ctx, alice)
 	_ = s.CreateUser(ctx, bob)
 	tok := &graphgate.APIToken{UserID: alice.ID, Kind: graphgate.TokenAdmin, Name: "ci", Prefix: "ggt_abcd", Hash: "hash-1",
-		ReadOnly: true, Toolsets: []string{"mail", "files"}, ExpiresAt: time.Now().Add(time.Hour).UTC().Truncate(time.Millisecond)}
+		ReadOnly: true, Toolsets: []string{"mail", "files"}, ConfirmWrites: true, ExpiresAt: time.Now().Add(time.Hour).UTC().Truncate(time.Millisecond)}
 	if err := s.CreateAPIToken(ctx, tok); err != nil || tok.ID == 0 {
 		t.Fatalf("create: %v", err)
 	}
 	got, err := s.APITokenByHash(ctx, "hash-1")
-	if err != nil || got.Name != "ci" || !got.ReadOnly || strings.Join(got.Toolsets, ",") != "mail,files" || got.Kind != graphgate.TokenAdmin {
+	if err != nil || got.Name != "ci" || !got.ReadOnly || !got.ConfirmWrites || strings.Join(got.Toolsets, ",") != "mail,files" || got.Kind != graphgate.TokenAdmin {
 		t.Fatalf("by hash: %+v %v", got, err)
 	}
 	at := time.Now().UTC().Truncate(time.Millisecond)

@@ -36,6 +36,7 @@ type integrationsData struct {
 type tokenForm struct {
 	Name, Expires string
 	ReadOnly      bool
+	ConfirmWrites bool
 	Toolsets      []string
 	Error         string
 }
@@ -179,7 +180,7 @@ func (s *Server) unlink(w http.ResponseWriter, r *http.Request) {
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	u := sessionFrom(r).user
 	f := tokenForm{Name: strings.TrimSpace(r.PostFormValue("name")), Expires: r.PostFormValue("expires"),
-		ReadOnly: r.PostFormValue("readOnly") == "on", Toolsets: r.PostForm["toolsets"]}
+		ReadOnly: r.PostFormValue("readOnly") == "on", ConfirmWrites: r.PostFormValue("confirmWrites") == "on", Toolsets: r.PostForm["toolsets"]}
 	var expires time.Time
 	switch {
 	case f.Name == "" || len(f.Name) > 100:
@@ -203,14 +204,14 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	}
 	token, display, hash := apitoken.New()
 	t := &graphgate.APIToken{UserID: u.ID, Kind: graphgate.TokenAgent, Name: f.Name, Prefix: display, Hash: hash,
-		ReadOnly: f.ReadOnly, Toolsets: f.Toolsets, ExpiresAt: expires}
+		ReadOnly: f.ReadOnly, ConfirmWrites: f.ConfirmWrites, Toolsets: f.Toolsets, ExpiresAt: expires}
 	if err := s.store.CreateAPIToken(r.Context(), t); err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
 	_ = s.store.AddAudit(r.Context(), &graphgate.AuditEvent{ActorID: u.ID, ActorEmail: u.Email, Action: admin.ActionTokenCreate,
 		Target: u.Email, Details: map[string]string{"name": t.Name, "token": display + "…", "readOnly": strconv.FormatBool(t.ReadOnly),
-			"toolsets": strings.Join(t.Toolsets, ",")}})
+			"toolsets": strings.Join(t.Toolsets, ","), "confirmWrites": strconv.FormatBool(t.ConfirmWrites)}})
 	w.Header().Set("Cache-Control", "no-store")
 	s.showIntegrations(w, r, http.StatusCreated, token, tokenForm{})
 }

@@ -417,18 +417,18 @@ func TestAgentTokensOnIntegrations(t *testing.T) {
 	if r := alex.Post("/integrations/tokens", url.Values{"name": {""}}); r.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("nameless token: %d", r.Status)
 	}
-	r := alex.Post("/integrations/tokens", url.Values{"name": {"Claude"}, "expires": {"30"}, "readOnly": {"on"}, "toolsets": {"mail", "calendar"}})
+	r := alex.Post("/integrations/tokens", url.Values{"name": {"Claude"}, "expires": {"30"}, "readOnly": {"on"}, "confirmWrites": {"on"}, "toolsets": {"mail", "calendar"}})
 	m := regexp.MustCompile(`id="new-token">(ggt_[A-Za-z0-9]{43})<`).FindStringSubmatch(r.Body)
 	if r.Status != http.StatusCreated || m == nil {
 		t.Fatalf("create token: %d", r.Status)
 	}
 	// Shown once: the list shows only its prefix.
 	page := alex.Get("/integrations").Body
-	if strings.Contains(page, m[1]) || !strings.Contains(page, m[1][:10]) || !strings.Contains(page, "read-only · mail, calendar") {
+	if strings.Contains(page, m[1]) || !strings.Contains(page, m[1][:10]) || !strings.Contains(page, "read-only · mail, calendar · asks before sending or deleting") {
 		t.Fatal("token list")
 	}
 	toks, _ := l.srv.App.Store.ListAPITokens(context.Background(), l.userID(t, "alex@contoso.test"))
-	if len(toks) != 1 || !toks[0].ReadOnly || toks[0].ExpiresAt.IsZero() || toks[0].Kind != graphgate.TokenAgent {
+	if len(toks) != 1 || !toks[0].ReadOnly || !toks[0].ConfirmWrites || toks[0].ExpiresAt.IsZero() || toks[0].Kind != graphgate.TokenAgent {
 		t.Fatalf("stored token: %+v", toks)
 	}
 	// Sam cannot revoke alex's token.

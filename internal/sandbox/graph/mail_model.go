@@ -421,3 +421,15 @@ func collapseBlankLines(s string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// Messages lists the mailbox's messages, in no order, for tests and tools
+// that look at a mailbox from outside.
+func (mb *Mailbox) Messages() []*Message {
+	mb.mu.RLock()
+	defer mb.mu.RUnlock()
+	out := make([]*Message, 0, len(mb.messages))
+	for _, m := range mb.messages {
+		out = append(out, m)
+	}
+	return out
+}

@@ -1,0 +1,240 @@
+package mcpserver
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"graphgate/internal/graphapi"
+)
+
+// Confirmed writes. A token with "ask me before sending or deleting" makes
+// the tools that send or delete ask the person first, through the client:
+// the first call answers input_required with an elicitation (MCP
+// 2026-07-28's multi-round-trip), and the client calls again with the
+// person's answer and the state graphgate gave it. The state is MAC'd over
+// the tool, the person, the token and the exact arguments, expires after
+// confirmTTL, and is spent once: a replayed "accept" does not send twice,
+// and an accept for one message cannot send another.
+//
+// Clients on earlier revisions cannot be asked in stateless mode (the
+// server cannot send them a request), so they get a tool error that says
+// why; so do clients that do not declare elicitation.
+
+const (
+	confirmPurpose = "mcp confirmation v1"
+	confirmTTL     = 10 * time.Minute
+	confirmKey     = "confirm"
+	// multiRoundTrip is the first revision whose clients can be asked.
+	multiRoundTrip = "2026-07-28"
+)
+
+var (
+	errCannotAsk = invalid("this agent's token asks the person before sending or deleting, and this MCP client cannot ask them " +
+		"(asking needs MCP 2026-07-28 with elicitation). Do it in Outlook or OneDrive instead, or ask the person for a token without " +
+		"\"Ask me before sending or deleting\"")
+	errBadConfirmation = invalid("the confirmation does not match this call or has expired: call the tool again, unchanged, to ask the person again")
+	errConfirmSpent    = invalid("this confirmation was already used: nothing was done a second time")
+)
+
+type confirmState struct {
+	Nonce   string `json:"n"`
+	Expires int64  `json:"e"`
+}
+
+// confirm runs the asking. It returns (nil, nil) when the person accepted
+// and the tool may act, an input-required result to send, or an error.
+func (s *Server) confirm(ctx context.Context, req *mcp.CallToolRequest, in any, summary func() (string, error)) (*mcp.CallToolResult, error) {
+	call := callFromContext(ctx)
+	args, err := json.Marshal(in)
+	if err != nil {
+		return nil, err
+	}
+	digest := sha256.Sum256(args)
+	subject := func(state string) []byte {
+		return []byte(call.tool + "\x00" + strconv.FormatInt(call.caller.user.ID, 10) + "\x00" +
+			strconv.FormatInt(call.caller.access.TokenID(), 10) + "\x00" + base64.RawURLEncoding.EncodeToString(digest[:]) + "\x00" + state)
+	}
+
+	if p := req.Params; p.RequestState != "" || p.InputResponses != nil {
+		st, ok := s.openConfirmState(p.RequestState, subject)
+		if !ok {
+			return nil, errBadConfirmation
+		}
+		answer, _ := p.InputResponses[confirmKey].(*mcp.ElicitResult)
+		if answer == nil || answer.Action != "accept" {
+			return nil, invalid("the person did not accept, so nothing was done. Do not try again unless they ask you to")
+		}
+		spent, err := s.d.Store.AcquireLease(ctx, "confirm:"+st.Nonce, randomToken(), time.Unix(st.Expires, 0).Sub(s.d.Now())+time.Minute)
+		if err != nil {
+			return nil, err
+		}
+		if !spent {
+			return nil, errConfirmSpent
+		}
+		return nil, nil
+	}
+
+	ip := req.Session.InitializeParams()
+	if ip == nil || ip.ProtocolVersion < multiRoundTrip || ip.Capabilities == nil || ip.Capabilities.Elicitation == nil {
+		return nil, errCannotAsk
+	}
+	text, err := summary()
+	if err != nil {
+		return nil, err
+	}
+	st, _ := json.Marshal(confirmState{Nonce: randomToken(), Expires: s.d.Now().Add(confirmTTL).Unix()})
+	state := base64.RawURLEncoding.EncodeToString(st)
+	mac := s.d.Keys.MAC(confirmPurpose, subject(state))
+	return &mcp.CallToolResult{
+		InputRequests: mcp.InputRequestMap{confirmKey: &mcp.ElicitParams{Mode: "form", Message: text,
+			RequestedSchema: map[string]any{"type": "object", "properties": map[string]any{}}}},
+		RequestState: state + "." + base64.RawURLEncoding.EncodeToString(mac),
+	}, nil
+}
+
+// openConfirmState checks a request state's MAC and expiry.
+func (s *Server) openConfirmState(raw string, subject func(string) []byte) (confirmState, bool) {
+	var st confirmState
+	state, mac64, ok := strings.Cut(raw, ".")
+	mac, err := base64.RawURLEncoding.Strict().DecodeString(mac64)
+	if !ok || err != nil || !s.d.Keys.VerifyMAC(confirmPurpose, subject(state), mac) {
+		return st, false
+	}
+	body, err := base64.RawURLEncoding.Strict().DecodeString(state)
+	if err != nil || json.Unmarshal(body, &st) != nil || st.Nonce == "" || !s.d.Now().Before(time.Unix(st.Expires, 0)) {
+		return st, false
+	}
+	return st, true
+}
+
+func randomToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// firstLines is the start of a text for a confirmation: a few lines, short.
+func firstLines(text string, lines, runes int) string {
+	parts := strings.SplitN(strings.TrimSpace(text), "\n", lines+1)
+	if len(parts) > lines {
+		parts = append(parts[:lines], "…")
+	}
+	return trimRunes(strings.Join(parts, "\n"), runes)
+}
+
+// What the person is asked, per tool. Each names what would leave or go:
+// recipients, subject, the first lines and attachment names of a message;
+// the item for a deletion.
+
+// messageBrief reads what a confirmation shows of an existing message.
+func messageBrief(ctx context.Context, g *graphapi.Client, id string) (gMessage, []string, error) {
+	p, err := messagePath(id)
+	if err != nil {
+		return gMessage{}, nil, err
+	}
+	var m gMessage
+	if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: p, Safe: true,
+		Query: url.Values{"$select": {"subject,from,toRecipients,ccRecipients,bccRecipients,receivedDateTime,bodyPreview,hasAttachments"}}}, &m); err != nil {
+		return gMessage{}, nil, err
+	}
+	var names []string
+	if m.HasAttachments {
+		var atts struct {
+			Value []struct {
+				Name string `json:"name"`
+			} `json:"value"`
+		}
+		if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: p + "/attachments", Safe: true, Query: url.Values{"$select": {"name"}}}, &atts); err != nil {
+			return gMessage{}, nil, err
+		}
+		for _, a := range atts.Value {
+			names = append(names, a.Name)
+		}
+	}
+	return m, names, nil
+}
+
+// brief lays out a confirmation: a question, then header lines, then text.
+func brief(question string, headers [][2]string, text string) string {
+	var b strings.Builder
+	b.WriteString(question + "\n")
+	for _, h := range headers {
+		if h[1] != "" {
+			b.WriteString("\n" + h[0] + ": " + h[1])
+		}
+	}
+	if text = firstLines(text, 6, 500); text != "" {
+		b.WriteString("\n\n" + text)
+	}
+	return b.String()
+}
+
+func sendSummary(_ context.Context, _ *graphapi.Client, in sendIn) (string, error) {
+	var names []string
+	for _, a := range in.Attachments {
+		names = append(names, a.Name)
+	}
+	return brief("Send this email?", [][2]string{{"To", strings.Join(in.To, ", ")}, {"Cc", strings.Join(in.Cc, ", ")},
+		{"Bcc", strings.Join(in.Bcc, ", ")}, {"Subject", in.Subject}, {"Attachments", strings.Join(names, ", ")}}, in.Body), nil
+}
+
+func sendDraftSummary(ctx context.Context, g *graphapi.Client, in idIn) (string, error) {
+	m, names, err := messageBrief(ctx, g, in.ID)
+	return brief("Send this draft?", [][2]string{{"To", strings.Join(addresses(m.ToRecipients), ", ")}, {"Cc", strings.Join(addresses(m.CcRecipients), ", ")},
+		{"Bcc", strings.Join(addresses(m.BccRecipients), ", ")}, {"Subject", m.Subject}, {"Attachments", strings.Join(names, ", ")}}, m.BodyPreview), err
+}
+
+func replySummary(ctx context.Context, g *graphapi.Client, in replyIn) (string, error) {
+	m, _, err := messageBrief(ctx, g, in.ID)
+	to := ""
+	if m.From != nil {
+		to = m.From.EmailAddress.Address
+	}
+	if in.ReplyAll {
+		to = strings.Join(append([]string{to}, append(addresses(m.ToRecipients), addresses(m.CcRecipients)...)...), ", ")
+	}
+	return brief("Send this reply?", [][2]string{{"To", to}, {"Subject", "Re: " + m.Subject}}, in.Comment), err
+}
+
+func forwardSummary(ctx context.Context, g *graphapi.Client, in forwardIn) (string, error) {
+	m, names, err := messageBrief(ctx, g, in.ID)
+	return brief("Forward this email?", [][2]string{{"To", strings.Join(in.To, ", ")}, {"Subject", "Fw: " + m.Subject},
+		{"Attachments", strings.Join(names, ", ")}}, in.Comment), err
+}
+
+func deleteMessageSummary(ctx context.Context, g *graphapi.Client, in idIn) (string, error) {
+	m, _, err := messageBrief(ctx, g, in.ID)
+	from := ""
+	if m.From != nil {
+		from = m.From.EmailAddress.Address
+	}
+	return brief("Move this email to Deleted Items?", [][2]string{{"From", from}, {"Subject", m.Subject},
+		{"Received", m.ReceivedDateTime.Format("2006-01-02 15:04 MST")}}, ""), err
+}
+
+func deleteFileSummary(ctx context.Context, g *graphapi.Client, in itemIn) (string, error) {
+	p, err := itemPath(in.ID, in.Path)
+	if err != nil {
+		return "", err
+	}
+	var it gItem
+	if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: p, Query: url.Values{"$select": {itemFields}}, Safe: true}, &it); err != nil {
+		return "", err
+	}
+	item := toItem(it)
+	what := "file"
+	if item.Kind == "folder" {
+		what = fmt.Sprintf("folder and everything in it (%d items)", item.Children)
+	}
+	return brief("Delete this "+what+"? OneDrive keeps it in its recycle bin for a while.", [][2]string{{"Path", item.Path}}, ""), nil
+}
