@@ -235,10 +235,12 @@ type Grant struct {
 	ClientName   string
 	RedirectHost string // where the consent page said the person goes back to
 	Scopes       []string
-	CreatedAt    time.Time
-	LastUsedAt   time.Time
-	ExpiresAt    time.Time // zero: until revoked
-	RevokedAt    time.Time
+	// ConfirmWrites: sending and deleting wait for the person's yes.
+	ConfirmWrites bool
+	CreatedAt     time.Time
+	LastUsedAt    time.Time
+	ExpiresAt     time.Time // zero: until revoked
+	RevokedAt     time.Time
 }
 
 // Live reports whether the grant still works at now.
@@ -270,6 +272,7 @@ type AuthCode struct {
 	Resource       string
 	Scopes         []string
 	GrantExpiresAt time.Time // the expiry the person chose; zero: none
+	ConfirmWrites  bool      // the person chose "ask me before sending or deleting"
 	ExpiresAt      time.Time
 }
 

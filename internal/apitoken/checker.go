@@ -47,8 +47,13 @@ func (p *Principal) Allows(toolset string, write bool) bool {
 }
 
 // ConfirmWrites reports whether sending and deleting wait for the
-// person's yes (an agent token's option).
-func (p *Principal) ConfirmWrites() bool { return p.Token != nil && p.Token.ConfirmWrites }
+// person's yes (an option of agent tokens and connected apps).
+func (p *Principal) ConfirmWrites() bool {
+	if p.Grant != nil {
+		return p.Grant.ConfirmWrites
+	}
+	return p.Token != nil && p.Token.ConfirmWrites
+}
 
 // TokenID is the ggt_ token's id; 0 for OAuth.
 func (p *Principal) TokenID() int64 {

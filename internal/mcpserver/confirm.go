@@ -62,7 +62,7 @@ func (s *Server) confirm(ctx context.Context, req *mcp.CallToolRequest, in any, 
 	digest := sha256.Sum256(args)
 	subject := func(state string) []byte {
 		return []byte(call.tool + "\x00" + strconv.FormatInt(call.caller.user.ID, 10) + "\x00" +
-			strconv.FormatInt(call.caller.access.TokenID(), 10) + "\x00" + base64.RawURLEncoding.EncodeToString(digest[:]) + "\x00" + state)
+			strconv.FormatInt(call.caller.access.TokenID(), 10) + "\x00" + strconv.FormatInt(call.caller.access.GrantID(), 10) + "\x00" + base64.RawURLEncoding.EncodeToString(digest[:]) + "\x00" + state)
 	}
 
 	if p := req.Params; p.RequestState != "" || p.InputResponses != nil {

@@ -213,7 +213,7 @@ func (s *Server) redeemCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g := &graphgate.Grant{UserID: ac.UserID, ClientID: ac.ClientID, ClientName: ac.ClientName, RedirectHost: hostOf(ac.RedirectURI),
-		Scopes: ac.Scopes, ExpiresAt: ac.GrantExpiresAt}
+		Scopes: ac.Scopes, ExpiresAt: ac.GrantExpiresAt, ConfirmWrites: ac.ConfirmWrites}
 	access, refresh, tokens := s.newTokens()
 	if err := s.d.Store.CreateGrant(r.Context(), g, tokens...); err != nil {
 		s.serverError(w, err)

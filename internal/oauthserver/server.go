@@ -208,11 +208,11 @@ func (s *Server) Deny(r *Request) string {
 
 // Allow issues an authorization code for what the person allowed and
 // returns where to send the browser.
-func (s *Server) Allow(ctx context.Context, r *Request, user *graphgate.User, scopes []string, grantExpires time.Time) (string, error) {
+func (s *Server) Allow(ctx context.Context, r *Request, user *graphgate.User, scopes []string, grantExpires time.Time, confirmWrites bool) (string, error) {
 	code := apitoken.Random()
 	if err := s.d.Store.CreateAuthCode(ctx, &graphgate.AuthCode{Hash: apitoken.Hash(code), UserID: user.ID, ClientID: r.Client.ID,
 		ClientName: r.Client.Name, RedirectURI: r.RedirectURI, Challenge: r.Challenge, Resource: r.Resource, Scopes: scopes,
-		GrantExpiresAt: grantExpires, ExpiresAt: s.d.Now().Add(CodeTTL)}); err != nil {
+		GrantExpiresAt: grantExpires, ConfirmWrites: confirmWrites, ExpiresAt: s.d.Now().Add(CodeTTL)}); err != nil {
 		return "", err
 	}
 	if err := s.d.Audit.Record(ctx, user, graphgate.ActionOAuthGrant, r.Client.Name, map[string]string{"client_id": r.Client.ID,

@@ -110,9 +110,9 @@ func (s *Store) CreateAuthCode(ctx context.Context, c *graphgate.AuthCode) error
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM oauth_codes WHERE expires_at < $1`, s.now().UnixMilli()); err != nil {
 		return err
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO oauth_codes (hash, user_id, client_id, client_name, redirect_uri, challenge, resource, scopes, grant_expires_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, c.Hash, c.UserID, c.ClientID, c.ClientName, c.RedirectURI, c.Challenge, c.Resource,
-		strings.Join(c.Scopes, " "), ms(c.GrantExpiresAt), ms(c.ExpiresAt))
+	_, err := s.db.ExecContext(ctx, `INSERT INTO oauth_codes (hash, user_id, client_id, client_name, redirect_uri, challenge, resource, scopes, grant_expires_at, expires_at, confirm_writes)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, c.Hash, c.UserID, c.ClientID, c.ClientName, c.RedirectURI, c.Challenge, c.Resource,
+		strings.Join(c.Scopes, " "), ms(c.GrantExpiresAt), ms(c.ExpiresAt), c.ConfirmWrites)
 	return err
 }
 
@@ -121,8 +121,8 @@ func (s *Store) ConsumeAuthCode(ctx context.Context, hash string) (*graphgate.Au
 	var c graphgate.AuthCode
 	var scopes string
 	var grantExpires, expires sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `DELETE FROM oauth_codes WHERE hash = $1 RETURNING hash, user_id, client_id, client_name, redirect_uri, challenge, resource, scopes, grant_expires_at, expires_at`, hash).
-		Scan(&c.Hash, &c.UserID, &c.ClientID, &c.ClientName, &c.RedirectURI, &c.Challenge, &c.Resource, &scopes, &grantExpires, &expires)
+	err := s.db.QueryRowContext(ctx, `DELETE FROM oauth_codes WHERE hash = $1 RETURNING hash, user_id, client_id, client_name, redirect_uri, challenge, resource, scopes, grant_expires_at, expires_at, confirm_writes`, hash).
+		Scan(&c.Hash, &c.UserID, &c.ClientID, &c.ClientName, &c.RedirectURI, &c.Challenge, &c.Resource, &scopes, &grantExpires, &expires, &c.ConfirmWrites)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("Authorization code")
 	}
@@ -157,9 +157,9 @@ func (s *Store) CreateGrant(ctx context.Context, g *graphgate.Grant, tokens ...*
 		g.CreatedAt = s.now().UTC()
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `INSERT INTO oauth_grants (user_id, client_id, client_name, redirect_host, scopes, created_at, last_used_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, g.UserID, g.ClientID, g.ClientName, g.RedirectHost, strings.Join(g.Scopes, " "),
-			ms(g.CreatedAt), ms(g.CreatedAt), ms(g.ExpiresAt)).Scan(&g.ID); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO oauth_grants (user_id, client_id, client_name, redirect_host, scopes, created_at, last_used_at, expires_at, confirm_writes)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`, g.UserID, g.ClientID, g.ClientName, g.RedirectHost, strings.Join(g.Scopes, " "),
+			ms(g.CreatedAt), ms(g.CreatedAt), ms(g.ExpiresAt), g.ConfirmWrites).Scan(&g.ID); err != nil {
 			return err
 		}
 		g.LastUsedAt = g.CreatedAt
@@ -170,13 +170,13 @@ func (s *Store) CreateGrant(ctx context.Context, g *graphgate.Grant, tokens ...*
 	})
 }
 
-const grantColumns = `id, user_id, client_id, client_name, redirect_host, scopes, created_at, last_used_at, expires_at, revoked_at`
+const grantColumns = `id, user_id, client_id, client_name, redirect_host, scopes, created_at, last_used_at, expires_at, revoked_at, confirm_writes`
 
 func scanGrant(row interface{ Scan(...any) error }) (*graphgate.Grant, error) {
 	var g graphgate.Grant
 	var scopes string
 	var created, used, expires, revoked sql.NullInt64
-	if err := row.Scan(&g.ID, &g.UserID, &g.ClientID, &g.ClientName, &g.RedirectHost, &scopes, &created, &used, &expires, &revoked); err != nil {
+	if err := row.Scan(&g.ID, &g.UserID, &g.ClientID, &g.ClientName, &g.RedirectHost, &scopes, &created, &used, &expires, &revoked, &g.ConfirmWrites); err != nil {
 		return nil, err
 	}
 	g.Scopes = strings.Fields(scopes)
@@ -236,7 +236,7 @@ func (s *Store) OAuthAccessToken(ctx context.Context, hash string) (*graphgate.G
 	var g graphgate.Grant
 	var scopes string
 	var created, used, gexp, revoked sql.NullInt64
-	err := row.Scan(&expires, &g.ID, &g.UserID, &g.ClientID, &g.ClientName, &g.RedirectHost, &scopes, &created, &used, &gexp, &revoked)
+	err := row.Scan(&expires, &g.ID, &g.UserID, &g.ClientID, &g.ClientName, &g.RedirectHost, &scopes, &created, &used, &gexp, &revoked, &g.ConfirmWrites)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("Token")
 	}

@@ -50,12 +50,12 @@ func testOAuthServer(t *testing.T, open func(*secretbox.Keyring) graphgate.Store
 
 	// Codes work once, and not after they expire.
 	ac := &graphgate.AuthCode{Hash: "code1", UserID: u.ID, ClientID: "dcr_1", ClientName: "Inspector", RedirectURI: "http://127.0.0.1/cb",
-		Challenge: "ch", Resource: "https://gg.test/mcp", Scopes: []string{"mail.read", "profile"}, ExpiresAt: time.Now().Add(time.Minute)}
+		Challenge: "ch", Resource: "https://gg.test/mcp", Scopes: []string{"mail.read", "profile"}, ConfirmWrites: true, ExpiresAt: time.Now().Add(time.Minute)}
 	if err := s.CreateAuthCode(ctx, ac); err != nil {
 		t.Fatal(err)
 	}
 	gotCode, err := s.ConsumeAuthCode(ctx, "code1")
-	if err != nil || gotCode.Challenge != "ch" || len(gotCode.Scopes) != 2 || gotCode.UserID != u.ID {
+	if err != nil || gotCode.Challenge != "ch" || len(gotCode.Scopes) != 2 || gotCode.UserID != u.ID || !gotCode.ConfirmWrites {
 		t.Fatalf("code: %+v %v", gotCode, err)
 	}
 	_, err = s.ConsumeAuthCode(ctx, "code1")
@@ -65,14 +65,14 @@ func testOAuthServer(t *testing.T, open func(*secretbox.Keyring) graphgate.Store
 	code(t, err, graphgate.ENOTFOUND)
 
 	// A grant with its first tokens; the registration no longer expires.
-	g := &graphgate.Grant{UserID: u.ID, ClientID: "dcr_1", ClientName: "Inspector", RedirectHost: "127.0.0.1", Scopes: []string{"mail.read", "profile"}}
+	g := &graphgate.Grant{UserID: u.ID, ClientID: "dcr_1", ClientName: "Inspector", RedirectHost: "127.0.0.1", Scopes: []string{"mail.read", "profile"}, ConfirmWrites: true}
 	if err := s.CreateGrant(ctx, g, &graphgate.OAuthToken{Hash: "a1", ExpiresAt: hour}, &graphgate.OAuthToken{Hash: "r1", Refresh: true}); err != nil {
 		t.Fatal(err)
 	}
 	if c, err := s.OAuthClient(ctx, "dcr_1"); err != nil || !c.ExpiresAt.IsZero() {
 		t.Fatalf("a used registration still expires: %+v %v", c, err)
 	}
-	if gg, err := s.OAuthAccessToken(ctx, "a1"); err != nil || gg.ID != g.ID || gg.Scopes[0] != "mail.read" {
+	if gg, err := s.OAuthAccessToken(ctx, "a1"); err != nil || gg.ID != g.ID || gg.Scopes[0] != "mail.read" || !gg.ConfirmWrites {
 		t.Fatalf("access token: %+v %v", gg, err)
 	}
 	_, err = s.OAuthAccessToken(ctx, "r1") // a refresh token is not an access token

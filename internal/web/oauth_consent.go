@@ -24,7 +24,9 @@ type consentData struct {
 	Chosen   []string // toolsets ticked
 	Writes   bool     // the client asked to change things
 	ReadOnly bool
-	Error    string
+	// ConfirmWrites: ask the person before the app sends or deletes.
+	ConfirmWrites bool
+	Error         string
 }
 
 // consent is the authorization endpoint: it checks the request and asks the
@@ -117,7 +119,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 	}
 	u := sessionFrom(r).user
 	d := consentData{Request: req, Raw: r.PostFormValue("request"), Toolsets: graphgate.Toolsets, Chosen: r.PostForm["toolsets"],
-		ReadOnly: r.PostFormValue("readOnly") == "on"}
+		ReadOnly: r.PostFormValue("readOnly") == "on", ConfirmWrites: r.PostFormValue("confirmWrites") == "on"}
 	for _, sc := range req.Scopes {
 		d.Writes = d.Writes || strings.HasSuffix(sc, ".write")
 	}
@@ -155,7 +157,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 		s.showConsent(w, r, http.StatusUnprocessableEntity, d)
 		return
 	}
-	target, err := s.oauth.Allow(r.Context(), req, u, chosen, expires)
+	target, err := s.oauth.Allow(r.Context(), req, u, chosen, expires, d.ConfirmWrites)
 	if err != nil {
 		s.errorPage(w, r, err)
 		return

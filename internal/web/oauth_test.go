@@ -577,3 +577,49 @@ func TestOAuthClientMetadataDocument(t *testing.T) {
 		t.Fatalf("metadata on a private address: %d", page.Status)
 	}
 }
+
+// TestOAuthAskBeforeSending: "Ask me before sending or deleting" on the
+// consent page reaches the grant, and the app's sends wait for the person.
+func TestOAuthAskBeforeSending(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	alex := l.SignInAndLink(t, "alex@contoso.test")
+	browser := l.NewClient()
+	browser.SignIn("alex@contoso.test", apptest.UserPassword)
+	c := discover(t, l)
+	c.registerClient("Careful Agent")
+	authURL := c.authURL("mail.read mail.write", nil)
+	if page := browser.Get(strings.TrimPrefix(authURL, l.URL)); !strings.Contains(page.Body, `id="consent-confirm"`) {
+		t.Fatal("the consent page does not offer asking before sending")
+	}
+	form := allowForm("mail")
+	form.Set("confirmWrites", "on")
+	res := consent(t, browser, authURL, form)
+	status, tok := c.redeem(res.Location, nil)
+	if status != 200 {
+		t.Fatalf("token: %d %v", status, tok)
+	}
+	grants, _ := l.App.Store.Grants(context.Background(), alex)
+	if len(grants) != 1 || !grants[0].ConfirmWrites {
+		t.Fatalf("grant: %+v", grants)
+	}
+	if page := browser.Get("/integrations").Body; !strings.Contains(page, "asks before sending or deleting") {
+		t.Error("connected apps do not show the choice")
+	}
+	var asked []string
+	client := mcp.NewClient(&mcp.Implementation{Name: "careful", Version: "1"}, &mcp.ClientOptions{
+		ElicitationHandler: func(_ context.Context, r *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+			asked = append(asked, r.Params.Message)
+			return &mcp.ElicitResult{Action: "decline"}, nil
+		}})
+	s, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: l.URL + "/mcp",
+		HTTPClient: &http.Client{Transport: bearerTransport{tok["access_token"].(string)}}}, &mcp.ClientSessionOptions{ProtocolVersion: "2026-07-28"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r, err := s.CallTool(context.Background(), &mcp.CallToolParams{Name: "send_message", Arguments: map[string]any{
+		"to": []string{"sam@fabrikam.test"}, "subject": "Wait for me", "body": "hi"}})
+	if err != nil || !r.IsError || len(asked) != 1 || !strings.Contains(asked[0], "Subject: Wait for me") {
+		t.Fatalf("send with a declining person: %v %+v asked %q", err, r, asked)
+	}
+}
