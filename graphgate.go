@@ -207,9 +207,13 @@ type Upload struct {
 	UserID    int64
 	TokenID   int64  // the agent token that made it; revoking the token ends the link
 	GrantID   int64  // or the OAuth grant that made it
-	Target    string // Graph path of the file, relative to /v1.0/ ("me/drive/root:/a/b.mp4:")
+	Target    string // Graph path of the file, relative to /v1.0/ ("me/drive/root:/a/b.mp4:"), or of a draft
 	Conflict  string // fail, replace or rename
 	ExpiresAt time.Time
+	// AttachmentName is set when the upload is a large attachment to the
+	// draft at Target, of ContentType.
+	AttachmentName string
+	ContentType    string
 }
 
 // OAuthClient is an MCP client registered with graphgate's authorization

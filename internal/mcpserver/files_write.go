@@ -11,6 +11,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"graphgate"
 	"graphgate/internal/graphapi"
 )
 
@@ -78,7 +79,7 @@ func uploadFileTool() toolDef {
 		if in.Large {
 			var out uploadOut
 			out.Name, out.Path, out.Kind = path.Base(in.Path), "/"+strings.Trim(in.Path, "/"), "file"
-			out.UploadURL, out.ExpiresAt, err = s.uploadLink(ctx, p, behavior)
+			out.UploadURL, out.ExpiresAt, err = s.uploadLink(ctx, graphgate.Upload{Target: p, Conflict: behavior})
 			return out, err
 		}
 		var it gItem

@@ -402,8 +402,8 @@ func sendMessageTool() toolDef {
 		Name:  "send_message",
 		Title: "Send an email",
 		Description: "Sends a new email from the user's mailbox (a copy goes to Sent Items). Give to, subject and body; " +
-			"cc, bcc, body_type html and small attachments (under 3 MB in all) are optional. Sending cannot be undone, and is never " +
-			"repeated automatically after an unclear failure.",
+			"cc, bcc, body_type html and small attachments (under 3 MB in all) are optional; for larger files use create_draft with " +
+			"large_attachments, upload them, then send_draft. Sending cannot be undone, and is never repeated automatically after an unclear failure.",
 		Annotations: annotations("Send an email", false, false, false),
 	}, sendSummary, func(ctx context.Context, g *graphapi.Client, s *Server, in sendIn) (sentOut, error) {
 		if len(in.To)+len(in.Cc)+len(in.Bcc) == 0 {
@@ -442,7 +442,7 @@ func sendMessageTool() toolDef {
 			atts = append(atts, map[string]any{"@odata.type": "#microsoft.graph.fileAttachment", "name": a.Name, "contentType": ct, "contentBytes": a.ContentBase64})
 		}
 		if total >= 3<<20 {
-			return sentOut{}, invalid("attachments must be under 3 MB in all")
+			return sentOut{}, invalid("attachments must be under 3 MB in all; for larger files (up to 150 MB each) use create_draft with large_attachments, PUT each file to its upload link, then send_draft")
 		}
 		if atts != nil {
 			msg["attachments"] = atts

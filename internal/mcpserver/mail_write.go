@@ -2,10 +2,16 @@ package mcpserver
 
 import (
 	"context"
+	"fmt"
+	"net/url"
 	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"graphgate"
 	"graphgate/internal/graphapi"
 )
 
@@ -24,6 +30,55 @@ type draftIn struct {
 	Subject  string   `json:"subject,omitempty"`
 	Body     string   `json:"body,omitempty"`
 	BodyType string   `json:"body_type,omitempty" jsonschema:"text (default) or html"`
+	// Large files are not sent inline: each gets a one-time upload link.
+	LargeAttachments []largeAttachmentIn `json:"large_attachments,omitempty" jsonschema:"files of 3 MB to 150 MB to attach: each gets a one-time upload link to PUT the bytes to"`
+}
+
+type largeAttachmentIn struct {
+	Name        string `json:"name" jsonschema:"file name, such as report.pdf"`
+	ContentType string `json:"content_type,omitempty" jsonschema:"MIME type; default application/octet-stream"`
+}
+
+// uploadSlot is where a large attachment's bytes go.
+type uploadSlot struct {
+	Name      string    `json:"name"`
+	UploadURL string    `json:"upload_url" jsonschema:"PUT the file here with its Content-Length, once, within 30 minutes, without a token"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// attachLarge makes an upload link per large attachment of the draft at p.
+func (s *Server) attachLarge(ctx context.Context, p string, list []largeAttachmentIn) ([]uploadSlot, error) {
+	var out []uploadSlot
+	for _, a := range list {
+		slot := uploadSlot{Name: a.Name}
+		var err error
+		slot.UploadURL, slot.ExpiresAt, err = s.uploadLink(ctx, graphgate.Upload{Target: p, AttachmentName: a.Name, ContentType: a.ContentType})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, slot)
+	}
+	return out, nil
+}
+
+// checkLarge checks the large attachments' names and types before anything
+// is created.
+func checkLarge(list []largeAttachmentIn) error {
+	if len(list) > 10 {
+		return invalid("give at most 10 large attachments")
+	}
+	for i, a := range list {
+		if a.Name == "" || utf8.RuneCountInString(a.Name) > 255 || strings.IndexFunc(a.Name, unicode.IsControl) >= 0 || strings.ContainsAny(a.Name, `/\`) {
+			return invalid(fmt.Sprintf("large_attachments: %q is not a usable file name", a.Name))
+		}
+		if a.ContentType == "" {
+			list[i].ContentType = "application/octet-stream"
+		} else if t, sub, ok := strings.Cut(a.ContentType, "/"); !ok || t == "" || sub == "" || len(a.ContentType) > 127 ||
+			strings.IndexFunc(a.ContentType, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
+			return invalid(fmt.Sprintf("large_attachments: %q is not a MIME type", a.ContentType))
+		}
+	}
+	return nil
 }
 
 // fields turns the given parts of a draft into Graph's message properties.
@@ -56,26 +111,36 @@ func (in draftIn) fields(all bool) (map[string]any, error) {
 }
 
 type draftOut struct {
-	ID      string `json:"id"`
-	Subject string `json:"subject"`
+	ID      string       `json:"id"`
+	Subject string       `json:"subject"`
+	Uploads []uploadSlot `json:"uploads,omitempty" jsonschema:"one per large attachment: PUT each file to its upload_url, then send_draft"`
 }
 
 func createDraftTool() toolDef {
 	return define("mail", &mcp.Tool{
-		Name:        "create_draft",
-		Title:       "Create a draft",
-		Description: "Saves a new email in Drafts without sending it. Returns its id for update_draft and send_draft.",
+		Name:  "create_draft",
+		Title: "Create a draft",
+		Description: "Saves a new email in Drafts without sending it. Returns its id for update_draft and send_draft. " +
+			"Files of 3 MB to 150 MB go in large_attachments: each gets a one-time upload link to PUT the bytes to before send_draft.",
 		Annotations: annotations("Create a draft", false, false, false),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in draftIn) (draftOut, error) {
 		body, err := in.fields(true)
 		if err != nil {
 			return draftOut{}, err
 		}
+		if err := checkLarge(in.LargeAttachments); err != nil {
+			return draftOut{}, err
+		}
 		var m gMessage
 		if _, err := g.Do(ctx, graphapi.Request{Method: "POST", Path: "me/messages", Body: body}, &m); err != nil {
 			return draftOut{}, err
 		}
-		return draftOut{ID: m.ID, Subject: m.Subject}, nil
+		p, err := messagePath(m.ID)
+		if err != nil {
+			return draftOut{}, err
+		}
+		uploads, err := s.attachLarge(ctx, p, in.LargeAttachments)
+		return draftOut{ID: m.ID, Subject: m.Subject, Uploads: uploads}, err
 	})
 }
 
@@ -86,9 +151,10 @@ type updateDraftIn struct {
 
 func updateDraftTool() toolDef {
 	return define("mail", &mcp.Tool{
-		Name:        "update_draft",
-		Title:       "Edit a draft",
-		Description: "Changes a draft's recipients, subject or body; only the fields given change. Sent messages cannot be edited.",
+		Name:  "update_draft",
+		Title: "Edit a draft",
+		Description: "Changes a draft's recipients, subject or body, or adds large attachments (each gets a one-time upload link); " +
+			"only the fields given change. Sent messages cannot be edited.",
 		Annotations: annotations("Edit a draft", false, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in updateDraftIn) (draftOut, error) {
 		p, err := messagePath(in.ID)
@@ -99,14 +165,25 @@ func updateDraftTool() toolDef {
 		if err != nil {
 			return draftOut{}, err
 		}
-		if len(body) == 0 {
-			return draftOut{}, invalid("give at least one of to, cc, bcc, subject or body")
-		}
-		var m gMessage
-		if _, err := g.Do(ctx, graphapi.Request{Method: "PATCH", Path: p, Body: body, Safe: true}, &m); err != nil {
+		if err := checkLarge(in.LargeAttachments); err != nil {
 			return draftOut{}, err
 		}
-		return draftOut{ID: m.ID, Subject: m.Subject}, nil
+		if len(body) == 0 && len(in.LargeAttachments) == 0 {
+			return draftOut{}, invalid("give at least one of to, cc, bcc, subject, body or large_attachments")
+		}
+		var m gMessage
+		if len(body) > 0 {
+			if _, err := g.Do(ctx, graphapi.Request{Method: "PATCH", Path: p, Body: body, Safe: true}, &m); err != nil {
+				return draftOut{}, err
+			}
+		} else if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: p, Query: url.Values{"$select": {"id,subject,isDraft"}}, Safe: true}, &m); err != nil {
+			return draftOut{}, err
+		}
+		if !m.IsDraft && len(in.LargeAttachments) > 0 {
+			return draftOut{}, invalid("only drafts take attachments: this message was sent")
+		}
+		uploads, err := s.attachLarge(ctx, p, in.LargeAttachments)
+		return draftOut{ID: m.ID, Subject: m.Subject, Uploads: uploads}, err
 	})
 }
 

@@ -23,6 +23,7 @@ import (
 	"graphgate/internal/apptest"
 	"graphgate/internal/microsoft365"
 	"graphgate/internal/sandbox"
+	"graphgate/internal/sandbox/graph"
 )
 
 // pattern is a reader of n predictable bytes that holds none of them.
@@ -190,5 +191,70 @@ func TestHundredMegabyteUploadMemory(t *testing.T) {
 	t.Logf("heap growth during a 100 MB upload: %.1f MB (chunk %d KiB)", float64(growth)/(1<<20), 10*320)
 	if growth > 48<<20 {
 		t.Fatalf("the heap grew by %d MB while streaming 100 MB: not bounded", growth>>20)
+	}
+}
+
+// TestLargeAttachments: a draft takes files of 3 MB to 150 MB through
+// one-time upload links streamed into Outlook's attachment upload
+// session; the draft then goes with its attachments.
+func TestLargeAttachments(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	s := connect(t, l, agentToken(t, l, l.SignInAndLink(t, "alex@contoso.test"), false), "")
+	var draft struct {
+		ID      string `json:"id"`
+		Uploads []struct {
+			Name      string `json:"name"`
+			UploadURL string `json:"upload_url"`
+		} `json:"uploads"`
+	}
+	res := call(t, s, "create_draft", map[string]any{"to": []string{"sam@fabrikam.test"}, "subject": "Big files", "body": "See attached",
+		"large_attachments": []map[string]string{{"name": "site-survey.pdf", "content_type": "application/pdf"}, {"name": "photos.zip"}}}, &draft)
+	if res.IsError || len(draft.Uploads) != 2 || draft.Uploads[0].Name != "site-survey.pdf" {
+		t.Fatalf("create_draft: %s %+v", errorText(res), draft)
+	}
+	const size = 7<<20 + 12345 // several chunks and a short last one
+	if status, body := putUpload(t, draft.Uploads[0].UploadURL, size); status != http.StatusCreated || !strings.Contains(body, "send_draft") {
+		t.Fatalf("upload: %d %s", status, body)
+	}
+	// Once only; too small and too large refused before anything is read.
+	if status, _ := putUpload(t, draft.Uploads[0].UploadURL, size); status != http.StatusNotFound {
+		t.Fatalf("second use: %d", status)
+	}
+	if status, _ := putUpload(t, draft.Uploads[1].UploadURL, 1<<20); status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a 1 MB file through the link: %d", status)
+	}
+	var more struct {
+		Uploads []struct {
+			UploadURL string `json:"upload_url"`
+		} `json:"uploads"`
+	}
+	if res := call(t, s, "update_draft", map[string]any{"id": draft.ID, "large_attachments": []map[string]string{{"name": "photos.zip"}}}, &more); res.IsError || len(more.Uploads) != 1 {
+		t.Fatalf("update_draft: %s", errorText(res))
+	}
+	if status, _ := putUpload(t, more.Uploads[0].UploadURL, 151<<20); status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a 151 MB file: %d", status)
+	}
+	for _, bad := range []map[string]string{{"name": ""}, {"name": "a/b.txt"}, {"name": "x.txt", "content_type": "text plain"}, {"name": "x\r\n.txt"}} {
+		if res := call(t, s, "create_draft", map[string]any{"subject": "bad", "large_attachments": []map[string]string{bad}}, nil); !res.IsError {
+			t.Errorf("accepted large attachment %v", bad)
+		}
+	}
+	if res := call(t, s, "send_draft", map[string]any{"id": draft.ID}, nil); res.IsError {
+		t.Fatal(errorText(res))
+	}
+	mb, _ := l.Sandbox.Graph.Store().MailboxByAddress("sam@fabrikam.test")
+	var got *graph.Message
+	for _, m := range mb.Messages() {
+		if m.Subject == "Big files" {
+			got = m
+		}
+	}
+	if got == nil || len(got.Attachments) != 1 {
+		t.Fatalf("delivered: %+v", got)
+	}
+	a := got.Attachments[0]
+	want, _ := io.ReadAll(&pattern{n: size})
+	if a.Name != "site-survey.pdf" || a.ContentType != "application/pdf" || string(a.ContentBytes) != string(want) {
+		t.Fatalf("attachment %q %q, %d bytes", a.Name, a.ContentType, len(a.ContentBytes))
 	}
 }

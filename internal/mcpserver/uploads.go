@@ -28,12 +28,16 @@ const (
 	chunkSize = 10 * 320 << 10
 	// maxUpload is OneDrive's file size limit.
 	maxUpload = 250 << 30
+	// Outlook's attachment upload sessions take 3 MB to 150 MB.
+	minLargeAttachment = 3 << 20
+	maxLargeAttachment = 150 << 20
 )
 
 // uploadLink stores a one-time link a client PUTs a file to, for the person
 // running the tool; like a download link it ends early when the agent token
-// that made it is revoked or the person unlinks.
-func (s *Server) uploadLink(ctx context.Context, target, conflict string) (string, time.Time, error) {
+// that made it is revoked or the person unlinks. u says where the bytes go:
+// a OneDrive path, or (with AttachmentName) a draft.
+func (s *Server) uploadLink(ctx context.Context, u graphgate.Upload) (string, time.Time, error) {
 	c := callerFromContext(ctx)
 	if c == nil {
 		return "", time.Time{}, errors.New("no caller")
@@ -43,12 +47,12 @@ func (s *Server) uploadLink(ctx context.Context, target, conflict string) (strin
 		return "", time.Time{}, err
 	}
 	token := base64.RawURLEncoding.EncodeToString(b)
-	expires := s.d.Now().Add(uploadTTL).UTC()
-	if err := s.d.Store.CreateUpload(ctx, &graphgate.Upload{TokenHash: apitoken.Hash(token), UserID: c.user.ID, TokenID: c.access.TokenID(), GrantID: c.access.GrantID(), Target: target,
-		Conflict: conflict, ExpiresAt: expires}); err != nil {
+	u.TokenHash, u.UserID, u.TokenID, u.GrantID = apitoken.Hash(token), c.user.ID, c.access.TokenID(), c.access.GrantID()
+	u.ExpiresAt = s.d.Now().Add(uploadTTL).UTC()
+	if err := s.d.Store.CreateUpload(ctx, &u); err != nil {
 		return "", time.Time{}, err
 	}
-	return s.d.BaseURL + UploadPath + token, expires, nil
+	return s.d.BaseURL + UploadPath + token, u.ExpiresAt, nil
 }
 
 // serveUpload streams a PUT body into a Graph upload session chunk by chunk,
@@ -86,6 +90,11 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 		refuse("This upload link has expired or was already used.", http.StatusNotFound)
 		return
 	}
+	attachment := u.AttachmentName != ""
+	if attachment && (total < minLargeAttachment || total > maxLargeAttachment) {
+		refuse("Outlook takes attachments of 3 MB to 150 MB through an upload link; attach smaller files inline, in attachments.", http.StatusRequestEntityTooLarge)
+		return
+	}
 	if _, err := s.d.Tokens.AccessToken(r.Context(), u.UserID); err != nil {
 		refuse(s.linkProblem(err).Error(), http.StatusForbidden)
 		return
@@ -100,26 +109,43 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 	var session struct {
 		UploadURL string `json:"uploadUrl"`
 	}
-	if _, err := g.Do(r.Context(), graphapi.Request{Method: "POST", Path: u.Target + "/createUploadSession",
-		Body: map[string]any{"item": map[string]any{"@microsoft.graph.conflictBehavior": u.Conflict}}}, &session); err != nil {
+	create := graphapi.Request{Method: "POST", Path: u.Target + "/createUploadSession",
+		Body: map[string]any{"item": map[string]any{"@microsoft.graph.conflictBehavior": u.Conflict}}}
+	if attachment {
+		create = graphapi.Request{Method: "POST", Path: u.Target + "/attachments/createUploadSession",
+			Body: map[string]any{"AttachmentItem": map[string]any{"attachmentType": "file", "name": u.AttachmentName, "size": total, "contentType": u.ContentType}}}
+	}
+	if _, err := g.Do(r.Context(), create, &session); err != nil {
 		http.Error(w, graphProblem(err).Error(), http.StatusBadGateway)
 		return
 	}
-	item, err := s.pushChunks(r.Context(), session.UploadURL, r.Body, total)
+	done, err := s.pushChunks(r.Context(), session.UploadURL, r.Body, total)
 	if err != nil {
 		s.d.Log.Warn("upload failed", "err", err)
 		// An unfinished session expires on its own; say what happened.
 		http.Error(w, "The upload did not complete: "+err.Error(), http.StatusBadGateway)
 		return
 	}
+	var out any = map[string]any{"attached": u.AttachmentName, "size": total,
+		"message": "Attached to the draft; send it with send_draft."}
+	if !attachment {
+		// OneDrive answers the last chunk with the new item.
+		var it gItem
+		if err := json.Unmarshal(done, &it); err != nil {
+			http.Error(w, "The upload completed but OneDrive's answer was unreadable.", http.StatusBadGateway)
+			return
+		}
+		out = toItem(it)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusCreated)
-	_ = json.NewEncoder(w).Encode(toItem(*item))
+	_ = json.NewEncoder(w).Encode(out)
 }
 
-// pushChunks sends body to an upload session. The upload URL is
+// pushChunks sends body to an upload session and returns the answer to the
+// last chunk (OneDrive's new item; nothing from Outlook). The upload URL is
 // pre-authenticated: it gets no Authorization header.
-func (s *Server) pushChunks(ctx context.Context, uploadURL string, body io.Reader, total int64) (*gItem, error) {
+func (s *Server) pushChunks(ctx context.Context, uploadURL string, body io.Reader, total int64) ([]byte, error) {
 	if err := s.checkUploadURL(uploadURL); err != nil {
 		return nil, err
 	}
@@ -156,19 +182,15 @@ func (s *Server) pushChunks(ctx context.Context, uploadURL string, body io.Reade
 			resp.Body.Close()
 		case resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusCreated:
 			defer resp.Body.Close()
-			var it gItem
-			if err := json.NewDecoder(resp.Body).Decode(&it); err != nil {
-				return nil, err
-			}
-			return &it, nil
+			return io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		default:
 			msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 			resp.Body.Close()
-			return nil, fmt.Errorf("OneDrive refused bytes %d-%d: %d %s", start, end, resp.StatusCode, msg)
+			return nil, fmt.Errorf("Microsoft 365 refused bytes %d-%d: %d %s", start, end, resp.StatusCode, msg)
 		}
 		start = end + 1
 	}
-	return nil, errors.New("OneDrive did not confirm the finished file")
+	return nil, errors.New("Microsoft 365 did not confirm the finished upload")
 }
 
 // checkUploadURL keeps chunk uploads on https, or on the configured Graph

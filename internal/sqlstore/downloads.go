@@ -42,8 +42,9 @@ func (s *Store) CreateUpload(ctx context.Context, u *graphgate.Upload) error {
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM uploads WHERE expires_at < $1`, s.now().UnixMilli()); err != nil {
 		return err
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO uploads (token_hash, user_id, token_id, grant_id, target, conflict, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		u.TokenHash, u.UserID, u.TokenID, u.GrantID, u.Target, u.Conflict, ms(u.ExpiresAt))
+	_, err := s.db.ExecContext(ctx, `INSERT INTO uploads (token_hash, user_id, token_id, grant_id, target, conflict, expires_at, attachment_name, content_type)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		u.TokenHash, u.UserID, u.TokenID, u.GrantID, u.Target, u.Conflict, ms(u.ExpiresAt), u.AttachmentName, u.ContentType)
 	return err
 }
 
@@ -51,8 +52,8 @@ func (s *Store) ConsumeUpload(ctx context.Context, tokenHash string) (*graphgate
 	defer s.timed("consume_upload")()
 	var u graphgate.Upload
 	var expires sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `DELETE FROM uploads WHERE token_hash = $1 RETURNING token_hash, user_id, COALESCE(token_id, 0), COALESCE(grant_id, 0), target, conflict, expires_at`, tokenHash).
-		Scan(&u.TokenHash, &u.UserID, &u.TokenID, &u.GrantID, &u.Target, &u.Conflict, &expires)
+	err := s.db.QueryRowContext(ctx, `DELETE FROM uploads WHERE token_hash = $1 RETURNING token_hash, user_id, COALESCE(token_id, 0), COALESCE(grant_id, 0), target, conflict, expires_at, attachment_name, content_type`, tokenHash).
+		Scan(&u.TokenHash, &u.UserID, &u.TokenID, &u.GrantID, &u.Target, &u.Conflict, &expires, &u.AttachmentName, &u.ContentType)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("Upload link")
 	}

@@ -634,12 +634,13 @@ func testDownloads(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) 
 	_, err = s.ConsumeDownload(ctx, "old")
 	code(t, err, graphgate.ENOTFOUND)
 
-	up := &graphgate.Upload{TokenHash: "u1", UserID: u.ID, Target: "me/drive/root:/big.bin:", Conflict: "rename", ExpiresAt: time.Now().Add(time.Minute)}
+	up := &graphgate.Upload{TokenHash: "u1", UserID: u.ID, Target: "me/drive/root:/big.bin:", Conflict: "rename", ExpiresAt: time.Now().Add(time.Minute),
+		AttachmentName: "big.bin", ContentType: "application/zip"}
 	if err := s.CreateUpload(ctx, up); err != nil {
 		t.Fatal(err)
 	}
 	gotUp, err := s.ConsumeUpload(ctx, "u1")
-	if err != nil || gotUp.Target != up.Target || gotUp.Conflict != "rename" {
+	if err != nil || gotUp.Target != up.Target || gotUp.Conflict != "rename" || gotUp.AttachmentName != "big.bin" || gotUp.ContentType != "application/zip" {
 		t.Fatalf("consume upload: %+v %v", gotUp, err)
 	}
 	_, err = s.ConsumeUpload(ctx, "u1")
