@@ -85,11 +85,14 @@ func main() {
 	}
 	show("list_mail_folders", "list_mail_folders", "")
 	show("list_events (the next 7 days)", "list_events", "")
+	show("find_free_time (next 7 days, 30 min)", "find_free_time", "")
+	show("get_schedule (self and a colleague)", "get_schedule", `{"people":["nina@contoso.test"]}`)
 	show("list_calendars", "list_calendars", "")
 	show("list_files (the root)", "list_files", "")
 	show("search_files (report)", "search_files", `{"query":"report"}`)
 	show("read_file (/Documents/Meeting notes.txt)", "read_file", `{"path":"/Documents/Meeting notes.txt"}`)
 	show("get_profile", "get_profile", "")
+	show("list_changes (mail, first 25)", "list_changes", `{"source":"mail","page_size":25}`)
 }
 
 func check(err error) {
