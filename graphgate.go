@@ -432,6 +432,10 @@ type Store interface {
 	// now; false while another holder has it. One replica at a time runs a
 	// background job.
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	// SpendOnce records key as used until the time given, and reports
+	// whether it was unused: on every replica, a key is spent once. Keys
+	// past their time are forgotten.
+	SpendOnce(ctx context.Context, key string, until time.Time) (bool, error)
 
 	CreateDownload(ctx context.Context, d *Download) error
 	// ConsumeDownload deletes and returns a download link: it works once.

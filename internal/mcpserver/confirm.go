@@ -23,7 +23,7 @@ import (
 // 2026-07-28's multi-round-trip), and the client calls again with the
 // person's answer and the state graphgate gave it. The state is MAC'd over
 // the tool, the person, the token and the exact arguments, expires after
-// confirmTTL, and is spent once: a replayed "accept" does not send twice,
+// confirmTTL, and is spent once (Store.SpendOnce): a replayed "accept" does not send twice,
 // and an accept for one message cannot send another.
 //
 // Clients on earlier revisions cannot be asked in stateless mode (the
@@ -74,11 +74,11 @@ func (s *Server) confirm(ctx context.Context, req *mcp.CallToolRequest, in any, 
 		if answer == nil || answer.Action != "accept" {
 			return nil, invalid("the person did not accept, so nothing was done. Do not try again unless they ask you to")
 		}
-		spent, err := s.d.Store.AcquireLease(ctx, "confirm:"+st.Nonce, randomToken(), time.Unix(st.Expires, 0).Sub(s.d.Now())+time.Minute)
+		fresh, err := s.d.Store.SpendOnce(ctx, "confirm:"+st.Nonce, time.Unix(st.Expires, 0).Add(time.Minute))
 		if err != nil {
 			return nil, err
 		}
-		if !spent {
+		if !fresh {
 			return nil, errConfirmSpent
 		}
 		return nil, nil

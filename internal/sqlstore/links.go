@@ -186,6 +186,23 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 	return n == 1, nil
 }
 
+// SpendOnce keeps spent keys in the leases table under a prefix of their
+// own, so they never meet a job's lease.
+func (s *Store) SpendOnce(ctx context.Context, key string, until time.Time) (bool, error) {
+	defer s.timed("spend_once")()
+	now := s.now().UnixMilli()
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM leases WHERE holder = 'spent' AND expires_at < $1`, now); err != nil {
+		return false, err
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES ($1, 'spent', $2) ON CONFLICT (name) DO NOTHING`,
+		"spent:"+key, until.UnixMilli())
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
 // writeLink upserts a link through q (the database or a transaction).
 func (s *Store) writeLink(ctx context.Context, q interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)

@@ -273,4 +273,20 @@ func testLinkHealth(t *testing.T, open func(*secretbox.Keyring) graphgate.Store)
 	if ok, _ := other.AcquireLease(ctx, "keepalive", "replica-b", time.Minute); !ok {
 		t.Fatal("an expired lease was not taken over")
 	}
+
+	// Keys spent once, on every replica; forgotten after their time.
+	if ok, err := s.SpendOnce(ctx, "nonce-1", time.Now().Add(time.Minute)); !ok || err != nil {
+		t.Fatalf("first spend: %v %v", ok, err)
+	}
+	if ok, _ := other.SpendOnce(ctx, "nonce-1", time.Now().Add(time.Minute)); ok {
+		t.Fatal("a key was spent twice")
+	}
+	_, _ = s.SpendOnce(ctx, "nonce-old", time.Now().Add(-time.Second))
+	_, _ = s.SpendOnce(ctx, "nonce-2", time.Now().Add(time.Minute))
+	if d, ok := s.(dumper); ok {
+		var left int
+		if err := d.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM leases WHERE name = 'spent:nonce-old'`).Scan(&left); err != nil || left != 0 {
+			t.Fatalf("a key past its time was kept: %d %v", left, err)
+		}
+	}
 }
