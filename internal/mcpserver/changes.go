@@ -68,7 +68,9 @@ func (o changesOut) Text() string {
 		var item reflect.Value
 		switch {
 		case c.Message != nil:
-			item = reflect.ValueOf(*c.Message)
+			// As list_messages shows it: id | received | from | subject | flags | preview.
+			fmt.Fprintf(&b, "- %s %s\n", c.Change, messageLine(*c.Message))
+			continue
 		case c.Event != nil:
 			item = reflect.ValueOf(*c.Event)
 		case c.File != nil:

@@ -520,6 +520,26 @@ func trimRunes(s string, n int) string {
 	return s
 }
 
+// messageLine is a message in one line: id | received | from | subject |
+// flags | preview.
+func messageLine(m MessageSummary) string {
+	var flags []string
+	if !m.IsRead {
+		flags = append(flags, "unread")
+	}
+	if m.HasAttachments {
+		flags = append(flags, "attachments")
+	}
+	if m.Flagged {
+		flags = append(flags, "flagged")
+	}
+	if m.Importance != "" {
+		flags = append(flags, m.Importance)
+	}
+	return fmt.Sprintf("%s | %s | %s | %s | %s | %s", m.ID, m.Received.UTC().Format("2006-01-02 15:04"), m.From,
+		trimRunes(m.Subject, 60), strings.Join(flags, ","), trimRunes(m.Preview, 30))
+}
+
 // Text renders a page of messages for the model: one line each.
 func (o MessagesOut) Text() string {
 	var b strings.Builder
@@ -529,21 +549,7 @@ func (o MessagesOut) Text() string {
 	}
 	b.WriteString("\nid | received | from | subject | flags | preview\n")
 	for _, m := range o.Messages {
-		var flags []string
-		if !m.IsRead {
-			flags = append(flags, "unread")
-		}
-		if m.HasAttachments {
-			flags = append(flags, "attachments")
-		}
-		if m.Flagged {
-			flags = append(flags, "flagged")
-		}
-		if m.Importance != "" {
-			flags = append(flags, m.Importance)
-		}
-		fmt.Fprintf(&b, "%s | %s | %s | %s | %s | %s\n", m.ID, m.Received.UTC().Format("2006-01-02 15:04"), m.From,
-			trimRunes(m.Subject, 60), strings.Join(flags, ","), trimRunes(m.Preview, 30))
+		b.WriteString(messageLine(m) + "\n")
 	}
 	return b.String()
 }
