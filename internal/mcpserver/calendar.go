@@ -185,20 +185,9 @@ func listEventsTool() toolDef {
 				return eventsOut{}, err
 			}
 		} else {
-			start := s.d.Now()
-			if in.Start != "" {
-				if start, err = parseWhen("start", in.Start); err != nil {
-					return eventsOut{}, err
-				}
-			}
-			end := start.Add(7 * 24 * time.Hour)
-			if in.End != "" {
-				if end, err = parseWhen("end", in.End); err != nil {
-					return eventsOut{}, err
-				}
-			}
-			if !end.After(start) || end.Sub(start) > 366*24*time.Hour {
-				return eventsOut{}, invalid("end must be after start, and at most 366 days after it")
+			start, end, err := s.window(in.Start, in.End, 366)
+			if err != nil {
+				return eventsOut{}, err
 			}
 			req.Path = "me/calendarView"
 			if in.CalendarID != "" {

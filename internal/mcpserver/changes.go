@@ -147,7 +147,7 @@ var changeSources = map[string]changeSource{
 	"calendar": {
 		toolset: "calendar", path: "me/calendarView/delta",
 		start: func(_ context.Context, s *Server, _ *graphapi.Client, in listChangesIn, _ int) (graphapi.Request, error) {
-			start, end, err := s.window(in.Start, in.End)
+			start, end, err := s.window(in.Start, in.End, 31)
 			if err != nil {
 				return graphapi.Request{}, err
 			}

@@ -2,7 +2,6 @@ package mcpserver_test
 
 import (
 	"context"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -46,15 +45,7 @@ func connectAsking(t *testing.T, l *apptest.Linked, token, version string, p *pe
 	if p != nil {
 		opts.ElicitationHandler = p.handle
 	}
-	c := mcp.NewClient(&mcp.Implementation{Name: "graphgate-test", Version: "1"}, opts)
-	tr := &mcp.StreamableClientTransport{Endpoint: l.URL + "/mcp",
-		HTTPClient: &http.Client{Transport: bearer{token: token, base: http.DefaultTransport}}}
-	s, err := c.Connect(context.Background(), tr, &mcp.ClientSessionOptions{ProtocolVersion: version})
-	if err != nil {
-		t.Fatalf("connect (%s): %v", version, err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return connectWith(t, l, token, version, opts)
 }
 
 func sentCount(t *testing.T, l *apptest.Linked, subject string) int {
@@ -139,16 +130,9 @@ func TestConfirmedWrites(t *testing.T) {
 func TestConfirmationReplay(t *testing.T) {
 	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
 	uid := l.SignInAndLink(t, "alex@contoso.test")
-	c := mcp.NewClient(&mcp.Implementation{Name: "graphgate-test", Version: "1"}, &mcp.ClientOptions{
+	s := connectWith(t, l, askingToken(t, l, uid), "2026-07-28", &mcp.ClientOptions{
 		ElicitationHandler: func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) { return nil, nil },
 		MultiRoundTrip:     &mcp.MultiRoundTripOptions{Disabled: true}})
-	tr := &mcp.StreamableClientTransport{Endpoint: l.URL + "/mcp",
-		HTTPClient: &http.Client{Transport: bearer{token: askingToken(t, l, uid), base: http.DefaultTransport}}}
-	s, err := c.Connect(context.Background(), tr, &mcp.ClientSessionOptions{ProtocolVersion: "2026-07-28"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	args := map[string]any{"to": []string{"sam@fabrikam.test"}, "subject": "Replayed", "body": "once"}
 	first, err := s.CallTool(context.Background(), &mcp.CallToolParams{Name: "send_message", Arguments: args})
 	if err != nil || first.InputRequests == nil || first.RequestState == "" {

@@ -125,7 +125,7 @@ func findFreeTimeTool() toolDef {
 		if length < 15*time.Minute || length > 8*time.Hour || maxSlots < 1 || maxSlots > 50 {
 			return freeTimeOut{}, invalid("minutes must be 15 to 480, and max_slots 1 to 50")
 		}
-		start, end, err := s.window(in.Start, in.End)
+		start, end, err := s.window(in.Start, in.End, 31)
 		if err != nil {
 			return freeTimeOut{}, err
 		}
@@ -146,8 +146,8 @@ func findFreeTimeTool() toolDef {
 }
 
 // window reads a tool's start and end: by default the next 7 days, at
-// most 31 days long.
-func (s *Server) window(from, to string) (start, end time.Time, err error) {
+// most maxDays long.
+func (s *Server) window(from, to string, maxDays int) (start, end time.Time, err error) {
 	start = s.d.Now()
 	if from != "" {
 		if start, err = parseWhen("start", from); err != nil {
@@ -160,8 +160,8 @@ func (s *Server) window(from, to string) (start, end time.Time, err error) {
 			return
 		}
 	}
-	if !end.After(start) || end.Sub(start) > 31*24*time.Hour {
-		return start, end, invalid("end must be after start, and at most 31 days after it")
+	if !end.After(start) || end.Sub(start) > time.Duration(maxDays)*24*time.Hour {
+		return start, end, invalid(fmt.Sprintf("end must be after start, and at most %d days after it", maxDays))
 	}
 	return start, end, nil
 }

@@ -44,7 +44,13 @@ func agentToken(t *testing.T, l *apptest.Linked, userID int64, readOnly bool, to
 // connect opens an MCP session with the official Go SDK client over HTTP.
 func connect(t *testing.T, l *apptest.Linked, token, version string) *mcp.ClientSession {
 	t.Helper()
-	c := mcp.NewClient(&mcp.Implementation{Name: "graphgate-test", Version: "1"}, nil)
+	return connectWith(t, l, token, version, nil)
+}
+
+// connectWith is connect with client options (an elicitation handler).
+func connectWith(t *testing.T, l *apptest.Linked, token, version string, opts *mcp.ClientOptions) *mcp.ClientSession {
+	t.Helper()
+	c := mcp.NewClient(&mcp.Implementation{Name: "graphgate-test", Version: "1"}, opts)
 	tr := &mcp.StreamableClientTransport{Endpoint: l.URL + "/mcp",
 		HTTPClient: &http.Client{Transport: bearer{token: token, base: http.DefaultTransport}}}
 	s, err := c.Connect(context.Background(), tr, &mcp.ClientSessionOptions{ProtocolVersion: version})

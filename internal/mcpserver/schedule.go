@@ -3,6 +3,7 @@ package mcpserver
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -119,14 +120,14 @@ func getScheduleTool() toolDef {
 			if _, err := recipients("people", []string{p}); err != nil || len(p) > 320 || strings.IndexFunc(p, unicode.IsControl) >= 0 {
 				return scheduleOut{}, invalid(fmt.Sprintf("people: %q is not an email address", p))
 			}
-			if !containsFold(people, p) {
+			if !slices.ContainsFunc(people, func(q string) bool { return strings.EqualFold(q, p) }) {
 				people = append(people, p)
 			}
 		}
 		if len(people) > maxSchedules+1 {
 			return scheduleOut{}, invalid(fmt.Sprintf("give at most %d people", maxSchedules))
 		}
-		start, end, err := s.window(in.Start, in.End)
+		start, end, err := s.window(in.Start, in.End, 31)
 		if err != nil {
 			return scheduleOut{}, err
 		}
@@ -180,13 +181,4 @@ func hhmm(s string) string {
 		return s[:5]
 	}
 	return s
-}
-
-func containsFold(list []string, s string) bool {
-	for _, v := range list {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
 }
