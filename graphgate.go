@@ -489,7 +489,8 @@ type Store interface {
 	CountAgentTokens(ctx context.Context) (map[int64]int, error)
 	TouchAPIToken(ctx context.Context, id int64, at time.Time) error
 
-	AddAudit(ctx context.Context, e *AuditEvent) error
+	// AddAudit stores events and sets their IDs; all or none.
+	AddAudit(ctx context.Context, events ...*AuditEvent) error
 	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, int, error)
 
 	// Reencrypt rewrites every encrypted value under the newest key and

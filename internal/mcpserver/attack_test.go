@@ -515,7 +515,7 @@ func TestListChanges(t *testing.T) {
 		NextCursor string `json:"next_cursor"`
 	}
 	call(t, s, "list_files", map[string]any{"path": "/Documents", "page_size": 1}, &files)
-	for _, bad := range []string{files.NextCursor, last.ChangesCursor[:len(last.ChangesCursor)-2] + "AA"} {
+	for _, bad := range []string{files.NextCursor, changeChar(last.ChangesCursor)} {
 		if res := call(t, s, "list_changes", map[string]any{"source": "files", "cursor": bad}, nil); !res.IsError || !strings.Contains(errorText(res), "cursor is not valid") {
 			t.Fatalf("cursor %q accepted: %s", bad, errorText(res))
 		}
@@ -758,4 +758,14 @@ func TestListChangesMailAndCalendar(t *testing.T) {
 	if n != len(inbox) {
 		t.Fatalf("restart gave %d messages; the inbox has %d", n, len(inbox))
 	}
+}
+
+// changeChar changes one character near the end of s, never to itself.
+func changeChar(s string) string {
+	i := len(s) - 4
+	c := byte('A')
+	if s[i] == c {
+		c = 'B'
+	}
+	return s[:i] + string(c) + s[i+1:]
 }

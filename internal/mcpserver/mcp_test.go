@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"graphgate"
@@ -67,6 +69,9 @@ func call(t *testing.T, s *mcp.ClientSession, name string, args map[string]any, 
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
+	if !res.IsError && res.InputRequests == nil {
+		checkOutput(t, s, name, res.StructuredContent)
+	}
 	if out != nil && !res.IsError {
 		b, _ := json.Marshal(res.StructuredContent)
 		if err := json.Unmarshal(b, out); err != nil {
@@ -74,6 +79,48 @@ func call(t *testing.T, s *mcp.ClientSession, name string, args map[string]any, 
 		}
 	}
 	return res
+}
+
+// outputSchemas are the output schemas each session was told, by tool.
+var outputSchemas sync.Map // *mcp.ClientSession -> map[string]*jsonschema.Resolved
+
+// checkOutput validates a tool's structured content against the output
+// schema the server lists for it: the server does not check its own
+// answers on every call, so every answer a test gets is checked here.
+func checkOutput(t *testing.T, s *mcp.ClientSession, name string, structured any) {
+	t.Helper()
+	schemas, ok := outputSchemas.Load(s)
+	if !ok {
+		tools, err := s.ListTools(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byName := map[string]*jsonschema.Resolved{}
+		for _, tool := range tools.Tools {
+			var schema jsonschema.Schema
+			b, _ := json.Marshal(tool.OutputSchema)
+			if err := json.Unmarshal(b, &schema); err != nil {
+				t.Fatalf("%s: output schema: %v", tool.Name, err)
+			}
+			if byName[tool.Name], err = schema.Resolve(nil); err != nil {
+				t.Fatalf("%s: output schema: %v", tool.Name, err)
+			}
+		}
+		schemas, _ = outputSchemas.LoadOrStore(s, byName)
+	}
+	schema := schemas.(map[string]*jsonschema.Resolved)[name]
+	if schema == nil {
+		t.Fatalf("%s answered but is not in the tool list", name)
+	}
+	var v any
+	b, _ := json.Marshal(structured)
+	_ = json.Unmarshal(b, &v)
+	if v == nil {
+		t.Fatalf("%s: no structured content", name)
+	}
+	if err := schema.Validate(v); err != nil {
+		t.Fatalf("%s: the answer does not match the output schema: %v\n%s", name, err, b)
+	}
 }
 
 func errorText(res *mcp.CallToolResult) string {

@@ -104,12 +104,30 @@ func New(d Deps) (*Server, error) {
 	return s, nil
 }
 
-// writeAudits stores tool-call audit events in the background.
+// auditBatch bounds how many tool-call events one write stores.
+const auditBatch = 128
+
+// writeAudits stores tool-call audit events in the background: whatever
+// is waiting, up to auditBatch at a time, in one write.
 func (s *Server) writeAudits() {
 	defer close(s.drained)
+	batch := make([]*graphgate.AuditEvent, 0, auditBatch)
 	for e := range s.audits {
-		if err := s.d.Store.AddAudit(context.Background(), e); err != nil {
-			s.d.Log.Error("auditing a tool call", "tool", e.Target, "err", err)
+		batch = append(batch[:0], e)
+	drain:
+		for len(batch) < auditBatch {
+			select {
+			case e, ok := <-s.audits:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, e)
+			default:
+				break drain
+			}
+		}
+		if err := s.d.Store.AddAudit(context.Background(), batch...); err != nil {
+			s.d.Log.Error("auditing tool calls", "calls", len(batch), "err", err)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package mcpserver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -46,44 +47,107 @@ func define[In, Out any](toolset string, t *mcp.Tool, h func(ctx context.Context
 // defineAsking is define for a tool that sends or deletes: with a token
 // that asks first, the person sees what summary says and must accept it
 // before h runs (see confirm.go).
+//
+// The tool is added with the SDK's plain handler rather than its typed one:
+// the typed one validates every answer against the output schema by
+// encoding it, decoding it into maps, validating and encoding it again,
+// which cost more than everything else graphgate does per call. The output
+// types are graphgate's own and the schema derived from them; the tests
+// check every answer they get against the schema instead (see mcp_test.go).
+// Arguments are validated and defaulted exactly as the typed handler does.
 func defineAsking[In, Out any](toolset string, t *mcp.Tool, summary func(ctx context.Context, g *graphapi.Client, in In) (string, error),
 	h func(ctx context.Context, g *graphapi.Client, s *Server, in In) (Out, error)) toolDef {
-	schema, err := jsonschema.For[In](nil)
+	in, err := jsonschema.For[In](nil)
 	if err != nil {
 		panic(fmt.Sprintf("tool %s: %v", t.Name, err))
 	}
-	applyBounds(reflect.TypeFor[In](), schema)
-	t.InputSchema = schema
+	applyBounds(reflect.TypeFor[In](), in)
+	t.InputSchema = in
+	inResolved, err := in.Resolve(&jsonschema.ResolveOptions{ValidateDefaults: true})
+	if err != nil {
+		panic(fmt.Sprintf("tool %s: input schema: %v", t.Name, err))
+	}
+	out, err := jsonschema.ForType(reflect.TypeFor[Out](), &jsonschema.ForOptions{})
+	if err != nil {
+		panic(fmt.Sprintf("tool %s: output schema: %v", t.Name, err))
+	}
+	t.OutputSchema = out
 	return toolDef{name: t.Name, toolset: toolset, readOnly: t.Annotations.ReadOnlyHint, add: func(srv *mcp.Server, s *Server) {
-		mcp.AddTool(srv, t, func(ctx context.Context, req *mcp.CallToolRequest, in In) (_ *mcp.CallToolResult, _ Out, err error) {
-			var zero Out
-			start := s.d.Now()
-			c := callerOf(req)
-			var g *graphapi.Client
-			defer func() { s.record(ctx, c, t.Name, start, g, err) }()
+		// call runs the tool for the caller: the Graph client it used
+		// (for the audit) and the result, or the error the model is told.
+		call := func(ctx context.Context, c *caller, req *mcp.CallToolRequest, in In) (g *graphapi.Client, _ *mcp.CallToolResult, err error) {
 			if g, err = s.graph(ctx, c); err != nil {
-				return nil, zero, err
+				return nil, nil, err
 			}
 			ctx = context.WithValue(ctx, callCtxKey{}, &toolCall{caller: c, tool: t.Name})
 			if summary != nil && c.access.ConfirmWrites() {
 				ask, err := s.confirm(ctx, req, in, func() (string, error) { return summary(ctx, g, in) })
 				if err != nil || ask != nil {
-					return ask, zero, err
+					return g, ask, err
 				}
 			}
-			out, err := h(ctx, g, s, in)
+			answer, err := h(ctx, g, s, in)
 			if err != nil {
 				var bad *badInput
-				if errors.As(err, &bad) {
-					return nil, zero, err
+				if !errors.As(err, &bad) {
+					err = graphProblem(err)
 				}
-				return nil, zero, graphProblem(err)
+				return g, nil, err
+			}
+			structured, err := json.Marshal(answer)
+			if err != nil {
+				return g, nil, fmt.Errorf("encoding the answer: %w", err)
 			}
 			// The text is a compact rendering for the model, not the
 			// structured content a second time as JSON.
-			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: compactText(out)}}}, out, nil
+			return g, &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: compactText(answer)}},
+				StructuredContent: json.RawMessage(structured)}, nil
+		}
+		srv.AddTool(t, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			in, err := arguments[In](req.Params.Arguments, inResolved)
+			if err != nil {
+				return toolError(err), nil
+			}
+			start := s.d.Now()
+			c := callerOf(req)
+			g, res, err := call(ctx, c, req, in)
+			s.record(ctx, c, t.Name, start, g, err)
+			if err != nil {
+				return toolError(err), nil
+			}
+			return res, nil
 		})
 	}}
+}
+
+// arguments validates a call's arguments against the input schema, fills
+// in its defaults and decodes them, as the SDK's typed handlers do.
+func arguments[In any](raw json.RawMessage, schema *jsonschema.Resolved) (In, error) {
+	var in In
+	fields := map[string]any{}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &fields); err != nil {
+			return in, fmt.Errorf("validating \"arguments\": unmarshaling arguments: %w", err)
+		}
+	}
+	if err := schema.ApplyDefaults(&fields); err != nil {
+		return in, fmt.Errorf("validating \"arguments\": applying schema defaults: %w", err)
+	}
+	if err := schema.Validate(fields); err != nil {
+		return in, fmt.Errorf("validating \"arguments\": %w", err)
+	}
+	b, err := json.Marshal(fields)
+	if err == nil {
+		err = json.Unmarshal(b, &in)
+	}
+	return in, err
+}
+
+// toolError is a failed call as the model sees it.
+func toolError(err error) *mcp.CallToolResult {
+	var res mcp.CallToolResult
+	res.SetError(err)
+	return &res
 }
 
 // badInput is a mistake in the arguments the caller can fix.

@@ -37,7 +37,7 @@ func TestSealOpenAndRotate(t *testing.T) {
 	if _, err := onlyNew.Open(sealed, "m365.client_secret"); err == nil || !strings.Contains(err.Error(), "not configured") {
 		t.Fatalf("missing key: %v", err)
 	}
-	tampered := sealed[:len(sealed)-2] + "AA"
+	tampered := changeChar(sealed)
 	if _, err := old.Open(tampered, "m365.client_secret"); err == nil {
 		t.Fatal("tampered value opened")
 	}
@@ -118,4 +118,14 @@ func TestMACPrefixes(t *testing.T) {
 	if !k.VerifyMAC("p", []byte("m"), mac[:MinMAC]) || !k.VerifyMAC("p", []byte("m"), mac) {
 		t.Error("a valid MAC or prefix is refused")
 	}
+}
+
+// changeChar changes one character near the end of s, never to itself.
+func changeChar(s string) string {
+	i := len(s) - 4
+	c := byte('A')
+	if s[i] == c {
+		c = 'B'
+	}
+	return s[:i] + string(c) + s[i+1:]
 }

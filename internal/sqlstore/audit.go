@@ -10,8 +10,26 @@ import (
 	"graphgate"
 )
 
-func (s *Store) AddAudit(ctx context.Context, e *graphgate.AuditEvent) error {
+// AddAudit stores events, several in one transaction: one commit instead
+// of one per event when the tool-call writer catches up.
+func (s *Store) AddAudit(ctx context.Context, events ...*graphgate.AuditEvent) error {
 	defer s.timed("add_audit")()
+	if len(events) == 1 {
+		return s.addAudit(ctx, s.db, events[0])
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, e := range events {
+			if err := s.addAudit(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Store) addAudit(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, e *graphgate.AuditEvent) error {
 	if e.At.IsZero() {
 		e.At = s.now().UTC()
 	}
@@ -23,7 +41,7 @@ func (s *Store) AddAudit(ctx context.Context, e *graphgate.AuditEvent) error {
 	if e.ActorID != 0 {
 		actor = e.ActorID
 	}
-	return s.db.QueryRowContext(ctx, `INSERT INTO audit_log (at, actor_id, actor_email, action, target, details) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+	return q.QueryRowContext(ctx, `INSERT INTO audit_log (at, actor_id, actor_email, action, target, details) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
 		e.At.UnixMilli(), actor, e.ActorEmail, e.Action, e.Target, string(details)).Scan(&e.ID)
 }
 

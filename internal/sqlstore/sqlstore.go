@@ -27,6 +27,10 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
+// maxIdleConns is how many database connections stay open between
+// requests.
+const maxIdleConns = 16
+
 // dialect holds what differs between the two databases.
 type dialect struct {
 	name string
@@ -43,7 +47,7 @@ var (
 
 // Store is a graphgate.Store on a SQL database.
 type Store struct {
-	db      *sql.DB
+	db      *db
 	d       dialect
 	keys    *secretbox.Keyring
 	now     func() time.Time
@@ -70,20 +74,30 @@ func Open(ctx context.Context, dsn string, keys *secretbox.Keyring, opts Options
 	if s.now == nil {
 		s.now = time.Now
 	}
-	var err error
+	var (
+		sqldb *sql.DB
+		err   error
+	)
 	if IsPostgres(dsn) {
 		s.d = postgresDialect
-		s.db, err = sql.Open("pgx", dsn)
+		sqldb, err = sql.Open("pgx", dsn)
 	} else {
 		s.d = sqliteDialect
 		if err := ownerOnly(sqlitePath(dsn)); err != nil {
 			return nil, err
 		}
-		s.db, err = sql.Open("sqlite", sqliteDSN(dsn))
+		sqldb, err = sql.Open("sqlite", sqliteDSN(dsn))
 	}
 	if err != nil {
 		return nil, err
 	}
+	// Keep enough connections open for the requests in flight: with Go's
+	// default of two idle ones, a busy replica opens and closes connections
+	// all the time, and each new one repeats the pragmas (SQLite) or the
+	// handshake (PostgreSQL) and prepares its statements again.
+	sqldb.SetMaxIdleConns(maxIdleConns)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	s.db = &db{DB: sqldb, prepare: s.d.name == "sqlite"}
 	if err := s.db.PingContext(ctx); err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("sqlstore: connecting to the %s database: %w", s.d.name, err)
@@ -143,7 +157,7 @@ func (s *Store) Close() error { return s.db.Close() }
 func (s *Store) Dialect() string { return s.d.name }
 
 // DB exposes the database to tests that inspect what is stored.
-func (s *Store) DB() *sql.DB { return s.db }
+func (s *Store) DB() *sql.DB { return s.db.DB }
 
 func (s *Store) migrate(ctx context.Context) error {
 	dir := "migrations/" + s.d.name

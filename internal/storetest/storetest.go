@@ -350,6 +350,23 @@ func testAudit(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
 	if total != 10 {
 		t.Fatalf("time window total %d", total)
 	}
+
+	// Several at once: all stored, each with its own ID.
+	batch := []*graphgate.AuditEvent{
+		{At: base.Add(time.Hour), Action: "tool.call", Target: "list_messages"},
+		{At: base.Add(time.Hour), Action: "tool.call", Target: "get_message"},
+		{At: base.Add(time.Hour), Action: "tool.call", Target: "send_message"},
+	}
+	if err := s.AddAudit(ctx, batch...); err != nil {
+		t.Fatal(err)
+	}
+	if batch[0].ID == 0 || batch[0].ID == batch[1].ID || batch[1].ID == batch[2].ID {
+		t.Fatalf("batch IDs %d %d %d", batch[0].ID, batch[1].ID, batch[2].ID)
+	}
+	page, total, _ = s.ListAudit(ctx, graphgate.AuditFilter{Action: "tool.call"})
+	if total != 3 || len(page) != 3 {
+		t.Fatalf("batch: %d stored", total)
+	}
 }
 
 func testReencrypt(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
