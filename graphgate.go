@@ -214,6 +214,22 @@ type Upload struct {
 	// draft at Target, of ContentType.
 	AttachmentName string
 	ContentType    string
+	// SendID names the PendingSend this attachment's draft waits on.
+	SendID string
+}
+
+// PendingSend is a draft that is sent once the large attachments it waits
+// for have all arrived through their upload links (send_message with
+// large attachments).
+type PendingSend struct {
+	ID        string
+	UserID    int64
+	TokenID   int64 // the agent token that asked; revoking it ends the send
+	GrantID   int64  // or the OAuth grant
+	Label     string // the token or app, for the audit log
+	Target    string
+	Remaining int // attachments still to arrive
+	ExpiresAt time.Time
 }
 
 // OAuthClient is an MCP client registered with graphgate's authorization
@@ -446,6 +462,13 @@ type Store interface {
 	CreateUpload(ctx context.Context, u *Upload) error
 	// ConsumeUpload deletes and returns an upload link: it works once.
 	ConsumeUpload(ctx context.Context, tokenHash string) (*Upload, error)
+	CreatePendingSend(ctx context.Context, p *PendingSend) error
+	// UploadArrived counts one of a pending send's attachments as arrived
+	// and returns the send with what remains; the caller that brings it to
+	// zero is the only one to see zero, and the send is then gone. It is
+	// ENOTFOUND after its time or once the token, grant or link that made
+	// it has ended.
+	UploadArrived(ctx context.Context, sendID string) (*PendingSend, error)
 
 	// SignInSettings returns the admin's rules, DefaultSignInSettings until set.
 	SignInSettings(ctx context.Context) (*SignInSettings, error)

@@ -189,10 +189,9 @@ func listChangesTool() toolDef {
 	d := define("files", &mcp.Tool{
 		Name:  "list_changes",
 		Title: "List changes",
-		Description: "Lists what changed since an earlier call in a mail folder (messages new, updated, removed or moved out), " +
-			"the calendar in a time window (events and occurrences), or OneDrive (files and folders). " +
-			"The first call, without cursor, returns the current state and a changes_cursor; pass that cursor later, with the same source, " +
-			"to get only what changed since. If next_cursor is set, pass it now for the rest of the round.",
+		Description: "Lists what changed since an earlier call in a mail folder (new, updated, removed messages), the calendar in a window, " +
+			"or OneDrive. The first call returns the current state and a changes_cursor: pass it later, with the same source, for what changed since. " +
+			"Pass next_cursor, when set, at once for the rest of the round.",
 		Annotations: annotations("List changes", true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in listChangesIn) (changesOut, error) {
 		src, ok := changeSources[in.Source]

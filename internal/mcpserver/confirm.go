@@ -184,6 +184,9 @@ func sendSummary(_ context.Context, _ *graphapi.Client, in sendIn) (string, erro
 	for _, a := range in.Attachments {
 		names = append(names, a.Name)
 	}
+	for _, a := range in.LargeAttachments {
+		names = append(names, a.Name+" (uploaded next)")
+	}
 	return brief("Send this email?", [][2]string{{"To", strings.Join(in.To, ", ")}, {"Cc", strings.Join(in.Cc, ", ")},
 		{"Bcc", strings.Join(in.Bcc, ", ")}, {"Subject", in.Subject}, {"Attachments", strings.Join(names, ", ")}}, in.Body), nil
 }

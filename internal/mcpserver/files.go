@@ -226,7 +226,7 @@ func readFileTool() toolDef {
 		Name:  "read_file",
 		Title: "Read a file",
 		Description: "Reads a OneDrive text file (txt, md, csv, json, ...) and returns its text, capped at max_chars with truncated set. " +
-			"For other files it returns the details and a one-time download link (valid 15 minutes). " + untrustedNote,
+			"For other files it returns the details and a one-time download link (valid 15 minutes). " + untrustedToolNote,
 		Annotations: annotations("Read a file", true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in readFileIn) (readFileOut, error) {
 		limit := in.MaxChars

@@ -97,7 +97,7 @@ type messageList struct {
 // MessagesOut is a page of messages.
 type MessagesOut struct {
 	Messages   []MessageSummary `json:"messages"`
-	NextCursor string           `json:"next_cursor,omitempty" jsonschema:"pass as cursor to get the next page; absent on the last page"`
+	NextCursor string           `json:"next_cursor,omitempty" jsonschema:"pass as cursor for the next page; absent on the last"`
 }
 
 type foldersIn struct{}
@@ -172,9 +172,9 @@ func listMessagesTool() toolDef {
 	return define("mail", &mcp.Tool{
 		Name:  "list_messages",
 		Title: "List messages",
-		Description: "Lists messages in a mail folder, newest first (the inbox unless folder is given), optionally only unread ones, " +
-			"from one sender, or within a date range. Returns a compact summary per message (id, subject, sender, recipients, " +
-			"received time, read state, preview) and next_cursor for the next page. Use get_message for a full body.",
+		Description: "Lists a mail folder's messages, newest first (the inbox unless folder is given), optionally only unread, " +
+			"from one sender or in a date range: a summary per message (id, subject, sender, recipients, received, read, preview) " +
+			"and next_cursor for the next page. get_message gives a full body.",
 		Annotations: annotations("List messages", true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in listMessagesIn) (MessagesOut, error) {
 		size, err := pageSize(in.PageSize, 10, 50)
@@ -306,9 +306,9 @@ func getMessageTool() toolDef {
 	return define("mail", &mcp.Tool{
 		Name:  "get_message",
 		Title: "Read a message",
-		Description: "Returns one message with its body converted to compact Markdown (HTML newsletters included), " +
-			"capped at max_chars with truncated and next_offset to read further, and its attachments listed (id, name, type, size). " +
-			untrustedNote,
+		Description: "Returns one message, its body as compact Markdown capped at max_chars (truncated and next_offset read further), " +
+			"and its attachments (id, name, type, size). " +
+			untrustedToolNote,
 		Annotations: annotations("Read a message", true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in getMessageIn) (getMessageOut, error) {
 		p, err := messagePath(in.ID)
@@ -378,11 +378,18 @@ type sendIn struct {
 	Body        string   `json:"body"`
 	BodyType    string   `json:"body_type,omitempty" jsonschema:"text (default) or html"`
 	Attachments []fileIn `json:"attachments,omitempty" jsonschema:"small files, under 3 MB in all"`
+	// Large files are not sent inline: each gets a one-time upload link,
+	// and the message leaves when the last of them has arrived.
+	LargeAttachments []largeAttachmentIn `json:"large_attachments,omitempty" jsonschema:"files of 3 MB to 150 MB, each to PUT to its own upload link"`
 }
 
 type sentOut struct {
 	Sent    bool   `json:"sent"`
 	Message string `json:"message"`
+	// With large attachments: the draft that waits for them, and where
+	// each goes.
+	DraftID string       `json:"draft_id,omitempty" jsonschema:"the draft waiting for the uploads"`
+	Uploads []uploadSlot `json:"uploads,omitempty" jsonschema:"PUT each file to its upload_url"`
 }
 
 func recipients(field string, list []string) ([]map[string]any, error) {
@@ -401,9 +408,9 @@ func sendMessageTool() toolDef {
 	return defineAsking("mail", &mcp.Tool{
 		Name:  "send_message",
 		Title: "Send an email",
-		Description: "Sends a new email from the user's mailbox (a copy goes to Sent Items). Give to, subject and body; " +
-			"cc, bcc, body_type html and small attachments (under 3 MB in all) are optional; for larger files use create_draft with " +
-			"large_attachments, upload them, then send_draft. Sending cannot be undone, and is never repeated automatically after an unclear failure.",
+		Description: "Sends a new email (a copy goes to Sent Items). cc, bcc, body_type html and attachments under 3 MB in all are optional; " +
+			"files of 3 MB to 150 MB go in large_attachments, and the message leaves when the last has arrived through its upload link. " +
+			"Cannot be undone; never repeated automatically after an unclear failure.",
 		Annotations: annotations("Send an email", false, false, false),
 	}, sendSummary, func(ctx context.Context, g *graphapi.Client, s *Server, in sendIn) (sentOut, error) {
 		if len(in.To)+len(in.Cc)+len(in.Bcc) == 0 {
@@ -442,10 +449,16 @@ func sendMessageTool() toolDef {
 			atts = append(atts, map[string]any{"@odata.type": "#microsoft.graph.fileAttachment", "name": a.Name, "contentType": ct, "contentBytes": a.ContentBase64})
 		}
 		if total >= 3<<20 {
-			return sentOut{}, invalid("attachments must be under 3 MB in all; for larger files (up to 150 MB each) use create_draft with large_attachments, PUT each file to its upload link, then send_draft")
+			return sentOut{}, invalid("attachments must be under 3 MB in all; put files of 3 MB to 150 MB in large_attachments")
+		}
+		if err := checkLarge(in.LargeAttachments); err != nil {
+			return sentOut{}, err
 		}
 		if atts != nil {
 			msg["attachments"] = atts
+		}
+		if len(in.LargeAttachments) > 0 {
+			return s.sendAfterUploads(ctx, g, msg, in.LargeAttachments)
 		}
 		if _, err := g.Do(ctx, graphapi.Request{Method: "POST", Path: "me/sendMail", Body: map[string]any{"message": msg, "saveToSentItems": true}}, nil); err != nil {
 			return sentOut{}, err
@@ -473,7 +486,7 @@ func getAttachmentTool() toolDef {
 		Name:  "get_attachment",
 		Title: "Open an attachment",
 		Description: "Returns an email attachment: the text of text-like files (txt, csv, md, json, ...; capped at max_chars), " +
-			"otherwise its name, type and size and a one-time download link (valid 15 minutes). " + untrustedNote,
+			"otherwise its name, type and size and a one-time download link (valid 15 minutes). " + untrustedToolNote,
 		Annotations: annotations("Open an attachment", true, false, false),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in getAttachmentIn) (getAttachmentOut, error) {
 		p, err := messagePath(in.MessageID)

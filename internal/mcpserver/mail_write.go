@@ -2,6 +2,8 @@ package mcpserver
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net/url"
 	"strings"
@@ -31,7 +33,7 @@ type draftIn struct {
 	Body     string   `json:"body,omitempty"`
 	BodyType string   `json:"body_type,omitempty" jsonschema:"text (default) or html"`
 	// Large files are not sent inline: each gets a one-time upload link.
-	LargeAttachments []largeAttachmentIn `json:"large_attachments,omitempty" jsonschema:"files of 3 MB to 150 MB to attach: each gets a one-time upload link to PUT the bytes to"`
+	LargeAttachments []largeAttachmentIn `json:"large_attachments,omitempty" jsonschema:"files of 3 MB to 150 MB, each to PUT to its own upload link"`
 }
 
 type largeAttachmentIn struct {
@@ -42,23 +44,54 @@ type largeAttachmentIn struct {
 // uploadSlot is where a large attachment's bytes go.
 type uploadSlot struct {
 	Name      string    `json:"name"`
-	UploadURL string    `json:"upload_url" jsonschema:"PUT the file here with its Content-Length, once, within 30 minutes, without a token"`
+	UploadURL string    `json:"upload_url" jsonschema:"PUT the file here once, with Content-Length, within 30 minutes"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-// attachLarge makes an upload link per large attachment of the draft at p.
-func (s *Server) attachLarge(ctx context.Context, p string, list []largeAttachmentIn) ([]uploadSlot, error) {
+// attachLarge makes an upload link per large attachment of the draft at p;
+// with a sendID, the draft is sent when the last of them has arrived.
+func (s *Server) attachLarge(ctx context.Context, p string, list []largeAttachmentIn, sendID string) ([]uploadSlot, error) {
 	var out []uploadSlot
 	for _, a := range list {
 		slot := uploadSlot{Name: a.Name}
 		var err error
-		slot.UploadURL, slot.ExpiresAt, err = s.uploadLink(ctx, graphgate.Upload{Target: p, AttachmentName: a.Name, ContentType: a.ContentType})
+		slot.UploadURL, slot.ExpiresAt, err = s.uploadLink(ctx, graphgate.Upload{Target: p, AttachmentName: a.Name, ContentType: a.ContentType, SendID: sendID})
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, slot)
 	}
 	return out, nil
+}
+
+// sendAfterUploads saves msg as a draft and gives it an upload link per
+// large attachment; the upload that brings the last file sends it (see
+// finishSend). Until then the draft waits in Drafts, where the person can
+// see it.
+func (s *Server) sendAfterUploads(ctx context.Context, g *graphapi.Client, msg map[string]any, large []largeAttachmentIn) (sentOut, error) {
+	var m gMessage
+	if _, err := g.Do(ctx, graphapi.Request{Method: "POST", Path: "me/messages", Body: msg}, &m); err != nil {
+		return sentOut{}, err
+	}
+	p, err := messagePath(m.ID)
+	if err != nil {
+		return sentOut{}, err
+	}
+	c := callerFromContext(ctx)
+	id := make([]byte, 16)
+	_, _ = rand.Read(id)
+	send := &graphgate.PendingSend{ID: hex.EncodeToString(id), UserID: c.user.ID, TokenID: c.access.TokenID(), GrantID: c.access.GrantID(),
+		Label: c.access.Label(), Target: p, Remaining: len(large), ExpiresAt: s.d.Now().Add(pendingSendTTL).UTC()}
+	if err := s.d.Store.CreatePendingSend(ctx, send); err != nil {
+		return sentOut{}, err
+	}
+	uploads, err := s.attachLarge(ctx, p, large, send.ID)
+	if err != nil {
+		return sentOut{}, err
+	}
+	return sentOut{DraftID: m.ID, Uploads: uploads, Message: fmt.Sprintf("Not sent yet: it waits in Drafts for %d large attachment(s). "+
+		"PUT each file to its upload_url; the message is sent when the last one has arrived. "+
+		"If an upload fails, the draft stays: update_draft gives new links, send_draft sends it.", len(large))}, nil
 }
 
 // checkLarge checks the large attachments' names and types before anything
@@ -113,7 +146,7 @@ func (in draftIn) fields(all bool) (map[string]any, error) {
 type draftOut struct {
 	ID      string       `json:"id"`
 	Subject string       `json:"subject"`
-	Uploads []uploadSlot `json:"uploads,omitempty" jsonschema:"one per large attachment: PUT each file to its upload_url, then send_draft"`
+	Uploads []uploadSlot `json:"uploads,omitempty" jsonschema:"PUT each file to its upload_url, then send_draft"`
 }
 
 func createDraftTool() toolDef {
@@ -139,7 +172,7 @@ func createDraftTool() toolDef {
 		if err != nil {
 			return draftOut{}, err
 		}
-		uploads, err := s.attachLarge(ctx, p, in.LargeAttachments)
+		uploads, err := s.attachLarge(ctx, p, in.LargeAttachments, "")
 		return draftOut{ID: m.ID, Subject: m.Subject, Uploads: uploads}, err
 	})
 }
@@ -182,7 +215,7 @@ func updateDraftTool() toolDef {
 		if !m.IsDraft && len(in.LargeAttachments) > 0 {
 			return draftOut{}, invalid("only drafts take attachments: this message was sent")
 		}
-		uploads, err := s.attachLarge(ctx, p, in.LargeAttachments)
+		uploads, err := s.attachLarge(ctx, p, in.LargeAttachments, "")
 		return draftOut{ID: m.ID, Subject: m.Subject, Uploads: uploads}, err
 	})
 }
@@ -194,7 +227,7 @@ type idIn struct {
 type doneOut struct {
 	Done    bool   `json:"done"`
 	Message string `json:"message"`
-	ID      string `json:"id,omitempty" jsonschema:"the message's id after the action (moving changes it)"`
+	ID      string `json:"id,omitempty" jsonschema:"its id now (moving changes it)"`
 }
 
 func sendDraftTool() toolDef {

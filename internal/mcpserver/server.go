@@ -412,16 +412,21 @@ func (s *Server) record(ctx context.Context, c *caller, tool string, start time.
 	if c == nil {
 		return
 	}
-	details := map[string]string{"outcome": outcome, "duration_ms": strconv.FormatInt(d.Milliseconds(), 10), "token": c.access.Label()}
+	s.audit(ctx, c.user, tool, g, map[string]string{"outcome": outcome, "duration_ms": strconv.FormatInt(d.Milliseconds(), 10), "token": c.access.Label()})
+}
+
+// audit writes a tool call's audit event, with the Graph requests it made,
+// off the request path.
+func (s *Server) audit(ctx context.Context, u *graphgate.User, tool string, g *graphapi.Client, details map[string]string) {
 	if g != nil {
 		if ids := g.RequestIDs(); len(ids) > 0 {
 			details["graph_request_ids"] = strings.Join(ids, ",")
-			if outcome == "ok" {
-				s.touchLink(ctx, c.user.ID)
+			if details["outcome"] == "ok" {
+				s.touchLink(ctx, u.ID)
 			}
 		}
 	}
-	e := &graphgate.AuditEvent{At: s.d.Now().UTC(), ActorID: c.user.ID, ActorEmail: c.user.Email, Action: admin.ActionToolCall, Target: tool, Details: details}
+	e := &graphgate.AuditEvent{At: s.d.Now().UTC(), ActorID: u.ID, ActorEmail: u.Email, Action: admin.ActionToolCall, Target: tool, Details: details}
 	select {
 	case s.audits <- e:
 	default:

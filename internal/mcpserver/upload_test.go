@@ -20,6 +20,7 @@ import (
 
 	"graphgate"
 	"graphgate/internal/admin"
+	"graphgate/internal/apitoken"
 	"graphgate/internal/apptest"
 	"graphgate/internal/microsoft365"
 	"graphgate/internal/sandbox"
@@ -256,5 +257,110 @@ func TestLargeAttachments(t *testing.T) {
 	want, _ := io.ReadAll(&pattern{n: size})
 	if a.Name != "site-survey.pdf" || a.ContentType != "application/pdf" || string(a.ContentBytes) != string(want) {
 		t.Fatalf("attachment %q %q, %d bytes", a.Name, a.ContentType, len(a.ContentBytes))
+	}
+}
+
+// TestSendMessageWithLargeAttachments: send_message with large files saves
+// a draft, gives an upload link per file, and the upload that brings the
+// last file sends the message, exactly once however the uploads race.
+func TestSendMessageWithLargeAttachments(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	alex := l.SignInAndLink(t, "alex@contoso.test")
+	token := agentToken(t, l, alex, false)
+	s := connect(t, l, token, "")
+	sam, _ := l.Sandbox.Graph.Store().MailboxByAddress("sam@fabrikam.test")
+	delivered := func(subject string) (out []*graph.Message) {
+		for _, m := range sam.Messages() {
+			if m.Subject == subject {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	type sent struct {
+		Sent    bool   `json:"sent"`
+		DraftID string `json:"draft_id"`
+		Uploads []struct {
+			Name      string `json:"name"`
+			UploadURL string `json:"upload_url"`
+		} `json:"uploads"`
+	}
+	var out sent
+	res := call(t, s, "send_message", map[string]any{"to": []string{"sam@fabrikam.test"}, "subject": "Survey results", "body": "All three files.",
+		"attachments":       []map[string]string{{"name": "notes.txt", "content_base64": "bm90ZXM="}},
+		"large_attachments": []map[string]string{{"name": "survey.pdf", "content_type": "application/pdf"}, {"name": "photos.zip"}}}, &out)
+	if res.IsError || out.Sent || out.DraftID == "" || len(out.Uploads) != 2 || !strings.Contains(errorText(res), "Not sent yet") {
+		t.Fatalf("send_message: %s %+v", errorText(res), out)
+	}
+	if got := delivered("Survey results"); len(got) != 0 {
+		t.Fatal("sent before its large attachments arrived")
+	}
+
+	// The first file: attached, not sent. Then the second, racing a
+	// replay of the first link (refused: links work once).
+	const first, second = 3<<20 + 1, 4 << 20
+	if status, body := putUpload(t, out.Uploads[0].UploadURL, first); status != http.StatusCreated || !strings.Contains(body, `"sent":false`) || !strings.Contains(body, "other 1") {
+		t.Fatalf("first upload: %d %s", status, body)
+	}
+	if got := delivered("Survey results"); len(got) != 0 {
+		t.Fatal("sent with one large attachment still to come")
+	}
+	var wg sync.WaitGroup
+	var replay int
+	var last string
+	wg.Go(func() { replay, _ = putUpload(t, out.Uploads[0].UploadURL, first) })
+	wg.Go(func() {
+		var status int
+		status, last = putUpload(t, out.Uploads[1].UploadURL, second)
+		if status != http.StatusCreated {
+			t.Errorf("last upload: %d %s", status, last)
+		}
+	})
+	wg.Wait()
+	if replay != http.StatusNotFound || !strings.Contains(last, `"sent":true`) {
+		t.Fatalf("replay %d; last upload: %s", replay, last)
+	}
+	got := delivered("Survey results")
+	if len(got) != 1 || len(got[0].Attachments) != 3 {
+		t.Fatalf("delivered %d copies: %+v", len(got), got)
+	}
+	sizes := map[string]int{}
+	for _, a := range got[0].Attachments {
+		sizes[a.Name] = len(a.ContentBytes)
+	}
+	if sizes["notes.txt"] != 5 || sizes["survey.pdf"] != first || sizes["photos.zip"] != second {
+		t.Fatalf("attachments: %v", sizes)
+	}
+	// The send is audited as send_message, after the uploads.
+	var events []*graphgate.AuditEvent
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		events, _, _ = l.App.Store.ListAudit(context.Background(), graphgate.AuditFilter{Action: "mcp.tool_call"})
+		if len(events) >= 2 {
+			break
+		}
+	}
+	if len(events) < 2 || events[0].Target != "send_message" || events[0].Details["after"] != "uploads" || events[0].Details["outcome"] != "ok" {
+		t.Fatalf("audit: %+v", events)
+	}
+
+	// Revoking the token before the files arrive: the links end, and the
+	// draft is never sent.
+	res = call(t, s, "send_message", map[string]any{"to": []string{"sam@fabrikam.test"}, "subject": "Never sent", "body": "x",
+		"large_attachments": []map[string]string{{"name": "big.bin"}}}, &out)
+	if res.IsError {
+		t.Fatal(errorText(res))
+	}
+	tok, err := l.App.Store.APITokenByHash(context.Background(), apitoken.Hash(token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.App.Store.RevokeAPIToken(context.Background(), alex, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := putUpload(t, out.Uploads[0].UploadURL, first); status != http.StatusNotFound {
+		t.Fatalf("upload after the token was revoked: %d", status)
+	}
+	if got := delivered("Never sent"); len(got) != 0 {
+		t.Fatal("sent after the token was revoked")
 	}
 }

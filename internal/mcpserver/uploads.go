@@ -31,6 +31,12 @@ const (
 	// Outlook's attachment upload sessions take 3 MB to 150 MB.
 	minLargeAttachment = 3 << 20
 	maxLargeAttachment = 150 << 20
+	// uploadTime is how long one upload may take once it has started.
+	uploadTime = 6 * time.Hour
+	// pendingSendTTL is how long a draft waits for its large attachments
+	// before it is no longer sent on its own: every link's time, and the
+	// time the last upload may take.
+	pendingSendTTL = uploadTTL + uploadTime
 )
 
 // uploadLink stores a one-time link a client PUTs a file to, for the person
@@ -100,7 +106,7 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A large file takes longer than the server's usual read deadline.
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(6 * time.Hour))
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadTime))
 	g, err := graphapi.New(s.d.GraphURL, s.d.HTTP, s.d.Tokens.For(u.UserID), s.d.Log)
 	if err != nil {
 		http.Error(w, "Internal error.", http.StatusInternalServerError)
@@ -123,11 +129,23 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.d.Log.Warn("upload failed", "err", err)
 		// An unfinished session expires on its own; say what happened.
-		http.Error(w, "The upload did not complete: "+err.Error(), http.StatusBadGateway)
+		msg := "The upload did not complete: " + err.Error()
+		if u.SendID != "" {
+			msg += ". The message was not sent: it waits in Drafts; update_draft gives a new upload link, send_draft sends it."
+		}
+		http.Error(w, msg, http.StatusBadGateway)
 		return
 	}
 	var out any = map[string]any{"attached": u.AttachmentName, "size": total,
 		"message": "Attached to the draft; send it with send_draft."}
+	if u.SendID != "" {
+		status, answer := s.finishSend(r.Context(), g, u)
+		answer["attached"], answer["size"] = u.AttachmentName, total
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(answer)
+		return
+	}
 	if !attachment {
 		// OneDrive answers the last chunk with the new item.
 		var it gItem
@@ -140,6 +158,49 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusCreated)
 	_ = json.NewEncoder(w).Encode(out)
+}
+
+// finishSend counts an arrived attachment of a send_message that waits for
+// its large attachments, and sends the draft when it was the last: exactly
+// one upload sees the count reach zero, on whichever replica.
+func (s *Server) finishSend(ctx context.Context, g *graphapi.Client, u *graphgate.Upload) (int, map[string]any) {
+	send, err := s.d.Store.UploadArrived(ctx, u.SendID)
+	switch {
+	case graphgate.ErrorCode(err) == graphgate.ENOTFOUND:
+		return http.StatusCreated, map[string]any{"sent": false,
+			"message": "Attached to the draft, but it is no longer sent on its own (its time ran out, or the access that asked for it ended); send it with send_draft."}
+	case err != nil:
+		s.d.Log.Error("counting an arrived attachment", "err", err)
+		return http.StatusCreated, map[string]any{"sent": false,
+			"message": "Attached to the draft, but graphgate could not tell whether it was the last one (its database did not answer); the message was not sent: check Drafts, then send_draft."}
+	case send.Remaining > 0:
+		return http.StatusCreated, map[string]any{"sent": false,
+			"message": fmt.Sprintf("Attached. The message is sent when the other %d attachment(s) have arrived.", send.Remaining)}
+	}
+	start := s.d.Now()
+	_, err = g.Do(context.WithoutCancel(ctx), graphapi.Request{Method: "POST", Path: send.Target + "/send"}, nil)
+	s.auditSend(ctx, send, g, start, err)
+	if err != nil {
+		return http.StatusBadGateway, map[string]any{"sent": false,
+			"message": "Every attachment arrived, but sending failed: " + graphProblem(err).Error() + " The message is in Drafts; check Sent Items before send_draft."}
+	}
+	return http.StatusCreated, map[string]any{"sent": true, "message": "Every attachment arrived: the message was sent. A copy is in Sent Items."}
+}
+
+// auditSend records the send that the last upload made as the tool call it
+// finishes: send_message, for the person and the token that asked.
+func (s *Server) auditSend(ctx context.Context, send *graphgate.PendingSend, g *graphapi.Client, start time.Time, err error) {
+	u, uerr := s.d.Store.UserByID(ctx, send.UserID)
+	if uerr != nil {
+		s.d.Log.Error("auditing a send after uploads", "err", uerr)
+		return
+	}
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	s.audit(ctx, u, "send_message", g, map[string]string{"outcome": outcome, "after": "uploads", "token": send.Label,
+		"duration_ms": strconv.FormatInt(s.d.Now().Sub(start).Milliseconds(), 10)})
 }
 
 // pushChunks sends body to an upload session and returns the answer to the

@@ -42,9 +42,9 @@ func (s *Store) CreateUpload(ctx context.Context, u *graphgate.Upload) error {
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM uploads WHERE expires_at < $1`, s.now().UnixMilli()); err != nil {
 		return err
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO uploads (token_hash, user_id, token_id, grant_id, target, conflict, expires_at, attachment_name, content_type)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		u.TokenHash, u.UserID, u.TokenID, u.GrantID, u.Target, u.Conflict, ms(u.ExpiresAt), u.AttachmentName, u.ContentType)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO uploads (token_hash, user_id, token_id, grant_id, target, conflict, expires_at, attachment_name, content_type, send_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		u.TokenHash, u.UserID, u.TokenID, u.GrantID, u.Target, u.Conflict, ms(u.ExpiresAt), u.AttachmentName, u.ContentType, u.SendID)
 	return err
 }
 
@@ -52,8 +52,8 @@ func (s *Store) ConsumeUpload(ctx context.Context, tokenHash string) (*graphgate
 	defer s.timed("consume_upload")()
 	var u graphgate.Upload
 	var expires sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `DELETE FROM uploads WHERE token_hash = $1 RETURNING token_hash, user_id, COALESCE(token_id, 0), COALESCE(grant_id, 0), target, conflict, expires_at, attachment_name, content_type`, tokenHash).
-		Scan(&u.TokenHash, &u.UserID, &u.TokenID, &u.GrantID, &u.Target, &u.Conflict, &expires, &u.AttachmentName, &u.ContentType)
+	err := s.db.QueryRowContext(ctx, `DELETE FROM uploads WHERE token_hash = $1 RETURNING token_hash, user_id, COALESCE(token_id, 0), COALESCE(grant_id, 0), target, conflict, expires_at, attachment_name, content_type, send_id`, tokenHash).
+		Scan(&u.TokenHash, &u.UserID, &u.TokenID, &u.GrantID, &u.Target, &u.Conflict, &expires, &u.AttachmentName, &u.ContentType, &u.SendID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("Upload link")
 	}
@@ -67,10 +67,49 @@ func (s *Store) ConsumeUpload(ctx context.Context, tokenHash string) (*graphgate
 	return &u, nil
 }
 
-// endLinks deletes the one-time links a condition selects ("user_id = $1" or
-// "token_id = $1"), inside tx.
+func (s *Store) CreatePendingSend(ctx context.Context, p *graphgate.PendingSend) error {
+	defer s.timed("create_pending_send")()
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM pending_sends WHERE expires_at < $1`, s.now().UnixMilli()); err != nil {
+		return err
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO pending_sends (id, user_id, token_id, grant_id, label, target, remaining, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		p.ID, p.UserID, p.TokenID, p.GrantID, p.Label, p.Target, p.Remaining, ms(p.ExpiresAt))
+	return err
+}
+
+func (s *Store) UploadArrived(ctx context.Context, sendID string) (*graphgate.PendingSend, error) {
+	defer s.timed("upload_arrived")()
+	p := graphgate.PendingSend{ID: sendID}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// The row lock (PostgreSQL) or the write lock (SQLite) orders
+		// arrivals: each sees the count the one before it left.
+		var expires sql.NullInt64
+		err := tx.QueryRowContext(ctx, `UPDATE pending_sends SET remaining = remaining - 1 WHERE id = $1 AND expires_at > $2
+			RETURNING user_id, COALESCE(token_id, 0), COALESCE(grant_id, 0), label, target, remaining, expires_at`, sendID, s.now().UnixMilli()).
+			Scan(&p.UserID, &p.TokenID, &p.GrantID, &p.Label, &p.Target, &p.Remaining, &expires)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("Pending send")
+		}
+		if err != nil {
+			return err
+		}
+		p.ExpiresAt = fromMS(expires)
+		if p.Remaining > 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM pending_sends WHERE id = $1`, sendID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// endLinks deletes the one-time links, and the sends waiting on them, that
+// a condition selects ("user_id = $1" or "token_id = $1"), inside tx.
 func endLinks(ctx context.Context, tx *sql.Tx, where string, arg int64) error {
-	for _, table := range []string{"downloads", "uploads"} {
+	for _, table := range []string{"downloads", "uploads", "pending_sends"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE `+where, arg); err != nil {
 			return err
 		}

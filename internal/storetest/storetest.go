@@ -43,6 +43,7 @@ func RunTests(t *testing.T, newDB NewDB) {
 		{"Links", testLinks},
 		{"ConcurrentLinkUpdatesFromTwoReplicas", testConcurrentLinkUpdates},
 		{"Downloads", testDownloads},
+		{"PendingSends", testPendingSends},
 		{"OAuthServer", testOAuthServer},
 		{"SignIn", testSignIn},
 		{"LinkHealth", testLinkHealth},
@@ -705,4 +706,79 @@ func testDownloads(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) 
 	code(t, err, graphgate.ENOTFOUND)
 	_, err = s.ConsumeUpload(ctx, "ub")
 	code(t, err, graphgate.ENOTFOUND)
+}
+
+func testPendingSends(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
+	ctx := context.Background()
+	s := open(keyring(t, secretbox.NewKey()))
+	u := &graphgate.User{Email: "a@b.test", Role: graphgate.RoleUser, PasswordHash: "h"}
+	_ = s.CreateUser(ctx, u)
+	tok := &graphgate.APIToken{UserID: u.ID, Kind: graphgate.TokenAgent, Name: "a", Prefix: "ggt_a", Hash: "ha"}
+	if err := s.CreateAPIToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Hour)
+
+	// Eight attachments arriving at once from as many replicas: exactly
+	// one arrival sees zero, and then the send is gone.
+	const n = 8
+	if err := s.CreatePendingSend(ctx, &graphgate.PendingSend{ID: "s1", UserID: u.ID, TokenID: tok.ID, Target: "me/messages/d1", Remaining: n, ExpiresAt: later}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	seen := map[int]int{}
+	for range n {
+		wg.Go(func() {
+			p, err := s.UploadArrived(ctx, "s1")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if p.Target != "me/messages/d1" || p.UserID != u.ID || p.TokenID != tok.ID {
+				t.Errorf("arrived: %+v", p)
+			}
+			mu.Lock()
+			seen[p.Remaining]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	for left := range n {
+		if seen[left] != 1 {
+			t.Fatalf("remaining counts seen: %v", seen)
+		}
+	}
+	_, err := s.UploadArrived(ctx, "s1")
+	code(t, err, graphgate.ENOTFOUND)
+
+	// Past its time, or once its token is revoked or the person unlinks,
+	// a send never completes.
+	_ = s.CreatePendingSend(ctx, &graphgate.PendingSend{ID: "old", UserID: u.ID, Target: "t", Remaining: 1, ExpiresAt: time.Now().Add(-time.Second)})
+	_, err = s.UploadArrived(ctx, "old")
+	code(t, err, graphgate.ENOTFOUND)
+	_ = s.CreatePendingSend(ctx, &graphgate.PendingSend{ID: "revoked", UserID: u.ID, TokenID: tok.ID, Target: "t", Remaining: 1, ExpiresAt: later})
+	_ = s.CreatePendingSend(ctx, &graphgate.PendingSend{ID: "unlinked", UserID: u.ID, Target: "t", Remaining: 1, ExpiresAt: later})
+	if err := s.RevokeAPIToken(ctx, u.ID, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.UploadArrived(ctx, "revoked")
+	code(t, err, graphgate.ENOTFOUND)
+	if err := s.PutLink(ctx, &graphgate.Link{UserID: u.ID, TenantID: "t", ObjectID: "o", RefreshToken: "r"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteLink(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.UploadArrived(ctx, "unlinked")
+	code(t, err, graphgate.ENOTFOUND)
+
+	// An upload remembers the send it belongs to.
+	if err := s.CreateUpload(ctx, &graphgate.Upload{TokenHash: "u1", UserID: u.ID, Target: "me/messages/d1", Conflict: "", ExpiresAt: later,
+		AttachmentName: "big.zip", ContentType: "application/zip", SendID: "s2"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ConsumeUpload(ctx, "u1"); err != nil || got.SendID != "s2" {
+		t.Fatalf("upload's send: %+v %v", got, err)
+	}
 }
