@@ -224,7 +224,7 @@ type Upload struct {
 type PendingSend struct {
 	ID        string
 	UserID    int64
-	TokenID   int64 // the agent token that asked; revoking it ends the send
+	TokenID   int64  // the agent token that asked; revoking it ends the send
 	GrantID   int64  // or the OAuth grant
 	Label     string // the token or app, for the audit log
 	Target    string
@@ -261,6 +261,9 @@ type Grant struct {
 	LastUsedAt    time.Time
 	ExpiresAt     time.Time // zero: until revoked
 	RevokedAt     time.Time
+	// Owner is the person, set by OAuthAccessToken: checking a token
+	// needs both, and they come in one read.
+	Owner *User `json:"-"`
 }
 
 // Live reports whether the grant still works at now.
@@ -371,6 +374,9 @@ type APIToken struct {
 	ExpiresAt     time.Time // zero: never
 	LastUsedAt    time.Time
 	RevokedAt     time.Time
+	// Owner is the person, set by APITokenByHash: checking a token needs
+	// both, and they come in one read.
+	Owner *User `json:"-"`
 }
 
 // AuditEvent is one entry of the audit log. Details never hold secrets.
@@ -427,6 +433,9 @@ type Store interface {
 	ConsumeOAuthFlow(ctx context.Context, stateHash string) (*OAuthFlow, error)
 
 	Link(ctx context.Context, userID int64) (*Link, error)
+	// LinkForCall is Link and whether Microsoft 365 is configured and
+	// enabled, in one read: every tool call needs both.
+	LinkForCall(ctx context.Context, userID int64) (*Link, bool, error)
 	// LinkByAccount finds the link to a Microsoft account, by (tid, oid);
 	// ECONFLICT when several people linked the same account.
 	LinkByAccount(ctx context.Context, tenantID, objectID string) (*Link, error)

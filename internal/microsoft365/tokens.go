@@ -73,21 +73,22 @@ func (t *Tokens) fresh(l *graphgate.Link) bool {
 
 // AccessToken returns a Graph access token for the person.
 func (t *Tokens) AccessToken(ctx context.Context, userID int64) (string, error) {
-	app, err := t.store.M365Config(ctx)
-	switch {
-	case graphgate.ErrorCode(err) == graphgate.ENOTFOUND:
-		return "", ErrNotConfigured
-	case err != nil:
+	// One read on the way every call takes; the app's own settings only
+	// when something is wrong or the token must be renewed.
+	l, enabled, err := t.store.LinkForCall(ctx, userID)
+	notLinked := graphgate.ErrorCode(err) == graphgate.ENOTFOUND
+	if err != nil && !notLinked {
 		return "", err
-	case !app.Enabled:
-		return "", ErrDisabled
 	}
-	l, err := t.store.Link(ctx, userID)
-	if graphgate.ErrorCode(err) == graphgate.ENOTFOUND {
-		return "", ErrNotLinked
-	}
-	if err != nil {
-		return "", err
+	if notLinked || !enabled {
+		// Say why, the app's state first, as the person cannot fix that.
+		if _, err := t.app(ctx); err != nil {
+			return "", err
+		}
+		if notLinked {
+			return "", ErrNotLinked
+		}
+		// Enabled since the read: go on.
 	}
 	if l.NeedsAttention() {
 		return "", &NeedsAttentionError{Reason: l.Reason}
@@ -100,12 +101,31 @@ func (t *Tokens) AccessToken(ctx context.Context, userID int64) (string, error) 
 	}
 	v, err, _ := t.group.Do(fmt.Sprint(userID), func() (any, error) {
 		// The refresh outlives any one caller's cancellation: others wait on it.
-		return t.refresh(context.WithoutCancel(ctx), app, userID)
+		ctx := context.WithoutCancel(ctx)
+		app, err := t.app(ctx)
+		if err != nil {
+			return "", err
+		}
+		return t.refresh(ctx, app, userID)
 	})
 	if err != nil {
 		return "", err
 	}
 	return v.(string), nil
+}
+
+// app returns Microsoft 365's settings when it is configured and enabled.
+func (t *Tokens) app(ctx context.Context) (*graphgate.M365Config, error) {
+	app, err := t.store.M365Config(ctx)
+	switch {
+	case graphgate.ErrorCode(err) == graphgate.ENOTFOUND:
+		return nil, ErrNotConfigured
+	case err != nil:
+		return nil, err
+	case !app.Enabled:
+		return nil, ErrDisabled
+	}
+	return app, nil
 }
 
 // refresh renews the person's tokens inside the link's read-modify-write.

@@ -68,13 +68,14 @@ func (s *Store) ConsumeOAuthFlow(ctx context.Context, stateHash string) (*graphg
 const linkColumns = `user_id, tenant_id, object_id, username, display_name, personal, refresh_token_enc, access_token_enc,
 	access_expires_at, reason, linked_at, updated_at, last_graph_at, last_refresh_at, last_error, last_error_at`
 
-func (s *Store) scanLink(row interface{ Scan(...any) error }) (*graphgate.Link, error) {
+// scanLink reads linkColumns, then the columns more names, if any.
+func (s *Store) scanLink(row interface{ Scan(...any) error }, more ...any) (*graphgate.Link, error) {
 	var l graphgate.Link
 	var refresh string
 	var access sql.NullString
 	var accessExp, linked, updated, graphAt, refreshAt, errorAt sql.NullInt64
-	if err := row.Scan(&l.UserID, &l.TenantID, &l.ObjectID, &l.Username, &l.DisplayName, &l.Personal, &refresh, &access,
-		&accessExp, &l.Reason, &linked, &updated, &graphAt, &refreshAt, &l.LastError, &errorAt); err != nil {
+	if err := row.Scan(append([]any{&l.UserID, &l.TenantID, &l.ObjectID, &l.Username, &l.DisplayName, &l.Personal, &refresh, &access,
+		&accessExp, &l.Reason, &linked, &updated, &graphAt, &refreshAt, &l.LastError, &errorAt}, more...)...); err != nil {
 		return nil, err
 	}
 	l.LastGraphAt, l.LastRefreshAt, l.LastErrorAt = fromMS(graphAt), fromMS(refreshAt), fromMS(errorAt)
@@ -101,6 +102,20 @@ func (s *Store) Link(ctx context.Context, userID int64) (*graphgate.Link, error)
 		return nil, notFound("Linked account")
 	}
 	return l, err
+}
+
+func (s *Store) LinkForCall(ctx context.Context, userID int64) (*graphgate.Link, bool, error) {
+	defer s.timed("link_for_call")()
+	var enabled bool
+	l, err := s.scanLink(s.db.QueryRowContext(ctx, `SELECT `+linkColumns+`, COALESCE((SELECT enabled FROM m365_config WHERE id = 1), FALSE)
+		FROM links WHERE user_id = $1`, userID), &enabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, notFound("Linked account")
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return l, enabled, nil
 }
 
 func (s *Store) LinkByAccount(ctx context.Context, tenantID, objectID string) (*graphgate.Link, error) {

@@ -231,18 +231,24 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, next ...*gr
 func (s *Store) OAuthAccessToken(ctx context.Context, hash string) (*graphgate.Grant, error) {
 	defer s.timed("oauth_access_token")()
 	var expires sql.NullInt64
-	row := s.db.QueryRowContext(ctx, `SELECT t.expires_at, `+prefixed("g.", grantColumns)+` FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id
+	// The owner comes in the same read: every MCP request asks for both.
+	row := s.db.QueryRowContext(ctx, `SELECT t.expires_at, `+prefixed("g.", grantColumns)+`, `+prefixed("u.", userColumns)+`
+		FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id JOIN users u ON u.id = g.user_id
 		WHERE t.hash = $1 AND NOT t.refresh`, hash)
 	var g graphgate.Grant
+	var owner graphgate.User
 	var scopes string
 	var created, used, gexp, revoked sql.NullInt64
-	err := row.Scan(&expires, &g.ID, &g.UserID, &g.ClientID, &g.ClientName, &g.RedirectHost, &scopes, &created, &used, &gexp, &revoked, &g.ConfirmWrites)
+	udest, ufinish := userFields(&owner)
+	err := row.Scan(append([]any{&expires, &g.ID, &g.UserID, &g.ClientID, &g.ClientName, &g.RedirectHost, &scopes, &created, &used, &gexp, &revoked, &g.ConfirmWrites}, udest...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("Token")
 	}
 	if err != nil {
 		return nil, err
 	}
+	ufinish()
+	g.Owner = &owner
 	g.Scopes = strings.Fields(scopes)
 	g.CreatedAt, g.LastUsedAt, g.ExpiresAt, g.RevokedAt = fromMS(created), fromMS(used), fromMS(gexp), fromMS(revoked)
 	if now := s.now(); !g.Live(now) || !now.Before(fromMS(expires)) {

@@ -12,18 +12,27 @@ import (
 
 const tokenColumns = `id, user_id, kind, name, prefix, hash, read_only, toolsets, created_at, expires_at, last_used_at, revoked_at, confirm_writes`
 
-func scanToken(row interface{ Scan(...any) error }) (*graphgate.APIToken, error) {
-	var t graphgate.APIToken
+// tokenFields are the scan destinations of tokenColumns for t, and what
+// turns them into t's fields once scanned.
+func tokenFields(t *graphgate.APIToken) ([]any, func()) {
 	var kind, toolsets string
 	var created, expires, used, revoked sql.NullInt64
-	if err := row.Scan(&t.ID, &t.UserID, &kind, &t.Name, &t.Prefix, &t.Hash, &t.ReadOnly, &toolsets, &created, &expires, &used, &revoked, &t.ConfirmWrites); err != nil {
+	return []any{&t.ID, &t.UserID, &kind, &t.Name, &t.Prefix, &t.Hash, &t.ReadOnly, &toolsets, &created, &expires, &used, &revoked, &t.ConfirmWrites}, func() {
+		t.Kind = graphgate.TokenKind(kind)
+		if toolsets != "" {
+			t.Toolsets = strings.Split(toolsets, ",")
+		}
+		t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt = fromMS(created), fromMS(expires), fromMS(used), fromMS(revoked)
+	}
+}
+
+func scanToken(row interface{ Scan(...any) error }) (*graphgate.APIToken, error) {
+	var t graphgate.APIToken
+	dest, finish := tokenFields(&t)
+	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
-	t.Kind = graphgate.TokenKind(kind)
-	if toolsets != "" {
-		t.Toolsets = strings.Split(toolsets, ",")
-	}
-	t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt = fromMS(created), fromMS(expires), fromMS(used), fromMS(revoked)
+	finish()
 	return &t, nil
 }
 
@@ -39,11 +48,23 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *graphgate.APIToken) error
 
 func (s *Store) APITokenByHash(ctx context.Context, hash string) (*graphgate.APIToken, error) {
 	defer s.timed("api_token_by_hash")()
-	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE hash = $1`, hash))
+	// The owner comes in the same read: every MCP request asks for both.
+	var t graphgate.APIToken
+	var owner graphgate.User
+	tdest, tfinish := tokenFields(&t)
+	udest, ufinish := userFields(&owner)
+	err := s.db.QueryRowContext(ctx, `SELECT `+prefixed("t.", tokenColumns)+`, `+prefixed("u.", userColumns)+`
+		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`, hash).Scan(append(tdest, udest...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("Token")
 	}
-	return t, err
+	if err != nil {
+		return nil, err
+	}
+	tfinish()
+	ufinish()
+	t.Owner = &owner
+	return &t, nil
 }
 
 func (s *Store) ListAPITokens(ctx context.Context, userID int64) ([]*graphgate.APIToken, error) {

@@ -11,15 +11,24 @@ import (
 
 const userColumns = `id, email, name, role, password_hash, onboarded_at, created_at, reconnect_asked_at`
 
-func scanUser(row interface{ Scan(...any) error }) (*graphgate.User, error) {
-	var u graphgate.User
+// userFields are the scan destinations of userColumns for u, and what
+// turns them into u's fields once scanned.
+func userFields(u *graphgate.User) ([]any, func()) {
 	var onboarded, created, reconnect sql.NullInt64
 	var role string
-	if err := row.Scan(&u.ID, &u.Email, &u.Name, &role, &u.PasswordHash, &onboarded, &created, &reconnect); err != nil {
+	return []any{&u.ID, &u.Email, &u.Name, &role, &u.PasswordHash, &onboarded, &created, &reconnect}, func() {
+		u.Role = graphgate.Role(role)
+		u.OnboardedAt, u.CreatedAt, u.ReconnectAskedAt = fromMS(onboarded), fromMS(created), fromMS(reconnect)
+	}
+}
+
+func scanUser(row interface{ Scan(...any) error }) (*graphgate.User, error) {
+	var u graphgate.User
+	dest, finish := userFields(&u)
+	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
-	u.Role = graphgate.Role(role)
-	u.OnboardedAt, u.CreatedAt, u.ReconnectAskedAt = fromMS(onboarded), fromMS(created), fromMS(reconnect)
+	finish()
 	return &u, nil
 }
 

@@ -72,7 +72,8 @@ func testOAuthServer(t *testing.T, open func(*secretbox.Keyring) graphgate.Store
 	if c, err := s.OAuthClient(ctx, "dcr_1"); err != nil || !c.ExpiresAt.IsZero() {
 		t.Fatalf("a used registration still expires: %+v %v", c, err)
 	}
-	if gg, err := s.OAuthAccessToken(ctx, "a1"); err != nil || gg.ID != g.ID || gg.Scopes[0] != "mail.read" || !gg.ConfirmWrites {
+	if gg, err := s.OAuthAccessToken(ctx, "a1"); err != nil || gg.ID != g.ID || gg.Scopes[0] != "mail.read" || !gg.ConfirmWrites ||
+		gg.Owner == nil || gg.Owner.ID != u.ID || gg.Owner.Email != u.Email {
 		t.Fatalf("access token: %+v %v", gg, err)
 	}
 	_, err = s.OAuthAccessToken(ctx, "r1") // a refresh token is not an access token

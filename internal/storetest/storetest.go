@@ -293,6 +293,9 @@ func testAPITokens(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) 
 	if err != nil || got.Name != "ci" || !got.ReadOnly || !got.ConfirmWrites || strings.Join(got.Toolsets, ",") != "mail,files" || got.Kind != graphgate.TokenAdmin {
 		t.Fatalf("by hash: %+v %v", got, err)
 	}
+	if got.Owner == nil || got.Owner.ID != alice.ID || got.Owner.Email != "alice@x.test" || got.Owner.Role != graphgate.RoleAdmin {
+		t.Fatalf("by hash, the owner: %+v", got.Owner)
+	}
 	at := time.Now().UTC().Truncate(time.Millisecond)
 	if err := s.TouchAPIToken(ctx, tok.ID, at); err != nil {
 		t.Fatal(err)
@@ -559,6 +562,25 @@ func testLinks(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
 		!got.AccessExpiresAt.Equal(want.AccessExpiresAt) || got.LinkedAt.IsZero() || got.NeedsAttention() {
 		t.Fatalf("link: %+v %v", got, err)
 	}
+	// For a tool call: the link and whether Microsoft 365 is on, in one
+	// read; not configured reads as off.
+	if l, on, err := s.LinkForCall(ctx, u.ID); err != nil || on || l.AccessToken != want.AccessToken {
+		t.Fatalf("link for a call, not configured: %+v %v %v", l, on, err)
+	}
+	for _, enabled := range []bool{true, false} {
+		if _, err := s.UpdateM365Config(ctx, func(*graphgate.M365Config) (*graphgate.M365Config, error) {
+			c := sampleConfig()
+			c.Enabled = enabled
+			return c, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if l, on, err := s.LinkForCall(ctx, u.ID); err != nil || on != enabled || l.RefreshToken != want.RefreshToken {
+			t.Fatalf("link for a call, enabled %v: %+v %v %v", enabled, l, on, err)
+		}
+	}
+	_, _, err = s.LinkForCall(ctx, other.ID)
+	code(t, err, graphgate.ENOTFOUND)
 	// Relinking replaces, with a new linked-since time.
 	again := sampleLink(u.ID)
 	again.ObjectID, again.Username, again.LinkedAt = "00000000-0000-0000-6a1c-3e5f7b9d2c04", "jo@outlook.test", time.Time{}
