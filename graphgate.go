@@ -232,6 +232,32 @@ type PendingSend struct {
 	ExpiresAt time.Time
 }
 
+// Approval is a send or deletion waiting for the person's yes on
+// graphgate's own page: how an agent whose token asks first gets an answer
+// when its MCP client cannot ask the person itself.
+type Approval struct {
+	ID        string // random, in the page's address
+	Key       string // names what is approved: tool, person, token or grant, exact arguments
+	UserID    int64
+	TokenID   int64  // the agent token asking; revoking it ends the approval
+	GrantID   int64  // or the OAuth grant
+	Label     string // the token or app, as the page names it
+	Tool      string
+	Summary   string // what the person reads: recipients, subject, first lines; or the item
+	State     ApprovalState
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// ApprovalState is where an approval stands.
+type ApprovalState string
+
+const (
+	ApprovalAsked    ApprovalState = "asked"
+	ApprovalApproved ApprovalState = "approved"
+	ApprovalDeclined ApprovalState = "declined"
+)
+
 // OAuthClient is an MCP client registered with graphgate's authorization
 // server through Dynamic Client Registration (RFC 7591). Clients that
 // identify themselves by a Client ID Metadata Document are not stored.
@@ -478,6 +504,19 @@ type Store interface {
 	// ENOTFOUND after its time or once the token, grant or link that made
 	// it has ended.
 	UploadArrived(ctx context.Context, sendID string) (*PendingSend, error)
+
+	// AskApproval stores a (asked) unless an approval with its key is
+	// still waiting or decided, and returns whichever is stored.
+	AskApproval(ctx context.Context, a *Approval) (*Approval, error)
+	// Approval returns the person's approval by its ID (ENOTFOUND for
+	// another person's, or after its time).
+	Approval(ctx context.Context, userID int64, id string) (*Approval, error)
+	// DecideApproval records the person's answer to an approval still
+	// asked; ENOTFOUND if there is none (decided, expired, another's).
+	DecideApproval(ctx context.Context, userID int64, id string, approve bool) error
+	// TakeApproval deletes and returns the decided approval with this key:
+	// a yes works once. ENOTFOUND when none is decided yet.
+	TakeApproval(ctx context.Context, key string) (*Approval, error)
 
 	// SignInSettings returns the admin's rules, DefaultSignInSettings until set.
 	SignInSettings(ctx context.Context) (*SignInSettings, error)

@@ -52,6 +52,7 @@ const (
 	ActionTokenCreate   = "token.create"
 	ActionTokenRevoke   = "token.revoke"
 	ActionToolCall      = "mcp.tool_call"
+	ActionApproval      = "mcp.approval"
 	ActionOAuthGrant    = graphgate.ActionOAuthGrant
 	ActionOAuthRevoke   = graphgate.ActionOAuthRevoke
 	ActionOAuthSettings = graphgate.ActionOAuthSettings

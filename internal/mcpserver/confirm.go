@@ -14,6 +14,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"graphgate"
 	"graphgate/internal/graphapi"
 )
 
@@ -27,21 +28,25 @@ import (
 // and an accept for one message cannot send another.
 //
 // Clients on earlier revisions cannot be asked in stateless mode (the
-// server cannot send them a request), so they get a tool error that says
-// why; so do clients that do not declare elicitation.
+// server cannot send them a request), nor can clients that do not declare
+// elicitation. For them graphgate asks on its own page: the call answers
+// with a tool error that gives the person's approval page
+// (ApprovalPath + id, signed in as that person), and the agent's retry with
+// the same arguments goes ahead once they approved (Store.TakeApproval:
+// once). The approval is keyed by the same MAC'd subject as the state.
 
 const (
-	confirmPurpose = "mcp confirmation v1"
-	confirmTTL     = 10 * time.Minute
-	confirmKey     = "confirm"
+	// ApprovalPath is where the person approves what an agent asked for.
+	ApprovalPath    = "/approve/"
+	approvalPurpose = "mcp approval v1"
+	confirmPurpose  = "mcp confirmation v1"
+	confirmTTL      = 10 * time.Minute
+	confirmKey      = "confirm"
 	// multiRoundTrip is the first revision whose clients can be asked.
 	multiRoundTrip = "2026-07-28"
 )
 
 var (
-	errCannotAsk = invalid("this agent's token asks the person before sending or deleting, and this MCP client cannot ask them " +
-		"(asking needs MCP 2026-07-28 with elicitation). Do it in Outlook or OneDrive instead, or ask the person for a token without " +
-		"\"Ask me before sending or deleting\"")
 	errBadConfirmation = invalid("the confirmation does not match this call or has expired: call the tool again, unchanged, to ask the person again")
 	errConfirmSpent    = invalid("this confirmation was already used: nothing was done a second time")
 )
@@ -86,7 +91,7 @@ func (s *Server) confirm(ctx context.Context, req *mcp.CallToolRequest, in any, 
 
 	ip := req.Session.InitializeParams()
 	if ip == nil || ip.ProtocolVersion < multiRoundTrip || ip.Capabilities == nil || ip.Capabilities.Elicitation == nil {
-		return nil, errCannotAsk
+		return nil, s.askOnPage(ctx, subject(""), summary)
 	}
 	text, err := summary()
 	if err != nil {
@@ -100,6 +105,43 @@ func (s *Server) confirm(ctx context.Context, req *mcp.CallToolRequest, in any, 
 			RequestedSchema: map[string]any{"type": "object", "properties": map[string]any{}}}},
 		RequestState: state + "." + base64.RawURLEncoding.EncodeToString(mac),
 	}, nil
+}
+
+// askOnPage asks the person on graphgate's approval page, for a client that
+// cannot ask them: nil once they approved this exact call (and only once),
+// else an error that says where to approve, or that they declined.
+func (s *Server) askOnPage(ctx context.Context, subject []byte, summary func() (string, error)) error {
+	call := callFromContext(ctx)
+	key := base64.RawURLEncoding.EncodeToString(s.d.Keys.MAC(approvalPurpose, subject))
+	a, err := s.d.Store.TakeApproval(ctx, key)
+	switch {
+	case err == nil && a.State == graphgate.ApprovalApproved:
+		return nil
+	case err == nil:
+		return invalid("the person declined on graphgate's approval page, so nothing was done. Do not try again unless they ask you to")
+	case graphgate.ErrorCode(err) != graphgate.ENOTFOUND:
+		return err
+	}
+	text, err := summary()
+	if err != nil {
+		return err
+	}
+	c := call.caller
+	// The page names the agent as the person named it.
+	label := c.access.Label()
+	if t := c.access.Token; t != nil && t.Name != "" {
+		label = t.Name + " (" + label + ")"
+	} else if g := c.access.Grant; g != nil {
+		label = g.ClientName + " (connected app)"
+	}
+	a, err = s.d.Store.AskApproval(ctx, &graphgate.Approval{ID: randomToken(), Key: key, UserID: c.user.ID, TokenID: c.access.TokenID(),
+		GrantID: c.access.GrantID(), Label: label, Tool: call.tool, Summary: text, ExpiresAt: s.d.Now().Add(confirmTTL).UTC()})
+	if err != nil {
+		return err
+	}
+	return invalid(fmt.Sprintf("nothing was done yet: this agent's access asks the person before sending or deleting, and this MCP client "+
+		"cannot ask them itself. Ask the person to open %s%s%s and approve (it expires at %s UTC); then call %s again with exactly the same arguments",
+		s.d.BaseURL, ApprovalPath, a.ID, a.ExpiresAt.UTC().Format("15:04"), call.tool))
 }
 
 // openConfirmState checks a request state's MAC and expiry.

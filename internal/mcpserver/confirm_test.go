@@ -2,6 +2,8 @@ package mcpserver_test
 
 import (
 	"context"
+	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +15,9 @@ import (
 	"graphgate/internal/apptest"
 	"graphgate/internal/sandbox"
 )
+
+// approvalPage finds the approval page's address in a tool error.
+var approvalPage = regexp.MustCompile(`https?://[^ ]+/approve/[A-Za-z0-9_-]+`)
 
 // askingToken is an agent token with "ask me before sending or deleting".
 func askingToken(t *testing.T, l *apptest.Linked, userID int64) string {
@@ -94,16 +99,73 @@ func TestConfirmedWrites(t *testing.T) {
 		}
 	}
 
-	// A client that cannot ask: no elicitation capability, or an earlier
-	// revision. A tool error that names the setting; nothing sent.
+	// A client that cannot ask (no elicitation capability, or an earlier
+	// revision): the person approves on graphgate's page, and the retry
+	// with the same arguments goes, once.
+	alex := l.NewClient()
+	alex.SignIn("alex@contoso.test", apptest.UserPassword)
 	for _, c := range []struct {
 		version string
 		p       *person
 	}{{"2026-07-28", nil}, {"2025-11-25", &person{answer: "accept"}}, {"2025-06-18", nil}} {
-		res := send(connectAsking(t, l, token, c.version, c.p), "Cannot ask "+c.version)
-		if !res.IsError || !strings.Contains(errorText(res), "Ask me before sending or deleting") || sentCount(t, l, "Cannot ask "+c.version) != 0 {
+		s := connectAsking(t, l, token, c.version, c.p)
+		subject := "Approved on the page " + c.version
+		res := send(s, subject)
+		page := approvalPage.FindString(errorText(res))
+		if !res.IsError || page == "" || sentCount(t, l, subject) != 0 {
 			t.Fatalf("%s: %s", c.version, errorText(res))
 		}
+		// Asking again before the person answers gives the same page.
+		if again := approvalPage.FindString(errorText(send(s, subject))); again != page {
+			t.Fatalf("%s: a second page %s for the same call", c.version, again)
+		}
+		path := strings.TrimPrefix(page, l.URL)
+		shown := alex.Get(path)
+		for _, want := range []string{"send_message", "To: sam@fabrikam.test", "Subject: " + subject, "First line", "Attachments: plan.txt", "careful agent (ggt_"} {
+			if !strings.Contains(shown.Body, want) {
+				t.Fatalf("%s: the page does not show %q:\n%s", c.version, want, shown.Body)
+			}
+		}
+		if r := alex.Post(path, url.Values{"decision": {"approve"}}); r.Status != 200 || !strings.Contains(r.Body, `data-state="approved"`) {
+			t.Fatalf("%s: approving: %d %s", c.version, r.Status, r.Body)
+		}
+		// Other arguments are not approved by it.
+		if res := send(s, subject+" (changed)"); !res.IsError || sentCount(t, l, subject+" (changed)") != 0 {
+			t.Fatalf("%s: changed arguments went through", c.version)
+		}
+		if res := send(s, subject); res.IsError || sentCount(t, l, subject) != 1 {
+			t.Fatalf("%s: after approval: %s", c.version, errorText(res))
+		}
+		// Once: the same call again asks again.
+		if res := send(s, subject); !res.IsError || approvalPage.FindString(errorText(res)) == page || sentCount(t, l, subject) != 1 {
+			t.Fatalf("%s: an approval was used twice: %s", c.version, errorText(res))
+		}
+	}
+
+	// Declined on the page: the agent is told; nothing goes. Another
+	// person cannot see or answer the page, and an answer is given once.
+	s20 := connectAsking(t, l, token, "2025-11-25", nil)
+	page := strings.TrimPrefix(approvalPage.FindString(errorText(send(s20, "Declined on the page"))), l.URL)
+	sam := l.NewClient()
+	l.SignInAndLink(t, "sam@fabrikam.test")
+	sam.SignIn("sam@fabrikam.test", apptest.UserPassword)
+	if r := sam.Get(page); r.Status != 404 || strings.Contains(r.Body, "Declined on the page") {
+		t.Fatalf("another person sees the page: %d", r.Status)
+	}
+	sam.Get("/integrations")
+	if r := sam.Post(page, url.Values{"decision": {"approve"}}); r.Status != 404 {
+		t.Fatalf("another person answered: %d", r.Status)
+	}
+	alex.Get(page)
+	if r := alex.Post(page, url.Values{"decision": {"decline"}}); !strings.Contains(r.Body, `data-state="declined"`) {
+		t.Fatalf("declining: %s", r.Body)
+	}
+	alex.Get("/integrations")
+	if r := alex.Post(page, url.Values{"decision": {"approve"}}); r.Status != 404 {
+		t.Fatalf("a second answer: %d", r.Status)
+	}
+	if res := send(s20, "Declined on the page"); !res.IsError || !strings.Contains(errorText(res), "declined") || sentCount(t, l, "Declined on the page") != 0 {
+		t.Fatalf("declined: %s", errorText(res))
 	}
 
 	// Deleting a message shows which one.

@@ -106,10 +106,10 @@ func (s *Store) UploadArrived(ctx context.Context, sendID string) (*graphgate.Pe
 	return &p, nil
 }
 
-// endLinks deletes the one-time links, and the sends waiting on them, that
-// a condition selects ("user_id = $1" or "token_id = $1"), inside tx.
+// endLinks deletes the one-time links, the sends waiting on them and the
+// approvals waiting for the person, that a condition selects ("user_id = $1" or "token_id = $1"), inside tx.
 func endLinks(ctx context.Context, tx *sql.Tx, where string, arg int64) error {
-	for _, table := range []string{"downloads", "uploads", "pending_sends"} {
+	for _, table := range []string{"downloads", "uploads", "pending_sends", "approvals"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE `+where, arg); err != nil {
 			return err
 		}

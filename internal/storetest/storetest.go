@@ -44,6 +44,7 @@ func RunTests(t *testing.T, newDB NewDB) {
 		{"ConcurrentLinkUpdatesFromTwoReplicas", testConcurrentLinkUpdates},
 		{"Downloads", testDownloads},
 		{"PendingSends", testPendingSends},
+		{"Approvals", testApprovals},
 		{"OAuthServer", testOAuthServer},
 		{"SignIn", testSignIn},
 		{"LinkHealth", testLinkHealth},
@@ -422,8 +423,12 @@ func testNothingInClear(t *testing.T, open func(*secretbox.Keyring) graphgate.St
 	_ = s.CreateOAuthFlow(ctx, &graphgate.OAuthFlow{StateHash: "sh", UserID: u.ID, Verifier: "verifier-secret-value", Nonce: "n",
 		CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Minute)})
 	_ = s.PutLink(ctx, sampleLink(u.ID))
+	if _, err := s.AskApproval(ctx, &graphgate.Approval{ID: "a", Key: "k", UserID: u.ID, Label: "ggt_x", Tool: "send_message",
+		Summary: "Send this email? To: board@x.test", ExpiresAt: time.Now().Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
 	dump := DumpTables(t, d.DB())
-	for _, secret := range []string{cfg.ClientSecret, "csrf-secret-value", "verifier-secret-value", sampleLink(0).RefreshToken, sampleLink(0).AccessToken} {
+	for _, secret := range []string{cfg.ClientSecret, "csrf-secret-value", "verifier-secret-value", sampleLink(0).RefreshToken, sampleLink(0).AccessToken, "board@x.test"} {
 		if strings.Contains(dump, secret) {
 			t.Errorf("the database holds %q in clear", secret)
 		}
@@ -435,7 +440,7 @@ func testNothingInClear(t *testing.T, open func(*secretbox.Keyring) graphgate.St
 func DumpTables(t testing.TB, db *sql.DB) string {
 	t.Helper()
 	var b strings.Builder
-	for _, table := range []string{"users", "sessions", "m365_config", "links", "oauth_flows", "downloads", "uploads", "api_tokens", "audit_log"} {
+	for _, table := range []string{"users", "sessions", "m365_config", "links", "oauth_flows", "downloads", "uploads", "api_tokens", "audit_log", "pending_sends", "approvals"} {
 		rows, err := db.Query(`SELECT * FROM ` + table)
 		if err != nil {
 			t.Fatalf("dump %s: %v", table, err)
@@ -803,4 +808,88 @@ func testPendingSends(t *testing.T, open func(*secretbox.Keyring) graphgate.Stor
 	if got, err := s.ConsumeUpload(ctx, "u1"); err != nil || got.SendID != "s2" {
 		t.Fatalf("upload's send: %+v %v", got, err)
 	}
+}
+
+func testApprovals(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
+	ctx := context.Background()
+	s := open(keyring(t, secretbox.NewKey()))
+	u := &graphgate.User{Email: "a@b.test", Role: graphgate.RoleUser, PasswordHash: "h"}
+	other := &graphgate.User{Email: "c@d.test", Role: graphgate.RoleUser, PasswordHash: "h"}
+	_ = s.CreateUser(ctx, u)
+	_ = s.CreateUser(ctx, other)
+	tok := &graphgate.APIToken{UserID: u.ID, Kind: graphgate.TokenAgent, Name: "a", Prefix: "ggt_a", Hash: "ha"}
+	if err := s.CreateAPIToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(10 * time.Minute)
+	ask := func(id, key string) *graphgate.Approval {
+		t.Helper()
+		a, err := s.AskApproval(ctx, &graphgate.Approval{ID: id, Key: key, UserID: u.ID, TokenID: tok.ID, Label: "ggt_a…", Tool: "send_message",
+			Summary: "Send this email?\nTo: sam@x.test", ExpiresAt: later})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+
+	// Asking twice for the same thing gives the same approval.
+	first := ask("id1", "key1")
+	if again := ask("id2", "key1"); again.ID != "id1" || first.State != graphgate.ApprovalAsked || first.Summary != "Send this email?\nTo: sam@x.test" {
+		t.Fatalf("asked again: %+v, first %+v", again, first)
+	}
+	// Nothing to take until the person decides; only they can see or decide it.
+	_, err := s.TakeApproval(ctx, "key1")
+	code(t, err, graphgate.ENOTFOUND)
+	_, err = s.Approval(ctx, other.ID, "id1")
+	code(t, err, graphgate.ENOTFOUND)
+	code(t, s.DecideApproval(ctx, other.ID, "id1", true), graphgate.ENOTFOUND)
+	if got, err := s.Approval(ctx, u.ID, "id1"); err != nil || got.Tool != "send_message" || got.Label != "ggt_a…" || got.TokenID != tok.ID {
+		t.Fatalf("approval: %+v %v", got, err)
+	}
+	if err := s.DecideApproval(ctx, u.ID, "id1", true); err != nil {
+		t.Fatal(err)
+	}
+	// Decided once: a second answer changes nothing.
+	code(t, s.DecideApproval(ctx, u.ID, "id1", false), graphgate.ENOTFOUND)
+	// A yes is taken once, by one of many at the same time.
+	var wg sync.WaitGroup
+	var taken sync.Map
+	for i := range 8 {
+		wg.Go(func() {
+			if a, err := s.TakeApproval(ctx, "key1"); err == nil {
+				taken.Store(i, a.State)
+			}
+		})
+	}
+	wg.Wait()
+	n := 0
+	taken.Range(func(_, v any) bool {
+		if v != graphgate.ApprovalApproved {
+			t.Errorf("taken: %v", v)
+		}
+		n++
+		return true
+	})
+	if n != 1 {
+		t.Fatalf("a yes was taken %d times", n)
+	}
+
+	// A no is taken as a no.
+	ask("id3", "key3")
+	_ = s.DecideApproval(ctx, u.ID, "id3", false)
+	if a, err := s.TakeApproval(ctx, "key3"); err != nil || a.State != graphgate.ApprovalDeclined {
+		t.Fatalf("declined: %+v %v", a, err)
+	}
+
+	// Expired approvals are gone; revoking the token ends its approvals.
+	if _, err := s.AskApproval(ctx, &graphgate.Approval{ID: "old", Key: "key-old", UserID: u.ID, Label: "l", Tool: "t", Summary: "s", ExpiresAt: time.Now().Add(-time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	code(t, s.DecideApproval(ctx, u.ID, "old", true), graphgate.ENOTFOUND)
+	ask("id4", "key4")
+	if err := s.RevokeAPIToken(ctx, u.ID, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Approval(ctx, u.ID, "id4")
+	code(t, err, graphgate.ENOTFOUND)
 }

@@ -403,3 +403,44 @@ func TestAgentTokensInABrowser(t *testing.T) {
 		t.Fatalf("after revoking:\n%s", got)
 	}
 }
+
+// TestApprovalInABrowser: the page where a person approves what an agent
+// asked for when its MCP client could not ask them: the summary, then
+// Approve, once; the agent's retry then finds the yes.
+func TestApprovalInABrowser(t *testing.T) {
+	l := startLinked(t, nil, sandbox.Options{})
+	ctx := browsertest.New(t)
+	signIn(t, ctx, l.srv.URL, "alex@contoso.test", "user-password-1")
+	alex, err := l.srv.App.Store.UserByEmail(context.Background(), "alex@contoso.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := l.srv.App.Store.AskApproval(context.Background(), &graphgate.Approval{ID: "browser-approval-1", Key: "k1", UserID: alex.ID,
+		Label: "Claude Desktop (ggt_7Hq2…)", Tool: "send_message", ExpiresAt: time.Now().Add(10 * time.Minute),
+		Summary: "Send this email?\n\nTo: sam@fabrikam.test\nSubject: Q3 numbers\nAttachments: q3.xlsx\n\nHi Sam, the numbers <b>are</b> in."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, chromedp.Navigate(l.srv.URL+"/approve/"+a.ID), chromedp.WaitVisible(`#approve`))
+	got, err := chromedp.Run(ctx, chromedp.Text(`#approval-summary`))
+	if err != nil || !strings.Contains(got, "To: sam@fabrikam.test") || !strings.Contains(got, "<b>are</b>") {
+		t.Fatalf("summary %q %v", got, err) // shown as text, never as markup
+	}
+	browsertest.Screenshot(t, ctx, "approval")
+	do(t, ctx, chromedp.Click(`#approve`), chromedp.WaitVisible(`#approval-next`))
+	if got := text(t, ctx); !strings.Contains(got, "Approved") || strings.Contains(got, "Decline") {
+		t.Fatalf("after approving:\n%s", got)
+	}
+	if taken, err := l.srv.App.Store.TakeApproval(context.Background(), "k1"); err != nil || taken.State != graphgate.ApprovalApproved {
+		t.Fatalf("the agent's retry: %+v %v", taken, err)
+	}
+	events, _, _ := l.srv.App.Store.ListAudit(context.Background(), graphgate.AuditFilter{Action: "mcp.approval"})
+	if len(events) != 1 || events[0].Target != "send_message" || events[0].Details["decision"] != "approved" || events[0].ActorEmail != "alex@contoso.test" {
+		t.Fatalf("audit: %+v", events)
+	}
+	// Answered and taken: the page says there is nothing left to approve.
+	do(t, ctx, chromedp.Navigate(l.srv.URL+"/approve/"+a.ID), chromedp.WaitVisible(`#error-message`))
+	if got := text(t, ctx); !strings.Contains(got, "Nothing to approve") {
+		t.Fatalf("a spent approval:\n%s", got)
+	}
+}

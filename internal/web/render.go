@@ -22,7 +22,7 @@ var assets embed.FS
 
 // page names, each a templates/<name>.html rendered inside layout.html.
 var pageNames = []string{"login", "integrations", "onboarding_tools", "onboarding_form", "onboarding_done",
-	"admin_servers", "admin_m365_form", "admin_remove", "admin_users", "admin_audit", "error", "oauth_consent"}
+	"admin_servers", "admin_m365_form", "admin_remove", "admin_users", "admin_audit", "error", "oauth_consent", "approve"}
 
 var funcs = template.FuncMap{
 	"date": func(t time.Time) string {
