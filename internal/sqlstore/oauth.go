@@ -228,13 +228,15 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, next ...*gr
 	return g, nil
 }
 
+var grantAndOwnerByAccessToken = `SELECT t.expires_at, ` + prefixed("g.", grantColumns) + `, ` + prefixed("u.", userColumns) + `
+	FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id JOIN users u ON u.id = g.user_id
+	WHERE t.hash = $1 AND NOT t.refresh`
+
 func (s *Store) OAuthAccessToken(ctx context.Context, hash string) (*graphgate.Grant, error) {
 	defer s.timed("oauth_access_token")()
 	var expires sql.NullInt64
 	// The owner comes in the same read: every MCP request asks for both.
-	row := s.db.QueryRowContext(ctx, `SELECT t.expires_at, `+prefixed("g.", grantColumns)+`, `+prefixed("u.", userColumns)+`
-		FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id JOIN users u ON u.id = g.user_id
-		WHERE t.hash = $1 AND NOT t.refresh`, hash)
+	row := s.db.QueryRowContext(ctx, grantAndOwnerByAccessToken, hash)
 	var g graphgate.Grant
 	var owner graphgate.User
 	var scopes string

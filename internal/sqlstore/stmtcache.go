@@ -70,6 +70,22 @@ func (d *db) ExecContext(ctx context.Context, query string, args ...any) (sql.Re
 	return d.DB.ExecContext(ctx, query, args...)
 }
 
+// inTx is tx with the cached statements, for queries a transaction runs
+// often (a batch of audit events).
+func (d *db) inTx(tx *sql.Tx) txStmts { return txStmts{tx, d} }
+
+type txStmts struct {
+	tx *sql.Tx
+	d  *db
+}
+
+func (t txStmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := t.d.stmt(ctx, query); st != nil {
+		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, query, args...)
+}
+
 // Close closes the prepared statements, then the database.
 func (d *db) Close() error {
 	d.stmts.Range(func(_, st any) bool {

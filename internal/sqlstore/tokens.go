@@ -12,6 +12,9 @@ import (
 
 const tokenColumns = `id, user_id, kind, name, prefix, hash, read_only, toolsets, created_at, expires_at, last_used_at, revoked_at, confirm_writes`
 
+var tokenAndOwnerByHash = `SELECT ` + prefixed("t.", tokenColumns) + `, ` + prefixed("u.", userColumns) + `
+	FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`
+
 // tokenFields are the scan destinations of tokenColumns for t, and what
 // turns them into t's fields once scanned.
 func tokenFields(t *graphgate.APIToken) ([]any, func()) {
@@ -53,8 +56,7 @@ func (s *Store) APITokenByHash(ctx context.Context, hash string) (*graphgate.API
 	var owner graphgate.User
 	tdest, tfinish := tokenFields(&t)
 	udest, ufinish := userFields(&owner)
-	err := s.db.QueryRowContext(ctx, `SELECT `+prefixed("t.", tokenColumns)+`, `+prefixed("u.", userColumns)+`
-		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`, hash).Scan(append(tdest, udest...)...)
+	err := s.db.QueryRowContext(ctx, tokenAndOwnerByHash, hash).Scan(append(tdest, udest...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("Token")
 	}
