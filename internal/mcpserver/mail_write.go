@@ -2,8 +2,6 @@ package mcpserver
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/url"
 	"strings"
@@ -78,9 +76,7 @@ func (s *Server) sendAfterUploads(ctx context.Context, g *graphapi.Client, msg m
 		return sentOut{}, err
 	}
 	c := callerFromContext(ctx)
-	id := make([]byte, 16)
-	_, _ = rand.Read(id)
-	send := &graphgate.PendingSend{ID: hex.EncodeToString(id), UserID: c.user.ID, TokenID: c.access.TokenID(), GrantID: c.access.GrantID(),
+	send := &graphgate.PendingSend{ID: randomToken(), UserID: c.user.ID, TokenID: c.access.TokenID(), GrantID: c.access.GrantID(),
 		Label: c.access.Label(), Target: p, Remaining: len(large), ExpiresAt: s.d.Now().Add(pendingSendTTL).UTC()}
 	if err := s.d.Store.CreatePendingSend(ctx, send); err != nil {
 		return sentOut{}, err
