@@ -156,6 +156,10 @@ func TestConfirmedWrites(t *testing.T) {
 	if r := sam.Post(page, url.Values{"decision": {"approve"}}); r.Status != 404 {
 		t.Fatalf("another person answered: %d", r.Status)
 	}
+	// A form that did not come from graphgate's page changes nothing.
+	if r := alex.Post(page, url.Values{"decision": {"approve"}, "csrf": {"forged"}}); r.Status != 403 {
+		t.Fatalf("a forged approval: %d", r.Status)
+	}
 	alex.Get(page)
 	if r := alex.Post(page, url.Values{"decision": {"decline"}}); !strings.Contains(r.Body, `data-state="declined"`) {
 		t.Fatalf("declining: %s", r.Body)
