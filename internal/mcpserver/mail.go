@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	htmltomarkdown "github.com/JohannesKaufmann/html-to-markdown/v2"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -527,10 +528,15 @@ func getAttachmentTool() toolDef {
 
 // trimRunes cuts s to n characters, marking the cut.
 func trimRunes(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return strings.TrimSpace(string(r[:n-1])) + "…"
+	if utf8.RuneCountInString(s) <= n {
+		return s // most are: no copy
 	}
-	return s
+	end := 0
+	for range n - 1 {
+		_, size := utf8.DecodeRuneInString(s[end:])
+		end += size
+	}
+	return strings.TrimSpace(s[:end]) + "…"
 }
 
 // messageLine is a message in one line: id | received | from | subject |
