@@ -19,7 +19,7 @@ func (s *Store) AddAudit(ctx context.Context, events ...*graphgate.AuditEvent) e
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, e := range events {
-			if err := s.addAudit(ctx, s.db.inTx(tx), e); err != nil {
+			if err := s.addAudit(ctx, s.db.forTx(tx), e); err != nil {
 				return err
 			}
 		}

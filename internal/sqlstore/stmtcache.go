@@ -70,9 +70,9 @@ func (d *db) ExecContext(ctx context.Context, query string, args ...any) (sql.Re
 	return d.DB.ExecContext(ctx, query, args...)
 }
 
-// inTx is tx with the cached statements, for queries a transaction runs
-// often (a batch of audit events).
-func (d *db) inTx(tx *sql.Tx) txStmts { return txStmts{tx, d} }
+// forTx gives tx the cached statements, for queries a transaction runs
+// many times (a batch of audit events).
+func (d *db) forTx(tx *sql.Tx) txStmts { return txStmts{tx, d} }
 
 type txStmts struct {
 	tx *sql.Tx
