@@ -14,7 +14,7 @@
 // "default" (Go's default transport, two idle connections per host), with
 // the connections each opened to Graph.
 //
-//	go run ./scripts/bench-mcp [-duration 5s] [-rounds 3] [-workers 8] [-graph-transport tuned,default]
+//	go run ./scripts/bench-mcp [-duration 5s] [-rounds 3] [-workers 8] [-graph-transport tuned,default] [-database postgres://...]
 package main
 
 import (
@@ -61,6 +61,7 @@ var (
 	profile  = flag.String("cpuprofile", "", "write a CPU profile of the rounds to this file (graphgate's share is under graphgate/)")
 	rounds   = flag.Int("rounds", 3, "turns the bare SDK server and graphgate each take, alternately")
 	memprof  = flag.String("memprofile", "", "write an allocation profile, taken after the rounds, to this file")
+	database = flag.String("database", "", "graphgate's database: a postgres:// URL (an empty database); default SQLite in a temporary folder")
 	modes    = flag.String("graph-transport", "tuned", "comma-separated Graph transports to measure graphgate with: tuned, default")
 )
 
@@ -283,7 +284,7 @@ func startGraphgate(ctx context.Context, tmp, sbURL string, tok *oauth2.Token) (
 	check(err)
 	base := "http://" + ln.Addr().String()
 	env := map[string]string{"GRAPHGATE_DATA_DIR": tmp, "GRAPHGATE_BASE_URL": base, "GRAPHGATE_M365_LOGIN_URL": sbURL,
-		"GRAPHGATE_M365_GRAPH_URL": sbURL, "GRAPHGATE_LOG_LEVEL": "error"}
+		"GRAPHGATE_M365_GRAPH_URL": sbURL, "GRAPHGATE_LOG_LEVEL": "error", "GRAPHGATE_DATABASE_URL": *database}
 	cfg, err := config.Load(func(k string) (string, bool) { v, ok := env[k]; return v, ok }, nil)
 	check(err)
 	a, err := app.Open(ctx, cfg, slog.New(slog.DiscardHandler))
