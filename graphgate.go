@@ -497,6 +497,8 @@ type Store interface {
 	CreateUpload(ctx context.Context, u *Upload) error
 	// ConsumeUpload deletes and returns an upload link: it works once.
 	ConsumeUpload(ctx context.Context, tokenHash string) (*Upload, error)
+	// Upload returns an upload link without spending it.
+	Upload(ctx context.Context, tokenHash string) (*Upload, error)
 	CreatePendingSend(ctx context.Context, p *PendingSend) error
 	// UploadArrived counts one of a pending send's attachments as arrived
 	// and returns the send with what remains; the caller that brings it to

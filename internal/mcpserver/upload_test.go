@@ -224,6 +224,10 @@ func TestLargeAttachments(t *testing.T) {
 	if status, _ := putUpload(t, draft.Uploads[1].UploadURL, 1<<20); status != http.StatusRequestEntityTooLarge {
 		t.Fatalf("a 1 MB file through the link: %d", status)
 	}
+	// The refusal did not spend the link: the right file still goes.
+	if status, body := putUpload(t, draft.Uploads[1].UploadURL, 3<<20); status != http.StatusCreated {
+		t.Fatalf("the right file after a refused one: %d %s", status, body)
+	}
 	var more struct {
 		Uploads []struct {
 			UploadURL string `json:"upload_url"`
@@ -250,7 +254,7 @@ func TestLargeAttachments(t *testing.T) {
 			got = m
 		}
 	}
-	if got == nil || len(got.Attachments) != 1 {
+	if got == nil || len(got.Attachments) != 2 {
 		t.Fatalf("delivered: %+v", got)
 	}
 	a := got.Attachments[0]

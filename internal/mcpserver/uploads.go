@@ -91,16 +91,26 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 		refuse("Files over 250 GB cannot be uploaded to OneDrive.", http.StatusRequestEntityTooLarge)
 		return
 	}
+	sizeFits := func(u *graphgate.Upload) bool {
+		return u.AttachmentName == "" || total >= minLargeAttachment && total <= maxLargeAttachment
+	}
+	const wrongSize = "Outlook takes attachments of 3 MB to 150 MB through an upload link; attach smaller files inline, in attachments."
+	// A file of the wrong size for its link is refused without spending
+	// the link: the right file can still come.
+	if u, err := s.d.Store.Upload(r.Context(), apitoken.Hash(token)); err == nil && !sizeFits(u) {
+		refuse(wrongSize+" This link still takes a file of the right size.", http.StatusRequestEntityTooLarge)
+		return
+	}
 	u, err := s.d.Store.ConsumeUpload(r.Context(), apitoken.Hash(token))
 	if err != nil {
 		refuse("This upload link has expired or was already used.", http.StatusNotFound)
 		return
 	}
-	attachment := u.AttachmentName != ""
-	if attachment && (total < minLargeAttachment || total > maxLargeAttachment) {
-		refuse("Outlook takes attachments of 3 MB to 150 MB through an upload link; attach smaller files inline, in attachments.", http.StatusRequestEntityTooLarge)
+	if !sizeFits(u) { // only if the link could not be read before
+		refuse(wrongSize, http.StatusRequestEntityTooLarge)
 		return
 	}
+	attachment := u.AttachmentName != ""
 	if _, err := s.d.Tokens.AccessToken(r.Context(), u.UserID); err != nil {
 		refuse(s.linkProblem(err).Error(), http.StatusForbidden)
 		return

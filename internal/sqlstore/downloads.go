@@ -48,12 +48,13 @@ func (s *Store) CreateUpload(ctx context.Context, u *graphgate.Upload) error {
 	return err
 }
 
-func (s *Store) ConsumeUpload(ctx context.Context, tokenHash string) (*graphgate.Upload, error) {
-	defer s.timed("consume_upload")()
+const uploadColumns = `token_hash, user_id, COALESCE(token_id, 0), COALESCE(grant_id, 0), target, conflict, expires_at, attachment_name, content_type, send_id`
+
+// scanUpload reads uploadColumns; an expired link is not found.
+func (s *Store) scanUpload(row *sql.Row) (*graphgate.Upload, error) {
 	var u graphgate.Upload
 	var expires sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `DELETE FROM uploads WHERE token_hash = $1 RETURNING token_hash, user_id, COALESCE(token_id, 0), COALESCE(grant_id, 0), target, conflict, expires_at, attachment_name, content_type, send_id`, tokenHash).
-		Scan(&u.TokenHash, &u.UserID, &u.TokenID, &u.GrantID, &u.Target, &u.Conflict, &expires, &u.AttachmentName, &u.ContentType, &u.SendID)
+	err := row.Scan(&u.TokenHash, &u.UserID, &u.TokenID, &u.GrantID, &u.Target, &u.Conflict, &expires, &u.AttachmentName, &u.ContentType, &u.SendID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("Upload link")
 	}
@@ -65,6 +66,16 @@ func (s *Store) ConsumeUpload(ctx context.Context, tokenHash string) (*graphgate
 		return nil, notFound("Upload link")
 	}
 	return &u, nil
+}
+
+func (s *Store) ConsumeUpload(ctx context.Context, tokenHash string) (*graphgate.Upload, error) {
+	defer s.timed("consume_upload")()
+	return s.scanUpload(s.db.QueryRowContext(ctx, `DELETE FROM uploads WHERE token_hash = $1 RETURNING `+uploadColumns, tokenHash))
+}
+
+func (s *Store) Upload(ctx context.Context, tokenHash string) (*graphgate.Upload, error) {
+	defer s.timed("upload")()
+	return s.scanUpload(s.db.QueryRowContext(ctx, `SELECT `+uploadColumns+` FROM uploads WHERE token_hash = $1`, tokenHash))
 }
 
 func (s *Store) CreatePendingSend(ctx context.Context, p *graphgate.PendingSend) error {

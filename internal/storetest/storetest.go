@@ -684,11 +684,16 @@ func testDownloads(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) 
 	if err := s.CreateUpload(ctx, up); err != nil {
 		t.Fatal(err)
 	}
+	if peek, err := s.Upload(ctx, "u1"); err != nil || peek.AttachmentName != "big.bin" {
+		t.Fatalf("upload, unspent: %+v %v", peek, err)
+	}
 	gotUp, err := s.ConsumeUpload(ctx, "u1")
 	if err != nil || gotUp.Target != up.Target || gotUp.Conflict != "rename" || gotUp.AttachmentName != "big.bin" || gotUp.ContentType != "application/zip" {
 		t.Fatalf("consume upload: %+v %v", gotUp, err)
 	}
 	_, err = s.ConsumeUpload(ctx, "u1")
+	code(t, err, graphgate.ENOTFOUND)
+	_, err = s.Upload(ctx, "u1")
 	code(t, err, graphgate.ENOTFOUND)
 
 	// Revoking a token ends the links it made, and only those; unlinking
