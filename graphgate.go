@@ -513,6 +513,8 @@ type Store interface {
 	// Approval returns the person's approval by its ID (ENOTFOUND for
 	// another person's, or after its time).
 	Approval(ctx context.Context, userID int64, id string) (*Approval, error)
+	// PendingApprovals lists the person's approvals still asked, newest first.
+	PendingApprovals(ctx context.Context, userID int64) ([]*Approval, error)
 	// DecideApproval records the person's answer to an approval still
 	// asked; ENOTFOUND if there is none (decided, expired, another's).
 	DecideApproval(ctx context.Context, userID int64, id string, approve bool) error

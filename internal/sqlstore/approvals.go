@@ -64,6 +64,25 @@ func (s *Store) Approval(ctx context.Context, userID int64, id string) (*graphga
 		id, userID, s.now().UnixMilli()))
 }
 
+func (s *Store) PendingApprovals(ctx context.Context, userID int64) ([]*graphgate.Approval, error) {
+	defer s.timed("pending_approvals")()
+	rows, err := s.db.QueryContext(ctx, `SELECT `+approvalColumns+` FROM approvals WHERE user_id = $1 AND state = $2 AND expires_at > $3
+		ORDER BY created_at DESC, id LIMIT 50`, userID, string(graphgate.ApprovalAsked), s.now().UnixMilli())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*graphgate.Approval
+	for rows.Next() {
+		a, err := s.scanApproval(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
 func (s *Store) DecideApproval(ctx context.Context, userID int64, id string, approve bool) error {
 	defer s.timed("decide_approval")()
 	state := graphgate.ApprovalDeclined

@@ -851,8 +851,17 @@ func testApprovals(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) 
 	if got, err := s.Approval(ctx, u.ID, "id1"); err != nil || got.Tool != "send_message" || got.Label != "ggt_a…" || got.TokenID != tok.ID {
 		t.Fatalf("approval: %+v %v", got, err)
 	}
+	if list, err := s.PendingApprovals(ctx, u.ID); err != nil || len(list) != 1 || list[0].ID != "id1" || list[0].Summary == "" {
+		t.Fatalf("pending: %+v %v", list, err)
+	}
+	if list, _ := s.PendingApprovals(ctx, other.ID); len(list) != 0 {
+		t.Fatalf("another person's pending: %+v", list)
+	}
 	if err := s.DecideApproval(ctx, u.ID, "id1", true); err != nil {
 		t.Fatal(err)
+	}
+	if list, _ := s.PendingApprovals(ctx, u.ID); len(list) != 0 {
+		t.Fatalf("pending after the answer: %+v", list)
 	}
 	// Decided once: a second answer changes nothing.
 	code(t, s.DecideApproval(ctx, u.ID, "id1", false), graphgate.ENOTFOUND)

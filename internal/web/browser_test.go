@@ -421,7 +421,12 @@ func TestApprovalInABrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	do(t, ctx, chromedp.Navigate(l.srv.URL+"/approve/"+a.ID), chromedp.WaitVisible(`#approve`))
+	// The Integrations page lists what waits, and leads to it.
+	do(t, ctx, chromedp.Navigate(l.srv.URL+"/integrations"), chromedp.WaitVisible(`#approvals`))
+	if got := text(t, ctx); !strings.Contains(got, "Waiting for your approval") || !strings.Contains(got, "Claude Desktop (ggt_7Hq2…): send_message") {
+		t.Fatalf("integrations:\n%s", got)
+	}
+	do(t, ctx, chromedp.Click(`#approvals a`), chromedp.WaitVisible(`#approve`))
 	got, err := chromedp.Run(ctx, chromedp.Text(`#approval-summary`))
 	if err != nil || !strings.Contains(got, "To: sam@fabrikam.test") || !strings.Contains(got, "<b>are</b>") {
 		t.Fatalf("summary %q %v", got, err) // shown as text, never as markup
@@ -430,6 +435,10 @@ func TestApprovalInABrowser(t *testing.T) {
 	do(t, ctx, chromedp.Click(`#approve`), chromedp.WaitVisible(`#approval-next`))
 	if got := text(t, ctx); !strings.Contains(got, "Approved") || strings.Contains(got, "Decline") {
 		t.Fatalf("after approving:\n%s", got)
+	}
+	do(t, ctx, chromedp.Navigate(l.srv.URL+"/integrations"), chromedp.WaitVisible(`#m365-tile`))
+	if got := text(t, ctx); strings.Contains(got, "Waiting for your approval") {
+		t.Fatalf("an answered approval is still listed:\n%s", got)
 	}
 	if taken, err := l.srv.App.Store.TakeApproval(context.Background(), "k1"); err != nil || taken.State != graphgate.ApprovalApproved {
 		t.Fatalf("the agent's retry: %+v %v", taken, err)

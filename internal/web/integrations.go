@@ -23,14 +23,16 @@ type tileState struct {
 }
 
 type integrationsData struct {
-	Tile     tileState
-	Tokens   []*graphgate.APIToken
-	Apps     []*graphgate.Grant // connected through OAuth
-	NewToken string             // shown once, right after creation
-	Form     tokenForm
-	Toolsets []string
-	Connect  bool // the first-sign-in "Connect your tools" page
-	Now      time.Time
+	Tile   tileState
+	Tokens []*graphgate.APIToken
+	Apps   []*graphgate.Grant // connected through OAuth
+	// Approvals are sends and deletions agents wait on the person for.
+	Approvals []*graphgate.Approval
+	NewToken  string // shown once, right after creation
+	Form      tokenForm
+	Toolsets  []string
+	Connect   bool // the first-sign-in "Connect your tools" page
+	Now       time.Time
 }
 
 type tokenForm struct {
@@ -99,7 +101,12 @@ func (s *Server) showIntegrations(w http.ResponseWriter, r *http.Request, status
 		s.errorPage(w, r, err)
 		return
 	}
-	d := integrationsData{Tile: t, Tokens: agent, Apps: apps, NewToken: newToken, Form: form, Toolsets: graphgate.Toolsets, Now: s.now()}
+	approvals, err := s.store.PendingApprovals(r.Context(), u.ID)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	d := integrationsData{Tile: t, Tokens: agent, Apps: apps, Approvals: approvals, NewToken: newToken, Form: form, Toolsets: graphgate.Toolsets, Now: s.now()}
 	if r.URL.Path == "/connect" {
 		d.Connect = true
 		s.render(w, r, status, "integrations", "Connect your tools", d)
