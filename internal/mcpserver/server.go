@@ -399,20 +399,25 @@ func (s *Server) graph(ctx context.Context, c *caller) (*graphapi.Client, error)
 
 // record audits and counts one tool call; never arguments or content.
 func (s *Server) record(ctx context.Context, c *caller, tool string, start time.Time, g *graphapi.Client, err error) {
-	outcome := "ok"
-	var bad *badInput
-	switch {
-	case errors.As(err, &bad):
-		outcome = "user_error"
-	case err != nil:
-		outcome = "error"
-	}
+	outcome := outcomeOf(err)
 	d := s.d.Now().Sub(start)
 	s.d.Metrics.ObserveTool(tool, outcome, d)
 	if c == nil {
 		return
 	}
 	s.audit(ctx, c.user, tool, g, map[string]string{"outcome": outcome, "duration_ms": strconv.FormatInt(d.Milliseconds(), 10), "token": c.access.Label()})
+}
+
+// outcomeOf names how a tool call ended, for metrics and the audit log.
+func outcomeOf(err error) string {
+	var bad *badInput
+	switch {
+	case errors.As(err, &bad):
+		return "user_error"
+	case err != nil:
+		return "error"
+	}
+	return "ok"
 }
 
 // audit writes a tool call's audit event, with the Graph requests it made,

@@ -205,11 +205,7 @@ func (s *Server) auditSend(ctx context.Context, send *graphgate.PendingSend, g *
 		s.d.Log.Error("auditing a send after uploads", "err", uerr)
 		return
 	}
-	outcome := "ok"
-	if err != nil {
-		outcome = "error"
-	}
-	s.audit(ctx, u, "send_message", g, map[string]string{"outcome": outcome, "after": "uploads", "token": send.Label,
+	s.audit(ctx, u, "send_message", g, map[string]string{"outcome": outcomeOf(err), "after": "uploads", "token": send.Label,
 		"duration_ms": strconv.FormatInt(s.d.Now().Sub(start).Milliseconds(), 10)})
 }
 

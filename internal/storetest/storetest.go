@@ -502,6 +502,19 @@ func FreshPostgresDB(t testing.TB, base string) string {
 	return u.String()
 }
 
+// linkThenUnlink links the person and unlinks them: what ends everything
+// their link made possible.
+func linkThenUnlink(t *testing.T, s graphgate.Store, userID int64) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.PutLink(ctx, &graphgate.Link{UserID: userID, TenantID: "t", ObjectID: "o", RefreshToken: "r"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteLink(ctx, userID); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func sampleLink(userID int64) *graphgate.Link {
 	return &graphgate.Link{UserID: userID, TenantID: "2f6b3c1e-8a4d-4f0b-9c7e-5d1a2b3c4d5e", ObjectID: "4b1f2c3d-0e5a-4f6b-8c7d-9e0f1a2b3c02",
 		Username: "alex@contoso.test", DisplayName: "Alex Wilber", RefreshToken: "M.C5-refresh-token-value", AccessToken: "EwB-access-token-value",
@@ -728,12 +741,7 @@ func testDownloads(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) 
 	if got, err := s.ConsumeDownload(ctx, "db"); err != nil || got.TokenID != tokB.ID {
 		t.Fatalf("another token's link: %+v %v", got, err)
 	}
-	if err := s.PutLink(ctx, &graphgate.Link{UserID: u.ID, TenantID: "t", ObjectID: "o", RefreshToken: "r"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.DeleteLink(ctx, u.ID); err != nil {
-		t.Fatal(err)
-	}
+	linkThenUnlink(t, s, u.ID)
 	_, err = s.ConsumeDownload(ctx, "db2")
 	code(t, err, graphgate.ENOTFOUND)
 	_, err = s.ConsumeUpload(ctx, "ub")
@@ -796,12 +804,7 @@ func testPendingSends(t *testing.T, open func(*secretbox.Keyring) graphgate.Stor
 	}
 	_, err = s.UploadArrived(ctx, "revoked")
 	code(t, err, graphgate.ENOTFOUND)
-	if err := s.PutLink(ctx, &graphgate.Link{UserID: u.ID, TenantID: "t", ObjectID: "o", RefreshToken: "r"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.DeleteLink(ctx, u.ID); err != nil {
-		t.Fatal(err)
-	}
+	linkThenUnlink(t, s, u.ID)
 	_, err = s.UploadArrived(ctx, "unlinked")
 	code(t, err, graphgate.ENOTFOUND)
 

@@ -33,6 +33,21 @@ func startLinked(t *testing.T, env map[string]string, opts sandbox.Options) *lin
 	return &linked{Linked: l, srv: l.Server, sb: l.Sandbox, sbURL: l.SandboxURL}
 }
 
+// twoReplicas starts two graphgate instances on one fresh PostgreSQL
+// database and the same sandbox, or skips the test without PostgreSQL.
+func twoReplicas(t *testing.T) (*linked, *apptest.Server) {
+	t.Helper()
+	base := apptest.PostgresURL()
+	if base == "" {
+		t.Skip("GRAPHGATE_TEST_POSTGRES_URL is not set; ./scripts/test sets it")
+	}
+	db := storetest.FreshPostgresDB(t, base)
+	l := startLinked(t, map[string]string{"GRAPHGATE_DATABASE_URL": db, "GRAPHGATE_ENCRYPTION_KEY": testKey}, sandbox.Options{})
+	second := apptest.Start(t, map[string]string{"GRAPHGATE_DATABASE_URL": db,
+		"GRAPHGATE_ENCRYPTION_KEY": testKey, "GRAPHGATE_M365_LOGIN_URL": l.sbURL, "GRAPHGATE_M365_GRAPH_URL": l.sbURL})
+	return l, second
+}
+
 func (l *linked) atMicrosoft(t *testing.T, authURL, account, decision string) string {
 	t.Helper()
 	return l.AtMicrosoft(t, authURL, account, decision)
@@ -353,14 +368,7 @@ func TestOneRefreshForManyCallers(t *testing.T) {
 		assertOneRefresh(t, l, []*microsoft365.Tokens{l.srv.App.Tokens}, l.userID(t, "alex@contoso.test"))
 	})
 	t.Run("two instances on one database", func(t *testing.T) {
-		base := apptest.PostgresURL()
-		if base == "" {
-			t.Skip("GRAPHGATE_TEST_POSTGRES_URL is not set; ./scripts/test sets it")
-		}
-		env := map[string]string{"GRAPHGATE_DATABASE_URL": storetest.FreshPostgresDB(t, base), "GRAPHGATE_ENCRYPTION_KEY": testKey}
-		l := startLinked(t, env, sandbox.Options{})
-		second := apptest.Start(t, map[string]string{"GRAPHGATE_DATABASE_URL": env["GRAPHGATE_DATABASE_URL"],
-			"GRAPHGATE_ENCRYPTION_KEY": testKey, "GRAPHGATE_M365_LOGIN_URL": l.sbURL, "GRAPHGATE_M365_GRAPH_URL": l.sbURL})
+		l, second := twoReplicas(t)
 		alex := l.signIn(t, "alex@contoso.test")
 		l.link(t, alex, "alex@contoso.test", "accept")
 		assertOneRefresh(t, l, []*microsoft365.Tokens{l.srv.App.Tokens, second.App.Tokens}, l.userID(t, "alex@contoso.test"))
@@ -487,14 +495,7 @@ func TestRedemptionRefusedClient(t *testing.T) {
 // the keep-alive pass at the same moment; the idle link is refreshed exactly
 // once, the fresh one and the one that needs attention not at all.
 func TestKeepAliveRefreshesAnIdleLinkOnce(t *testing.T) {
-	base := apptest.PostgresURL()
-	if base == "" {
-		t.Skip("GRAPHGATE_TEST_POSTGRES_URL is not set; ./scripts/test sets it")
-	}
-	env := map[string]string{"GRAPHGATE_DATABASE_URL": storetest.FreshPostgresDB(t, base), "GRAPHGATE_ENCRYPTION_KEY": testKey}
-	l := startLinked(t, env, sandbox.Options{})
-	second := apptest.Start(t, map[string]string{"GRAPHGATE_DATABASE_URL": env["GRAPHGATE_DATABASE_URL"],
-		"GRAPHGATE_ENCRYPTION_KEY": testKey, "GRAPHGATE_M365_LOGIN_URL": l.sbURL, "GRAPHGATE_M365_GRAPH_URL": l.sbURL})
+	l, second := twoReplicas(t)
 	for _, who := range []string{"alex@contoso.test", "sam@fabrikam.test", "jo@outlook.test"} {
 		l.link(t, l.signIn(t, who), who, "accept")
 	}
