@@ -110,9 +110,9 @@ func toEvent(e gEvent, loc *time.Location, zone string) EventOut {
 		return t
 	}
 	start, end := parse(e.Start.DateTime), parse(e.End.DateTime)
-	out := EventOut{ID: e.ID, Subject: e.Subject, StartUTC: start.UTC(), EndUTC: end.UTC(), TimeZone: zone, AllDay: e.IsAllDay,
-		Location: e.Location.DisplayName, Organizer: e.Organizer.EmailAddress.Address, ShowAs: e.ShowAs,
-		Kind: e.Type, SeriesID: e.SeriesMasterID, Preview: trimRunes(strings.Join(strings.Fields(e.BodyPreview), " "), previewRunes)}
+	out := EventOut{ID: e.ID, Subject: oneLine(e.Subject), StartUTC: start.UTC(), EndUTC: end.UTC(), TimeZone: zone, AllDay: e.IsAllDay,
+		Location: oneLine(e.Location.DisplayName), Organizer: oneLine(e.Organizer.EmailAddress.Address), ShowAs: e.ShowAs,
+		Kind: e.Type, SeriesID: e.SeriesMasterID, Preview: trimRunes(oneLine(e.BodyPreview), previewRunes)}
 	if e.IsAllDay {
 		out.Start, out.End = start.Format("2006-01-02"), end.Format("2006-01-02")
 	} else {
@@ -168,7 +168,7 @@ func listEventsTool() toolDef {
 		Name:  "list_events",
 		Title: "List events",
 		Description: "Lists calendar events in a time window (default: the next 7 days), with recurring series expanded into " +
-			"their occurrences, ordered by start. Times are given in time_zone (default: the person's own zone) with their offset, and in UTC.",
+			"their occurrences, ordered by start. Times are given in time_zone (default: the person's own zone) with their offset, and in UTC. " + writtenByOthers,
 		Annotations: annotations("List events", true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in listEventsIn) (eventsOut, error) {
 		loc, zone, err := s.zoneOf(ctx, g, in.TimeZone)

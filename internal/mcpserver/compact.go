@@ -95,7 +95,7 @@ func scalar(f reflect.Value) string {
 	}
 	switch f.Kind() {
 	case reflect.String:
-		s := strings.Join(strings.Fields(f.String()), " ")
+		s := oneLine(f.String())
 		if r := []rune(s); len(r) > 120 {
 			s = string(r[:120]) + "…"
 		}
@@ -110,7 +110,7 @@ func scalar(f reflect.Value) string {
 		if f.Type().Elem().Kind() == reflect.String {
 			var items []string
 			for i := range f.Len() {
-				items = append(items, f.Index(i).String())
+				items = append(items, oneLine(f.Index(i).String()))
 			}
 			return strings.Join(items, ", ")
 		}

@@ -54,11 +54,32 @@ var (
 type confirmState struct {
 	Nonce   string `json:"n"`
 	Expires int64  `json:"e"`
+	Seen    string `json:"s"` // digest of the preview the person was shown
+}
+
+// preview is what the person is asked about: the summary they read and the
+// version of the thing it describes, which the answer is bound to.
+type preview struct {
+	text string
+	// version names the state of what the summary describes beyond its
+	// words: a draft's changeKey (its whole content), a file's id and eTag.
+	version string
+	// item and eTag, when set, are the drive item the person saw: the
+	// deletion targets exactly it, on condition that it is unchanged.
+	item, eTag string
+}
+
+// seen is the digest an answer is bound to.
+func (p preview) seen() string {
+	d := sha256.Sum256([]byte(p.text + "\x00" + p.version))
+	return base64.RawURLEncoding.EncodeToString(d[:16])
 }
 
 // confirm runs the asking. It returns (nil, nil) when the person accepted
-// and the tool may act, an input-required result to send, or an error.
-func (s *Server) confirm(ctx context.Context, req *mcp.CallToolRequest, in any, summary func() (string, error)) (*mcp.CallToolResult, error) {
+// what the tool is about to do and it may act (the preview they accepted is
+// then in the call, see toolCall.accepted), an input-required result to
+// send, or an error.
+func (s *Server) confirm(ctx context.Context, req *mcp.CallToolRequest, in any, summary func() (preview, error)) (*mcp.CallToolResult, error) {
 	call := callFromContext(ctx)
 	args, err := json.Marshal(in)
 	if err != nil {
@@ -68,6 +89,11 @@ func (s *Server) confirm(ctx context.Context, req *mcp.CallToolRequest, in any, 
 	subject := func(state string) []byte {
 		return []byte(call.tool + "\x00" + strconv.FormatInt(call.caller.user.ID, 10) + "\x00" +
 			strconv.FormatInt(call.caller.access.TokenID(), 10) + "\x00" + strconv.FormatInt(call.caller.access.GrantID(), 10) + "\x00" + base64.RawURLEncoding.EncodeToString(digest[:]) + "\x00" + state)
+	}
+	// What the tool would act on now, read just before it acts.
+	pv, err := summary()
+	if err != nil {
+		return nil, err
 	}
 
 	if p := req.Params; p.RequestState != "" || p.InputResponses != nil {
@@ -79,6 +105,10 @@ func (s *Server) confirm(ctx context.Context, req *mcp.CallToolRequest, in any, 
 		if answer == nil || answer.Action != "accept" {
 			return nil, invalid("the person did not accept, so nothing was done. Do not try again unless they ask you to")
 		}
+		if st.Seen != pv.seen() {
+			// It changed after the person saw it: ask about what it is now.
+			return s.elicit(subject, pv, "This changed after you were asked. "), nil
+		}
 		fresh, err := s.d.Store.SpendOnce(ctx, "confirm:"+st.Nonce, time.Unix(st.Expires, 0).Add(time.Minute))
 		if err != nil {
 			return nil, err
@@ -86,31 +116,40 @@ func (s *Server) confirm(ctx context.Context, req *mcp.CallToolRequest, in any, 
 		if !fresh {
 			return nil, errConfirmSpent
 		}
+		call.accepted = &pv
 		return nil, nil
 	}
 
 	ip := req.Session.InitializeParams()
 	if ip == nil || ip.ProtocolVersion < multiRoundTrip || ip.Capabilities == nil || ip.Capabilities.Elicitation == nil {
-		return nil, s.askOnPage(ctx, subject(""), summary)
+		if err := s.askOnPage(ctx, subject("\x00"+pv.seen()), pv); err != nil {
+			return nil, err
+		}
+		call.accepted = &pv
+		return nil, nil
 	}
-	text, err := summary()
-	if err != nil {
-		return nil, err
-	}
-	st, _ := json.Marshal(confirmState{Nonce: randomToken(), Expires: s.d.Now().Add(confirmTTL).Unix()})
+	return s.elicit(subject, pv, ""), nil
+}
+
+// elicit asks the person about pv through the client, with a state bound
+// to the call and to pv.
+func (s *Server) elicit(subject func(string) []byte, pv preview, lead string) *mcp.CallToolResult {
+	st, _ := json.Marshal(confirmState{Nonce: randomToken(), Expires: s.d.Now().Add(confirmTTL).Unix(), Seen: pv.seen()})
 	state := base64.RawURLEncoding.EncodeToString(st)
 	mac := s.d.Keys.MAC(confirmPurpose, subject(state))
 	return &mcp.CallToolResult{
-		InputRequests: mcp.InputRequestMap{confirmKey: &mcp.ElicitParams{Mode: "form", Message: text,
+		InputRequests: mcp.InputRequestMap{confirmKey: &mcp.ElicitParams{Mode: "form", Message: lead + pv.text,
 			RequestedSchema: map[string]any{"type": "object", "properties": map[string]any{}}}},
 		RequestState: state + "." + base64.RawURLEncoding.EncodeToString(mac),
-	}, nil
+	}
 }
 
 // askOnPage asks the person on graphgate's approval page, for a client that
-// cannot ask them: nil once they approved this exact call (and only once),
-// else an error that says where to approve, or that they declined.
-func (s *Server) askOnPage(ctx context.Context, subject []byte, summary func() (string, error)) error {
+// cannot ask them: nil once they approved this exact call on what pv shows
+// (and only once), else an error that says where to approve, or that they
+// declined. The subject covers pv, so an approval of an earlier version of
+// a draft or file is not found, and the person is asked anew.
+func (s *Server) askOnPage(ctx context.Context, subject []byte, pv preview) error {
 	call := callFromContext(ctx)
 	key := base64.RawURLEncoding.EncodeToString(s.d.Keys.MAC(approvalPurpose, subject))
 	a, err := s.d.Store.TakeApproval(ctx, key)
@@ -122,10 +161,6 @@ func (s *Server) askOnPage(ctx context.Context, subject []byte, summary func() (
 	case graphgate.ErrorCode(err) != graphgate.ENOTFOUND:
 		return err
 	}
-	text, err := summary()
-	if err != nil {
-		return err
-	}
 	c := call.caller
 	// The page names the agent as the person named it.
 	label := c.access.Label()
@@ -135,7 +170,7 @@ func (s *Server) askOnPage(ctx context.Context, subject []byte, summary func() (
 		label = g.ClientName + " (connected app)"
 	}
 	a, err = s.d.Store.AskApproval(ctx, &graphgate.Approval{ID: randomToken(), Key: key, UserID: c.user.ID, TokenID: c.access.TokenID(),
-		GrantID: c.access.GrantID(), Label: label, Tool: call.tool, Summary: text, ExpiresAt: s.d.Now().Add(confirmTTL).UTC()})
+		GrantID: c.access.GrantID(), Label: label, Tool: call.tool, Summary: pv.text, ExpiresAt: s.d.Now().Add(confirmTTL).UTC()})
 	if err != nil {
 		return err
 	}
@@ -165,20 +200,28 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// firstLines is the start of a text for a confirmation: a few lines, short.
+// firstLines is the start of a text for a confirmation: a few lines, short,
+// each line's control characters shown escaped.
 func firstLines(text string, lines, runes int) string {
-	parts := strings.SplitN(strings.TrimSpace(text), "\n", lines+1)
+	parts := strings.SplitN(strings.TrimSpace(strings.ReplaceAll(text, "\r\n", "\n")), "\n", lines+1)
 	if len(parts) > lines {
 		parts = append(parts[:lines], "…")
 	}
+	for i, p := range parts {
+		parts[i] = escapeControls(p)
+	}
 	return trimRunes(strings.Join(parts, "\n"), runes)
 }
+
+// fieldRunes is how long one field of a confirmation may be.
+const fieldRunes = 200
 
 // What the person is asked, per tool. Each names what would leave or go:
 // recipients, subject, the first lines and attachment names of a message;
 // the item for a deletion.
 
-// messageBrief reads what a confirmation shows of an existing message.
+// messageBrief reads what a confirmation shows of an existing message, and
+// its changeKey (which changes with any edit of it).
 func messageBrief(ctx context.Context, g *graphapi.Client, id string) (gMessage, []string, error) {
 	p, err := messagePath(id)
 	if err != nil {
@@ -186,7 +229,7 @@ func messageBrief(ctx context.Context, g *graphapi.Client, id string) (gMessage,
 	}
 	var m gMessage
 	if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: p, Safe: true,
-		Query: url.Values{"$select": {"subject,from,toRecipients,ccRecipients,bccRecipients,receivedDateTime,bodyPreview,hasAttachments"}}}, &m); err != nil {
+		Query: url.Values{"$select": {"subject,from,toRecipients,ccRecipients,bccRecipients,receivedDateTime,bodyPreview,hasAttachments,changeKey"}}}, &m); err != nil {
 		return gMessage{}, nil, err
 	}
 	var names []string
@@ -194,34 +237,54 @@ func messageBrief(ctx context.Context, g *graphapi.Client, id string) (gMessage,
 		var atts struct {
 			Value []struct {
 				Name string `json:"name"`
+				Size int    `json:"size"`
 			} `json:"value"`
 		}
-		if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: p + "/attachments", Safe: true, Query: url.Values{"$select": {"name"}}}, &atts); err != nil {
+		if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: p + "/attachments", Safe: true, Query: url.Values{"$select": {"name,size"}}}, &atts); err != nil {
 			return gMessage{}, nil, err
 		}
 		for _, a := range atts.Value {
-			names = append(names, a.Name)
+			names = append(names, fmt.Sprintf("%s (%s)", a.Name, byteSize(a.Size)))
 		}
 	}
 	return m, names, nil
 }
 
-// brief lays out a confirmation: a question, then header lines, then text.
+// byteSize is a size as people read it.
+func byteSize(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", (n+1<<10-1)>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// brief lays out a confirmation: a question, then one line per field, then
+// the first lines of the text, each quoted with "> ". Field values are
+// written by others (a subject, a file name): each stays on its one line,
+// its control characters shown escaped and a long one cut, so no value can
+// draw lines of its own (a fake "Attachments: (none)", say). The quoted text
+// cannot pass for a field either.
 func brief(question string, headers [][2]string, text string) string {
 	var b strings.Builder
 	b.WriteString(question + "\n")
 	for _, h := range headers {
 		if h[1] != "" {
-			b.WriteString("\n" + h[0] + ": " + h[1])
+			b.WriteString("\n" + h[0] + ": " + trimRunes(escapeControls(h[1]), fieldRunes))
 		}
 	}
 	if text = firstLines(text, 6, 500); text != "" {
-		b.WriteString("\n\n" + text)
+		b.WriteString("\n")
+		for line := range strings.SplitSeq(text, "\n") {
+			b.WriteString("\n> " + line)
+		}
 	}
 	return b.String()
 }
 
-func sendSummary(_ context.Context, _ *graphapi.Client, in sendIn) (string, error) {
+func sendSummary(_ context.Context, _ *graphapi.Client, in sendIn) (preview, error) {
 	var names []string
 	for _, a := range in.Attachments {
 		names = append(names, a.Name)
@@ -229,17 +292,21 @@ func sendSummary(_ context.Context, _ *graphapi.Client, in sendIn) (string, erro
 	for _, a := range in.LargeAttachments {
 		names = append(names, a.Name+" (uploaded next)")
 	}
-	return brief("Send this email?", [][2]string{{"To", strings.Join(in.To, ", ")}, {"Cc", strings.Join(in.Cc, ", ")},
-		{"Bcc", strings.Join(in.Bcc, ", ")}, {"Subject", in.Subject}, {"Attachments", strings.Join(names, ", ")}}, in.Body), nil
+	return preview{text: brief("Send this email?", [][2]string{{"To", strings.Join(in.To, ", ")}, {"Cc", strings.Join(in.Cc, ", ")},
+		{"Bcc", strings.Join(in.Bcc, ", ")}, {"Subject", in.Subject}, {"Attachments", strings.Join(names, ", ")}}, in.Body)}, nil
 }
 
-func sendDraftSummary(ctx context.Context, g *graphapi.Client, in idIn) (string, error) {
+// sendDraftSummary is bound to the draft's changeKey: an edit after the
+// person saw it (other recipients, another subject) makes graphgate ask
+// again.
+func sendDraftSummary(ctx context.Context, g *graphapi.Client, in idIn) (preview, error) {
 	m, names, err := messageBrief(ctx, g, in.ID)
-	return brief("Send this draft?", [][2]string{{"To", strings.Join(addresses(m.ToRecipients), ", ")}, {"Cc", strings.Join(addresses(m.CcRecipients), ", ")},
-		{"Bcc", strings.Join(addresses(m.BccRecipients), ", ")}, {"Subject", m.Subject}, {"Attachments", strings.Join(names, ", ")}}, m.BodyPreview), err
+	return preview{text: brief("Send this draft?", [][2]string{{"To", strings.Join(addresses(m.ToRecipients), ", ")}, {"Cc", strings.Join(addresses(m.CcRecipients), ", ")},
+		{"Bcc", strings.Join(addresses(m.BccRecipients), ", ")}, {"Subject", m.Subject}, {"Attachments", strings.Join(names, ", ")}}, m.BodyPreview),
+		version: m.ChangeKey}, err
 }
 
-func replySummary(ctx context.Context, g *graphapi.Client, in replyIn) (string, error) {
+func replySummary(ctx context.Context, g *graphapi.Client, in replyIn) (preview, error) {
 	m, _, err := messageBrief(ctx, g, in.ID)
 	to := ""
 	if m.From != nil {
@@ -248,38 +315,44 @@ func replySummary(ctx context.Context, g *graphapi.Client, in replyIn) (string, 
 	if in.ReplyAll {
 		to = strings.Join(append([]string{to}, append(addresses(m.ToRecipients), addresses(m.CcRecipients)...)...), ", ")
 	}
-	return brief("Send this reply?", [][2]string{{"To", to}, {"Subject", "Re: " + m.Subject}}, in.Comment), err
+	return preview{text: brief("Send this reply?", [][2]string{{"To", to}, {"Subject", "Re: " + m.Subject}}, in.Comment)}, err
 }
 
-func forwardSummary(ctx context.Context, g *graphapi.Client, in forwardIn) (string, error) {
+// forwardSummary is bound to the message's changeKey: what is forwarded is
+// its whole content, attachments included.
+func forwardSummary(ctx context.Context, g *graphapi.Client, in forwardIn) (preview, error) {
 	m, names, err := messageBrief(ctx, g, in.ID)
-	return brief("Forward this email?", [][2]string{{"To", strings.Join(in.To, ", ")}, {"Subject", "Fw: " + m.Subject},
-		{"Attachments", strings.Join(names, ", ")}}, in.Comment), err
+	return preview{text: brief("Forward this email?", [][2]string{{"To", strings.Join(in.To, ", ")}, {"Subject", "Fw: " + m.Subject},
+		{"Attachments", strings.Join(names, ", ")}}, in.Comment), version: m.ChangeKey}, err
 }
 
-func deleteMessageSummary(ctx context.Context, g *graphapi.Client, in idIn) (string, error) {
+func deleteMessageSummary(ctx context.Context, g *graphapi.Client, in idIn) (preview, error) {
 	m, _, err := messageBrief(ctx, g, in.ID)
 	from := ""
 	if m.From != nil {
 		from = m.From.EmailAddress.Address
 	}
-	return brief("Move this email to Deleted Items?", [][2]string{{"From", from}, {"Subject", m.Subject},
-		{"Received", m.ReceivedDateTime.Format("2006-01-02 15:04 MST")}}, ""), err
+	return preview{text: brief("Move this email to Deleted Items?", [][2]string{{"From", from}, {"Subject", m.Subject},
+		{"Received", m.ReceivedDateTime.Format("2006-01-02 15:04 MST")}}, "")}, err
 }
 
-func deleteFileSummary(ctx context.Context, g *graphapi.Client, in itemIn) (string, error) {
+// deleteFileSummary is bound to the item the path resolved to and its
+// eTag: the deletion then targets that item, on condition that it is
+// unchanged, whatever was moved to the path since.
+func deleteFileSummary(ctx context.Context, g *graphapi.Client, in itemIn) (preview, error) {
 	p, err := itemPath(in.ID, in.Path)
 	if err != nil {
-		return "", err
+		return preview{}, err
 	}
 	var it gItem
-	if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: p, Query: url.Values{"$select": {itemFields}}, Safe: true}, &it); err != nil {
-		return "", err
+	if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: p, Query: url.Values{"$select": {itemFields + ",eTag"}}, Safe: true}, &it); err != nil {
+		return preview{}, err
 	}
 	item := toItem(it)
 	what := "file"
 	if item.Kind == "folder" {
 		what = fmt.Sprintf("folder and everything in it (%d items)", item.Children)
 	}
-	return brief("Delete this "+what+"? OneDrive keeps it in its recycle bin for a while.", [][2]string{{"Path", item.Path}}, ""), nil
+	return preview{text: brief("Delete this "+what+"? OneDrive keeps it in its recycle bin for a while.", [][2]string{{"Path", item.Path}}, ""),
+		version: it.ID + "\x00" + it.ETag, item: it.ID, eTag: it.ETag}, nil
 }

@@ -21,6 +21,7 @@ type gItem struct {
 	Size                 int64     `json:"size"`
 	LastModifiedDateTime time.Time `json:"lastModifiedDateTime"`
 	WebURL               string    `json:"webUrl"`
+	ETag                 string    `json:"eTag"`
 	Folder               *struct {
 		ChildCount int `json:"childCount"`
 	} `json:"folder"`

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
+	"net/http"
 	"net/url"
 	"path"
 	"strings"
@@ -149,7 +151,19 @@ func deleteFileTool() toolDef {
 		if p == "me/drive/root" {
 			return doneOut{}, invalid("the root folder cannot be deleted")
 		}
-		if _, err := g.Do(ctx, graphapi.Request{Method: "DELETE", Path: p, Safe: true}, nil); err != nil {
+		req := graphapi.Request{Method: "DELETE", Path: p, Safe: true}
+		if seen := callFromContext(ctx).accepted; seen != nil && seen.item != "" {
+			// The person approved deleting this item as it was: delete it,
+			// not whatever is at the path now, and only if unchanged.
+			if req.Path, err = itemPath(seen.item, ""); err != nil {
+				return doneOut{}, err
+			}
+			req.Header = http.Header{"If-Match": {seen.eTag}}
+		}
+		if _, err := g.Do(ctx, req, nil); err != nil {
+			if ge := (*graphapi.Error)(nil); errors.As(err, &ge) && ge.Status == http.StatusPreconditionFailed {
+				return doneOut{}, invalid("nothing was deleted: the item changed after the person approved deleting it. Call delete_file again to ask them about it as it is now")
+			}
 			return doneOut{}, err
 		}
 		return doneOut{Done: true, Message: "Deleted; it is in the OneDrive recycle bin."}, nil

@@ -38,6 +38,7 @@ type gMessage struct {
 	BodyPreview      string     `json:"bodyPreview"`
 	ConversationID   string     `json:"conversationId"`
 	ParentFolderID   string     `json:"parentFolderId"`
+	ChangeKey        string     `json:"changeKey"`
 	Flag             struct {
 		FlagStatus string `json:"flagStatus"`
 	} `json:"flag"`
@@ -78,14 +79,14 @@ func addresses(list []gAddress) []string {
 }
 
 func summarize(m gMessage) MessageSummary {
-	s := MessageSummary{ID: m.ID, Subject: m.Subject, Received: m.ReceivedDateTime,
+	s := MessageSummary{ID: m.ID, Subject: oneLine(m.Subject), Received: m.ReceivedDateTime,
 		IsRead: m.IsRead, HasAttachments: m.HasAttachments, Flagged: m.Flag.FlagStatus == "flagged",
-		Preview: trimRunes(strings.Join(strings.Fields(m.BodyPreview), " "), previewRunes)}
+		Preview: trimRunes(oneLine(m.BodyPreview), previewRunes)}
 	if m.Importance != "normal" {
 		s.Importance = m.Importance
 	}
 	if m.From != nil {
-		s.From, s.FromName = m.From.EmailAddress.Address, m.From.EmailAddress.Name
+		s.From, s.FromName = oneLine(m.From.EmailAddress.Address), oneLine(m.From.EmailAddress.Name)
 	}
 	return s
 }
@@ -175,7 +176,7 @@ func listMessagesTool() toolDef {
 		Title: "List messages",
 		Description: "Lists a mail folder's messages, newest first (the inbox unless folder is given), optionally only unread, " +
 			"from one sender or in a date range: a summary per message (id, subject, sender, recipients, received, read, preview) " +
-			"and next_cursor for the next page. get_message gives a full body.",
+			"and next_cursor for the next page. get_message gives a full body. " + writtenByOthers,
 		Annotations: annotations("List messages", true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in listMessagesIn) (MessagesOut, error) {
 		size, err := pageSize(in.PageSize, 10, 50)
@@ -251,7 +252,7 @@ func searchMessagesTool() toolDef {
 		Name:  "search_messages",
 		Title: "Search mail",
 		Description: "Searches the whole mailbox with a KQL query (free text, from:, to:, subject:, body:, attachment:, " +
-			"hasattachment:true, received>=YYYY-MM-DD). Results come newest first, at most 1,000 in all. Returns message summaries and next_cursor.",
+			"hasattachment:true, received>=YYYY-MM-DD). Results come newest first, at most 1,000 in all. Returns message summaries and next_cursor. " + writtenByOthers,
 		Annotations: annotations("Search mail", true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in searchIn) (MessagesOut, error) {
 		size, err := pageSize(in.PageSize, 10, 50)

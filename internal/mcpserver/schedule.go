@@ -162,7 +162,7 @@ func getScheduleTool() toolDef {
 					return scheduleOut{}, fmt.Errorf("a schedule item with unreadable times: %q, %q", it.Start.DateTime, it.End.DateTime)
 				}
 				o.Busy = append(o.Busy, BusyOut{Start: st.In(loc).Format(time.RFC3339), End: en.In(loc).Format(time.RFC3339),
-					Status: it.Status, Subject: trimRunes(it.Subject, 120)})
+					Status: it.Status, Subject: trimRunes(oneLine(it.Subject), 120)})
 			}
 			out.Schedules = append(out.Schedules, o)
 		}

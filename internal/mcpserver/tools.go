@@ -55,7 +55,7 @@ func define[In, Out any](toolset string, t *mcp.Tool, h func(ctx context.Context
 // types are graphgate's own and the schema derived from them; the tests
 // check every answer they get against the schema instead (see mcp_test.go).
 // Arguments are validated and defaulted exactly as the typed handler does.
-func defineAsking[In, Out any](toolset string, t *mcp.Tool, summary func(ctx context.Context, g *graphapi.Client, in In) (string, error),
+func defineAsking[In, Out any](toolset string, t *mcp.Tool, summary func(ctx context.Context, g *graphapi.Client, in In) (preview, error),
 	h func(ctx context.Context, g *graphapi.Client, s *Server, in In) (Out, error)) toolDef {
 	in, err := jsonschema.For[In](nil)
 	if err != nil {
@@ -81,7 +81,7 @@ func defineAsking[In, Out any](toolset string, t *mcp.Tool, summary func(ctx con
 			}
 			ctx = context.WithValue(ctx, callCtxKey{}, &toolCall{caller: c, tool: t.Name})
 			if summary != nil && c.access.ConfirmWrites() {
-				ask, err := s.confirm(ctx, req, in, func() (string, error) { return summary(ctx, g, in) })
+				ask, err := s.confirm(ctx, req, in, func() (preview, error) { return summary(ctx, g, in) })
 				if err != nil || ask != nil {
 					return g, ask, err
 				}
@@ -199,6 +199,9 @@ func applyBounds(typ reflect.Type, schema *jsonschema.Schema) {
 type toolCall struct {
 	caller *caller
 	tool   string
+	// accepted is what the person accepted, when the tool asked them:
+	// the tool acts on exactly that (delete_file, the item and its eTag).
+	accepted *preview
 }
 
 type callCtxKey struct{}
