@@ -290,6 +290,9 @@ type Grant struct {
 	// Owner is the person, set by OAuthAccessToken: checking a token
 	// needs both, and they come in one read.
 	Owner *User `json:"-"`
+	// FromCode is the hash of the authorization code the grant is made
+	// from, for CreateGrant: a second redemption of it revokes the grant.
+	FromCode string `json:"-"`
 }
 
 // Live reports whether the grant still works at now.
@@ -324,6 +327,10 @@ type AuthCode struct {
 	ConfirmWrites  bool      // the person chose "ask me before sending or deleting"
 	ExpiresAt      time.Time
 }
+
+// RefreshGrace is how long after a refresh token's use the same token may
+// be presented once more (a retry after a lost response).
+const RefreshGrace = 30 * time.Second
 
 // OAuthToken is an access or refresh token of a grant; stored hashed.
 type OAuthToken struct {
@@ -535,15 +542,27 @@ type Store interface {
 	OAuthClient(ctx context.Context, id string) (*OAuthClient, error)
 
 	CreateAuthCode(ctx context.Context, c *AuthCode) error
-	// ConsumeAuthCode deletes and returns a code, atomically: it works once.
+	// ConsumeAuthCode spends and returns a code, atomically: it works once.
+	// A code redeemed a second time is ECONFLICT, and the grant its first
+	// redemption made is revoked (RFC 6749 4.1.2), or, if not yet made,
+	// cannot be.
 	ConsumeAuthCode(ctx context.Context, hash string) (*AuthCode, error)
 	// CreateGrant stores a grant with its first tokens, and marks the client's
-	// registration as used.
+	// registration as used. With g.FromCode, the grant is tied to its code,
+	// and ECONFLICT if that code was redeemed again meanwhile.
 	CreateGrant(ctx context.Context, g *Grant, tokens ...*OAuthToken) error
 	// RotateRefreshToken spends a refresh token and stores its successors,
 	// atomically. A refresh token used a second time revokes its whole grant
-	// (it was stolen, or the client is broken) and is EFORBIDDEN.
+	// (it was stolen, or the client is broken) and is EFORBIDDEN, with one
+	// exception for a client whose response was lost: within
+	// RefreshGrace of its first use, and once, while its successor is
+	// unused, the token is rotated again (the unused successor spent
+	// instead).
 	RotateRefreshToken(ctx context.Context, hash string, next ...*OAuthToken) (*Grant, error)
+	// PruneOAuth deletes, in bounded batches, expired access tokens,
+	// refresh tokens rotated out a day ago and codes an hour past their
+	// expiry; it returns how many rows went.
+	PruneOAuth(ctx context.Context) (int64, error)
 	// OAuthAccessToken returns a live access token's grant.
 	OAuthAccessToken(ctx context.Context, hash string) (*Grant, error)
 	// RevokeOAuthToken ends a token (RFC 7009): an access token alone; a

@@ -62,7 +62,16 @@ func TestCompose(t *testing.T) {
 			Secrets     []string          `yaml:"secrets"`
 			DependsOn   any               `yaml:"depends_on"`
 		} `yaml:"services"`
-		Secrets map[string]map[string]string `yaml:"secrets"`
+		Secrets  map[string]map[string]string `yaml:"secrets"`
+		Networks struct {
+			Default struct {
+				IPAM struct {
+					Config []struct {
+						Subnet string `yaml:"subnet"`
+					} `yaml:"config"`
+				} `yaml:"ipam"`
+			} `yaml:"default"`
+		} `yaml:"networks"`
 	}
 	readYAML(t, "compose/compose.yaml", &c)
 	replicas := 0
@@ -73,6 +82,11 @@ func TestCompose(t *testing.T) {
 		replicas++
 		if s.Environment["GRAPHGATE_ENV"] != "production" || s.Environment["GRAPHGATE_DATABASE_URL_FILE"] == "" || s.Environment["GRAPHGATE_ENCRYPTION_KEY_FILE"] == "" {
 			t.Errorf("%s: production, the database URL and the key as files: %v", name, s.Environment)
+		}
+		// Behind nginx, the limits count clients only if nginx's network
+		// is trusted, and only it.
+		if cfg := c.Networks.Default.IPAM.Config; len(cfg) != 1 || s.Environment["GRAPHGATE_TRUSTED_PROXIES"] != cfg[0].Subnet {
+			t.Errorf("%s: GRAPHGATE_TRUSTED_PROXIES %q, want the compose network %v", name, s.Environment["GRAPHGATE_TRUSTED_PROXIES"], cfg)
 		}
 		for _, sec := range s.Secrets {
 			if _, ok := c.Secrets[sec]; !ok {

@@ -154,6 +154,28 @@ func keepAlive(cfg *config.Config, store *sqlstore.Store, tokens *microsoft365.T
 		}}
 }
 
+// pruneEvery is how often expired OAuth tokens and codes are deleted.
+const pruneEvery = 15 * time.Minute
+
+// prune deletes expired and rotated-out OAuth tokens and old codes, now and
+// every so often, until ctx ends. Every replica may; deleting is idempotent.
+func (a *App) prune(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := a.Store.PruneOAuth(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("pruning expired OAuth tokens", "err", err)
+		} else if n > 0 {
+			a.Log.Debug("pruned expired OAuth tokens", "rows", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // Close writes what is pending and releases the store.
 func (a *App) Close() error {
 	a.MCP.Close()
@@ -181,9 +203,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		a.Log.Info("serving metrics", "addr", mln.Addr().String())
 	}
 	go func() { errc <- srv.Serve(ln) }()
+	jobs, stop := context.WithCancel(ctx)
+	defer stop()
+	go a.prune(jobs, pruneEvery)
 	if a.Config.KeepAliveAge > 0 {
-		jobs, stop := context.WithCancel(ctx)
-		defer stop()
 		go a.KeepAlive.Run(jobs, time.Hour, func(err error) { a.Log.Warn("keeping grants alive", "err", err) })
 	}
 	a.Log.Info("graphgate is serving", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL, "store", a.Store.Dialect())

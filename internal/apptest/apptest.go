@@ -77,7 +77,9 @@ type Client struct {
 	t    testing.TB
 	base string
 	HTTP *http.Client
-	last string // the last page body, where forms' CSRF tokens come from
+	// Header is sent with every request (X-Forwarded-For, say).
+	Header http.Header
+	last   string // the last page body, where forms' CSRF tokens come from
 }
 
 // NewClient returns a client with an empty cookie jar.
@@ -100,6 +102,9 @@ type Response struct {
 
 func (c *Client) do(req *http.Request) Response {
 	c.t.Helper()
+	for k, v := range c.Header {
+		req.Header[k] = v
+	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		c.t.Fatal(err)

@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"graphgate/internal/clientip"
 )
 
 // Config is graphgate's effective configuration.
@@ -33,6 +35,9 @@ type Config struct {
 	// AllowedHosts are host names graphgate answers besides the base URL's,
 	// for a proxy that forwards another Host header.
 	AllowedHosts []string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client; from anyone else the header is ignored.
+	TrustedProxies clientip.Trusted
 	// MetricsAddr, when set, serves /metrics on its own listener only.
 	MetricsAddr string
 	// MetricsToken, when set, is the bearer token /metrics requires.
@@ -129,6 +134,12 @@ var variables = []variable{
 				c.AllowedHosts = append(c.AllowedHosts, h)
 			}
 			return nil
+		}},
+	{"GRAPHGATE_TRUSTED_PROXIES", "", false, "reverse proxies (CIDRs or addresses, comma-separated) whose X-Forwarded-For names the client; set it behind a proxy",
+		func(c *Config, v string) error {
+			t, err := clientip.Parse(v)
+			c.TrustedProxies = t
+			return err
 		}},
 	{"GRAPHGATE_METRICS_ADDR", "", false, "serve /metrics only on this address (such as 127.0.0.1:9090); empty: on the main address",
 		str(func(c *Config) *string { return &c.MetricsAddr })},
@@ -268,6 +279,7 @@ func (c *Config) Dump() string {
 		"GRAPHGATE_M365_GRAPH_URL": c.M365GraphURL, "GRAPHGATE_ADMIN_EMAIL": c.AdminEmail,
 		"GRAPHGATE_ADMIN_PASSWORD": c.AdminPassword, "GRAPHGATE_LOG_LEVEL": strings.ToLower(c.LogLevel.String()),
 		"GRAPHGATE_SESSION_LIFETIME": c.SessionLifetime.String(), "GRAPHGATE_ALLOWED_HOSTS": strings.Join(c.AllowedHosts, ","),
+		"GRAPHGATE_TRUSTED_PROXIES": c.TrustedProxies.String(),
 		"GRAPHGATE_METRICS_ADDR": c.MetricsAddr, "GRAPHGATE_METRICS_TOKEN": c.MetricsToken, "GRAPHGATE_DRAIN_DELAY": c.DrainDelay.String(),
 		"GRAPHGATE_OAUTH_PRIVATE_CLIENTS": onOffString(c.OAuthPrivateClients), "GRAPHGATE_KEEPALIVE_AGE": c.KeepAliveAge.String(),
 	}

@@ -3,14 +3,15 @@ package oauthserver
 import (
 	"crypto/subtle"
 	"encoding/json"
-	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"graphgate"
 	"graphgate/internal/apitoken"
+	"graphgate/internal/clientip"
 )
 
 // Handler serves the metadata and the token, registration and revocation
@@ -65,38 +66,82 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// registrationLimit bounds Dynamic Client Registration: per address and
-// for everyone, per hour, on this replica.
+// registrationLimit bounds Dynamic Client Registration on this replica.
+// Only registrations that succeed count (a refused one is given back), so
+// nobody can close registration by sending bad ones. Each address (IPv6 by
+// /64) may register registrationsPerAddr an hour; once registrationsBusy
+// have been made in the last hour, the noisiest addresses wait longer (an
+// address may then register only while it has fewer than
+// registrationsWhenBusy in the hour) instead of registration closing for
+// everyone. registrationsCeiling bounds what an hour can store at all.
 type registrationLimit struct {
 	mu     sync.Mutex
 	now    func() time.Time
-	window time.Time
-	byAddr map[string]int
-	total  int
+	byAddr map[string][]time.Time // reservations in the last hour, oldest first
+	all    []time.Time
 }
 
 const (
-	registrationsPerAddr = 10
-	registrationsPerHour = 200
+	registrationsPerAddr  = 10
+	registrationsBusy     = 200
+	registrationsWhenBusy = 2
+	registrationsCeiling  = 2000
+	registrationWindow    = time.Hour
 )
 
 func newRegistrationLimit(now func() time.Time) *registrationLimit {
-	return &registrationLimit{now: now, byAddr: map[string]int{}}
+	return &registrationLimit{now: now, byAddr: map[string][]time.Time{}}
 }
 
-// take reserves a registration for addr, or reports that none is left.
-func (l *registrationLimit) take(addr string) bool {
+// take reserves a registration for addr, or says how long it must wait.
+func (l *registrationLimit) take(addr string) (ok bool, wait time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now := l.now(); now.Sub(l.window) > time.Hour {
-		l.window, l.byAddr, l.total = now, map[string]int{}, 0
+	now := l.now()
+	cutoff := now.Add(-registrationWindow)
+	l.all = dropBefore(l.all, cutoff)
+	mine := dropBefore(l.byAddr[addr], cutoff)
+	allowed := registrationsPerAddr
+	if len(l.all) >= registrationsBusy {
+		allowed = registrationsWhenBusy
 	}
-	if l.byAddr[addr] >= registrationsPerAddr || l.total >= registrationsPerHour {
-		return false
+	switch {
+	case len(l.all) >= registrationsCeiling:
+		return false, l.all[0].Sub(cutoff)
+	case len(mine) >= allowed:
+		// It waits until its own count falls back under what is allowed.
+		return false, mine[len(mine)-allowed].Sub(cutoff)
 	}
-	l.byAddr[addr]++
-	l.total++
-	return true
+	l.byAddr[addr] = append(mine, now)
+	l.all = append(l.all, now)
+	if len(l.byAddr) > 4*registrationsCeiling {
+		for k, v := range l.byAddr {
+			if len(dropBefore(v, cutoff)) == 0 {
+				delete(l.byAddr, k)
+			}
+		}
+	}
+	return true, 0
+}
+
+// giveBack returns a reservation whose registration was refused or failed.
+func (l *registrationLimit) giveBack(addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if mine := l.byAddr[addr]; len(mine) > 0 {
+		l.byAddr[addr] = mine[:len(mine)-1]
+	}
+	if len(l.all) > 0 {
+		l.all = l.all[:len(l.all)-1]
+	}
+}
+
+func dropBefore(times []time.Time, cutoff time.Time) []time.Time {
+	i := 0
+	for i < len(times) && !times[i].After(cutoff) {
+		i++
+	}
+	return times[i:]
 }
 
 func (s *Server) registerClient(w http.ResponseWriter, r *http.Request) {
@@ -109,12 +154,19 @@ func (s *Server) registerClient(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusForbidden, "access_denied", "Dynamic Client Registration is turned off here; use a Client ID Metadata Document")
 		return
 	}
-	addr, _, _ := net.SplitHostPort(r.RemoteAddr)
-	if !s.register.take(addr) {
-		w.Header().Set("Retry-After", "3600")
-		oauthError(w, http.StatusTooManyRequests, "invalid_request", "too many registrations; try again later")
+	addr := clientip.Key(r.RemoteAddr)
+	ok, wait := s.register.take(addr)
+	if !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(max(wait, time.Second).Seconds())))
+		oauthError(w, http.StatusTooManyRequests, "invalid_request", "too many registrations from this address; try again later, or use a Client ID Metadata Document")
 		return
 	}
+	registered := false
+	defer func() {
+		if !registered {
+			s.register.giveBack(addr)
+		}
+	}()
 	var in struct {
 		RedirectURIs  []string `json:"redirect_uris"`
 		ClientName    string   `json:"client_name"`
@@ -162,6 +214,7 @@ func (s *Server) registerClient(w http.ResponseWriter, r *http.Request) {
 	if c.LogoURI != "" {
 		out["logo_uri"] = c.LogoURI
 	}
+	registered = true
 	writeJSON(w, http.StatusCreated, out)
 }
 
@@ -175,6 +228,18 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	if f.Get("client_id") == "" {
 		oauthError(w, http.StatusUnauthorized, "invalid_client", "client_id is required (public clients authenticate by it and PKCE)")
 		return
+	}
+	// Per address, then per client: a client's many users share its
+	// id, so its allowance is larger.
+	for _, limit := range []struct {
+		l   *keyedLimit
+		key string
+	}{{s.tokenByAddr, clientip.Key(r.RemoteAddr)}, {s.tokenByClient, apitoken.Hash(f.Get("client_id"))}} {
+		if ok, wait := limit.l.allow(limit.key); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(max(wait, time.Second).Seconds()+0.5)))
+			oauthError(w, http.StatusTooManyRequests, "temporarily_unavailable", "too many token requests; try again later")
+			return
+		}
 	}
 	if res := f.Get("resource"); res != "" && res != s.d.Resource {
 		oauthError(w, http.StatusBadRequest, "invalid_target", "resource must be "+s.d.Resource)
@@ -199,6 +264,9 @@ func (s *Server) redeemCode(w http.ResponseWriter, r *http.Request) {
 	}
 	ac, err := s.d.Store.ConsumeAuthCode(r.Context(), apitoken.Hash(code))
 	switch {
+	case graphgate.ErrorCode(err) == graphgate.ECONFLICT:
+		s.codeReplayed(w, r)
+		return
 	case graphgate.ErrorCode(err) == graphgate.ENOTFOUND:
 		oauthError(w, http.StatusBadRequest, "invalid_grant", "the code is unknown, expired or was already used")
 		return
@@ -213,13 +281,26 @@ func (s *Server) redeemCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g := &graphgate.Grant{UserID: ac.UserID, ClientID: ac.ClientID, ClientName: ac.ClientName, RedirectHost: hostOf(ac.RedirectURI),
-		Scopes: ac.Scopes, ExpiresAt: ac.GrantExpiresAt, ConfirmWrites: ac.ConfirmWrites}
+		Scopes: ac.Scopes, ExpiresAt: ac.GrantExpiresAt, ConfirmWrites: ac.ConfirmWrites, FromCode: ac.Hash}
 	access, refresh, tokens := s.newTokens()
-	if err := s.d.Store.CreateGrant(r.Context(), g, tokens...); err != nil {
+	err = s.d.Store.CreateGrant(r.Context(), g, tokens...)
+	switch {
+	case graphgate.ErrorCode(err) == graphgate.ECONFLICT:
+		s.codeReplayed(w, r)
+		return
+	case err != nil:
 		s.serverError(w, err)
 		return
 	}
 	s.writeTokens(w, g, access, refresh)
+}
+
+// codeReplayed answers a code redeemed a second time: whatever the first
+// redemption gave is revoked (the code leaked, or the client is broken).
+func (s *Server) codeReplayed(w http.ResponseWriter, r *http.Request) {
+	s.d.Log.Warn("an authorization code was redeemed twice: its grant is revoked")
+	_ = s.d.Audit.Record(r.Context(), nil, graphgate.ActionOAuthRevoke, "", map[string]string{"reason": "authorization code reused"})
+	oauthError(w, http.StatusBadRequest, "invalid_grant", "the code was already used; the tokens it gave are revoked: connect again")
 }
 
 func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {

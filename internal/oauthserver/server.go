@@ -64,7 +64,18 @@ type Server struct {
 	fetch    *http.Client
 	cache    metadataCache
 	register *registrationLimit
+	// tokenByAddr and tokenByClient bound /oauth/token.
+	tokenByAddr, tokenByClient *keyedLimit
 }
+
+// Token endpoint allowances: a person's client refreshes about hourly; a
+// burst covers a client starting up or a few people behind one address.
+const (
+	tokensPerMinuteByAddr   = 60
+	tokenBurstByAddr        = 30
+	tokensPerMinuteByClient = 600
+	tokenBurstByClient      = 200
+)
 
 // New returns an authorization server.
 func New(d Deps) (*Server, error) {
@@ -83,7 +94,9 @@ func New(d Deps) (*Server, error) {
 		d.Now = time.Now
 	}
 	return &Server{d: d, fetch: newFetcher(d.AllowPrivateClients), cache: metadataCache{m: map[string]cached{}},
-		register: newRegistrationLimit(d.Now)}, nil
+		register:      newRegistrationLimit(d.Now),
+		tokenByAddr:   newKeyedLimit(d.Now, tokensPerMinuteByAddr, tokenBurstByAddr),
+		tokenByClient: newKeyedLimit(d.Now, tokensPerMinuteByClient, tokenBurstByClient)}, nil
 }
 
 // Request is a checked authorization request, waiting for the person's

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -107,9 +108,6 @@ func (s *Store) OAuthClient(ctx context.Context, id string) (*graphgate.OAuthCli
 
 func (s *Store) CreateAuthCode(ctx context.Context, c *graphgate.AuthCode) error {
 	defer s.timed("create_auth_code")()
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM oauth_codes WHERE expires_at < $1`, s.now().UnixMilli()); err != nil {
-		return err
-	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO oauth_codes (hash, user_id, client_id, client_name, redirect_uri, challenge, resource, scopes, grant_expires_at, expires_at, confirm_writes)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, c.Hash, c.UserID, c.ClientID, c.ClientName, c.RedirectURI, c.Challenge, c.Resource,
 		strings.Join(c.Scopes, " "), ms(c.GrantExpiresAt), ms(c.ExpiresAt), c.ConfirmWrites)
@@ -121,20 +119,51 @@ func (s *Store) ConsumeAuthCode(ctx context.Context, hash string) (*graphgate.Au
 	var c graphgate.AuthCode
 	var scopes string
 	var grantExpires, expires sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `DELETE FROM oauth_codes WHERE hash = $1 RETURNING hash, user_id, client_id, client_name, redirect_uri, challenge, resource, scopes, grant_expires_at, expires_at, confirm_writes`, hash).
+	now := s.now()
+	err := s.db.QueryRowContext(ctx, `UPDATE oauth_codes SET used_at = $1 WHERE hash = $2 AND used_at IS NULL
+		RETURNING hash, user_id, client_id, client_name, redirect_uri, challenge, resource, scopes, grant_expires_at, expires_at, confirm_writes`, now.UnixMilli(), hash).
 		Scan(&c.Hash, &c.UserID, &c.ClientID, &c.ClientName, &c.RedirectURI, &c.Challenge, &c.Resource, &scopes, &grantExpires, &expires, &c.ConfirmWrites)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("Authorization code")
+		return nil, s.codeReused(ctx, hash)
 	}
 	if err != nil {
 		return nil, err
 	}
 	c.Scopes = strings.Fields(scopes)
 	c.GrantExpiresAt, c.ExpiresAt = fromMS(grantExpires), fromMS(expires)
-	if !s.now().Before(c.ExpiresAt) {
+	if !now.Before(c.ExpiresAt) {
 		return nil, notFound("Authorization code")
 	}
 	return &c, nil
+}
+
+// codeReused handles a code that could not be spent: unknown (ENOTFOUND),
+// or used before, whose grant is then revoked (ECONFLICT). The code is
+// marked, so that a grant its first redemption is still making fails.
+func (s *Store) codeReused(ctx context.Context, hash string) error {
+	var grantID sql.NullInt64
+	reused := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `UPDATE oauth_codes SET reused = TRUE WHERE hash = $1 AND used_at IS NOT NULL RETURNING grant_id`, hash).Scan(&grantID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		reused = true
+		if grantID.Valid {
+			return revokeGrantTx(ctx, tx, grantID.Int64, s.now())
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return err
+	case reused:
+		return graphgate.Errorf(graphgate.ECONFLICT, "This authorization code was already used; what it gave is revoked.")
+	}
+	return notFound("Authorization code")
 }
 
 func insertOAuthTokens(ctx context.Context, tx *sql.Tx, grantID int64, now time.Time, tokens []*graphgate.OAuthToken) error {
@@ -166,6 +195,15 @@ func (s *Store) CreateGrant(ctx context.Context, g *graphgate.Grant, tokens ...*
 		if _, err := tx.ExecContext(ctx, `UPDATE oauth_clients SET expires_at = NULL WHERE client_id = $1`, g.ClientID); err != nil {
 			return err
 		}
+		if g.FromCode != "" {
+			var reused bool
+			if err := tx.QueryRowContext(ctx, `UPDATE oauth_codes SET grant_id = $1 WHERE hash = $2 RETURNING reused`, g.ID, g.FromCode).Scan(&reused); err != nil {
+				return err
+			}
+			if reused {
+				return graphgate.Errorf(graphgate.ECONFLICT, "This authorization code was used twice; no grant is made.")
+			}
+		}
 		return insertOAuthTokens(ctx, tx, g.ID, s.now(), tokens)
 	})
 }
@@ -188,11 +226,21 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, next ...*gr
 	defer s.timed("rotate_refresh_token")()
 	var g *graphgate.Grant
 	reused := false
+	successorOf := func(tokens []*graphgate.OAuthToken) sql.NullString {
+		for _, t := range tokens {
+			if t.Refresh {
+				return sql.NullString{String: t.Hash, Valid: true}
+			}
+		}
+		return sql.NullString{}
+	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var grantID int64
-		var used sql.NullInt64
-		var expires sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT grant_id, used_at, expires_at FROM oauth_tokens WHERE hash = $1 AND refresh`+s.d.forUpdate, hash).Scan(&grantID, &used, &expires)
+		var used, expires sql.NullInt64
+		var successor sql.NullString
+		var graceUsed bool
+		err := tx.QueryRowContext(ctx, `SELECT grant_id, used_at, expires_at, successor, grace_used FROM oauth_tokens WHERE hash = $1 AND refresh`+s.d.forUpdate, hash).
+			Scan(&grantID, &used, &expires, &successor, &graceUsed)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("Refresh token")
 		}
@@ -203,15 +251,33 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, next ...*gr
 			return err
 		}
 		now := s.now()
-		if used.Valid {
-			// Reuse: someone holds a copy. End the grant for everyone.
-			reused = true
-			return revokeGrantTx(ctx, tx, grantID, now)
-		}
 		if !g.Live(now) || expires.Valid && !now.Before(fromMS(expires)) {
 			return notFound("Refresh token")
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE oauth_tokens SET used_at = $1 WHERE hash = $2`, now.UnixMilli(), hash); err != nil {
+		if used.Valid {
+			// Used before. A retry soon after, whose answer was lost, is
+			// answered once if the successor it never received is unused:
+			// that successor is spent instead (and can earn no grace of
+			// its own). Anything else is reuse: someone holds a copy, and
+			// the grant ends for everyone.
+			if graceUsed || !successor.Valid || now.Sub(fromMS(used)) > graphgate.RefreshGrace {
+				reused = true
+				return revokeGrantTx(ctx, tx, grantID, now)
+			}
+			res, err := tx.ExecContext(ctx, `UPDATE oauth_tokens SET used_at = $1, grace_used = TRUE WHERE hash = $2 AND used_at IS NULL`, now.UnixMilli(), successor.String)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				reused = true
+				return revokeGrantTx(ctx, tx, grantID, now)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE oauth_tokens SET grace_used = TRUE, successor = $1 WHERE hash = $2`, successorOf(next), hash); err != nil {
+				return err
+			}
+			return insertOAuthTokens(ctx, tx, grantID, now, next)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE oauth_tokens SET used_at = $1, successor = $2 WHERE hash = $3`, now.UnixMilli(), successorOf(next), hash); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE oauth_grants SET last_used_at = $1 WHERE id = $2`, now.UnixMilli(), grantID); err != nil {
@@ -226,6 +292,36 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, next ...*gr
 		return nil, graphgate.Errorf(graphgate.EFORBIDDEN, "This refresh token was already used; the grant is revoked.")
 	}
 	return g, nil
+}
+
+// pruneBatch bounds each statement of PruneOAuth.
+const pruneBatch = 1000
+
+func (s *Store) PruneOAuth(ctx context.Context) (int64, error) {
+	defer s.timed("prune_oauth")()
+	now := s.now()
+	var total int64
+	for _, q := range []struct {
+		sql string
+		arg int64
+	}{
+		{`DELETE FROM oauth_tokens WHERE hash IN (SELECT hash FROM oauth_tokens WHERE NOT refresh AND expires_at < $1 LIMIT ` + fmt.Sprint(pruneBatch) + `)`, now.UnixMilli()},
+		{`DELETE FROM oauth_tokens WHERE hash IN (SELECT hash FROM oauth_tokens WHERE refresh AND used_at < $1 LIMIT ` + fmt.Sprint(pruneBatch) + `)`, now.Add(-24 * time.Hour).UnixMilli()},
+		{`DELETE FROM oauth_codes WHERE hash IN (SELECT hash FROM oauth_codes WHERE expires_at < $1 LIMIT ` + fmt.Sprint(pruneBatch) + `)`, now.Add(-time.Hour).UnixMilli()},
+	} {
+		for {
+			res, err := s.db.ExecContext(ctx, q.sql, q.arg)
+			if err != nil {
+				return total, err
+			}
+			n, _ := res.RowsAffected()
+			total += n
+			if n < pruneBatch {
+				break
+			}
+		}
+	}
+	return total, nil
 }
 
 var grantAndOwnerByAccessToken = `SELECT t.expires_at, ` + prefixed("g.", grantColumns) + `, ` + prefixed("u.", userColumns) + `

@@ -33,7 +33,7 @@ func TestPostgres(t *testing.T) {
 
 func opener(t *testing.T, dsn string) func(*secretbox.Keyring) graphgate.Store {
 	return func(keys *secretbox.Keyring) graphgate.Store {
-		s, err := sqlstore.Open(context.Background(), dsn, keys, sqlstore.Options{})
+		s, err := sqlstore.Open(context.Background(), dsn, keys, sqlstore.Options{Now: storetest.Now})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -58,14 +59,15 @@ func testOAuthServer(t *testing.T, open func(*secretbox.Keyring) graphgate.Store
 	if err != nil || gotCode.Challenge != "ch" || len(gotCode.Scopes) != 2 || gotCode.UserID != u.ID || !gotCode.ConfirmWrites {
 		t.Fatalf("code: %+v %v", gotCode, err)
 	}
-	_, err = s.ConsumeAuthCode(ctx, "code1")
+	_, err = s.ConsumeAuthCode(ctx, "unknown")
 	code(t, err, graphgate.ENOTFOUND)
 	_ = s.CreateAuthCode(ctx, &graphgate.AuthCode{Hash: "stale", UserID: u.ID, ClientID: "c", ClientName: "c", RedirectURI: "r", Challenge: "c", Resource: "r", ExpiresAt: time.Now().Add(-time.Second)})
 	_, err = s.ConsumeAuthCode(ctx, "stale")
 	code(t, err, graphgate.ENOTFOUND)
 
 	// A grant with its first tokens; the registration no longer expires.
-	g := &graphgate.Grant{UserID: u.ID, ClientID: "dcr_1", ClientName: "Inspector", RedirectHost: "127.0.0.1", Scopes: []string{"mail.read", "profile"}, ConfirmWrites: true}
+	g := &graphgate.Grant{UserID: u.ID, ClientID: "dcr_1", ClientName: "Inspector", RedirectHost: "127.0.0.1", Scopes: []string{"mail.read", "profile"}, ConfirmWrites: true,
+		FromCode: "code1"}
 	if err := s.CreateGrant(ctx, g, &graphgate.OAuthToken{Hash: "a1", ExpiresAt: hour}, &graphgate.OAuthToken{Hash: "r1", Refresh: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -79,23 +81,117 @@ func testOAuthServer(t *testing.T, open func(*secretbox.Keyring) graphgate.Store
 	_, err = s.OAuthAccessToken(ctx, "r1") // a refresh token is not an access token
 	code(t, err, graphgate.ENOTFOUND)
 
-	// Rotation: the new pair works; the old refresh token used again ends everything.
-	if _, err := s.RotateRefreshToken(ctx, "r1", &graphgate.OAuthToken{Hash: "a2", ExpiresAt: hour}, &graphgate.OAuthToken{Hash: "r2", Refresh: true}); err != nil {
+	// Rotation: the new pair works. The old refresh token presented again
+	// soon after (a retry whose answer was lost) is answered once, while
+	// its successor is unused, and that successor is spent instead.
+	rotate := func(from, to string) error {
+		_, err := s.RotateRefreshToken(ctx, from, &graphgate.OAuthToken{Hash: "a-" + to, ExpiresAt: hour}, &graphgate.OAuthToken{Hash: to, Refresh: true})
+		return err
+	}
+	if err := rotate("r1", "r2"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.OAuthAccessToken(ctx, "a2"); err != nil {
+	if _, err := s.OAuthAccessToken(ctx, "a-r2"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.RotateRefreshToken(ctx, "r1", &graphgate.OAuthToken{Hash: "a3", ExpiresAt: hour}, &graphgate.OAuthToken{Hash: "r3", Refresh: true})
-	code(t, err, graphgate.EFORBIDDEN)
-	for _, h := range []string{"a1", "a2", "a3"} {
+	if err := rotate("r1", "r3"); err != nil {
+		t.Fatalf("a retry within the grace: %v", err)
+	}
+	if _, err := s.OAuthAccessToken(ctx, "a-r3"); err != nil {
+		t.Fatal(err)
+	}
+	// The successor the retry replaced is spent: presented now, it is a
+	// reuse, and everything ends.
+	code(t, rotate("r2", "r4"), graphgate.EFORBIDDEN)
+	for _, h := range []string{"a1", "a-r2", "a-r3", "a-r4"} {
 		_, err = s.OAuthAccessToken(ctx, h)
 		code(t, err, graphgate.ENOTFOUND)
 	}
-	_, err = s.RotateRefreshToken(ctx, "r2")
-	code(t, err, graphgate.ENOTFOUND)
+	code(t, rotate("r3", "r5"), graphgate.ENOTFOUND)
 	if list, _ := s.Grants(ctx, u.ID); len(list) != 0 {
 		t.Fatalf("a revoked grant is listed: %+v", list)
+	}
+
+	// The grace is once, and short; after the successor was used, none.
+	for _, tc := range []struct {
+		name  string
+		steps func() error
+	}{
+		{"twice", func() error {
+			_ = rotate("g1", "g2")
+			_ = rotate("g1", "g3")
+			return rotate("g1", "g4")
+		}},
+		{"successor used", func() error {
+			_ = rotate("g1", "g2")
+			_ = rotate("g2", "g3")
+			return rotate("g1", "g4")
+		}},
+		{"after the grace", func() error {
+			_ = rotate("g1", "g2")
+			defer advance(t, graphgate.RefreshGrace+time.Second)()
+			return rotate("g1", "g3")
+		}},
+	} {
+		gg := &graphgate.Grant{UserID: u.ID, ClientID: "c", ClientName: "C", RedirectHost: "h", Scopes: []string{"profile"}}
+		if err := s.CreateGrant(ctx, gg, &graphgate.OAuthToken{Hash: "g1", Refresh: true}); err != nil {
+			t.Fatal(err)
+		}
+		code(t, tc.steps(), graphgate.EFORBIDDEN)
+		if _, err := s.RotateRefreshToken(ctx, "g2"); graphgate.ErrorCode(err) != graphgate.ENOTFOUND {
+			t.Fatalf("%s: the grant lives on: %v", tc.name, err)
+		}
+	}
+
+	// A code redeemed again revokes the grant it made, and a grant still
+	// being made from it is refused.
+	_ = s.CreateAuthCode(ctx, &graphgate.AuthCode{Hash: "code2", UserID: u.ID, ClientID: "c", ClientName: "c", RedirectURI: "r", Challenge: "c", Resource: "r", ExpiresAt: hour})
+	if _, err := s.ConsumeAuthCode(ctx, "code2"); err != nil {
+		t.Fatal(err)
+	}
+	gc := &graphgate.Grant{UserID: u.ID, ClientID: "c", ClientName: "C", RedirectHost: "h", Scopes: []string{"profile"}, FromCode: "code2"}
+	if err := s.CreateGrant(ctx, gc, &graphgate.OAuthToken{Hash: "ac2", ExpiresAt: hour}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.ConsumeAuthCode(ctx, "code2")
+	code(t, err, graphgate.ECONFLICT)
+	_, err = s.OAuthAccessToken(ctx, "ac2")
+	code(t, err, graphgate.ENOTFOUND)
+	_ = s.CreateAuthCode(ctx, &graphgate.AuthCode{Hash: "code3", UserID: u.ID, ClientID: "c", ClientName: "c", RedirectURI: "r", Challenge: "c", Resource: "r", ExpiresAt: hour})
+	_, _ = s.ConsumeAuthCode(ctx, "code3")
+	_, err = s.ConsumeAuthCode(ctx, "code3")
+	code(t, err, graphgate.ECONFLICT)
+	code(t, s.CreateGrant(ctx, &graphgate.Grant{UserID: u.ID, ClientID: "c", ClientName: "C", RedirectHost: "h", Scopes: []string{"profile"}, FromCode: "code3"},
+		&graphgate.OAuthToken{Hash: "ac3", ExpiresAt: hour}), graphgate.ECONFLICT)
+	_, err = s.OAuthAccessToken(ctx, "ac3")
+	code(t, err, graphgate.ENOTFOUND)
+
+	// Pruning: 200 refreshes leave 400 rows; once their access tokens
+	// expired and the refresh tokens were rotated out a day ago, they go,
+	// in batches, and the newest pair still works.
+	gp := &graphgate.Grant{UserID: u.ID, ClientID: "c", ClientName: "C", RedirectHost: "h", Scopes: []string{"profile"}}
+	_ = s.CreateGrant(ctx, gp, &graphgate.OAuthToken{Hash: "p0", Refresh: true})
+	soon := Now().Add(time.Minute)
+	for i := range 200 {
+		if _, err := s.RotateRefreshToken(ctx, fmt.Sprintf("p%d", i), &graphgate.OAuthToken{Hash: fmt.Sprintf("pa%d", i+1), ExpiresAt: soon},
+			&graphgate.OAuthToken{Hash: fmt.Sprintf("p%d", i+1), Refresh: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.PruneOAuth(ctx); err != nil || n != 0 {
+		t.Fatalf("pruned %d live rows: %v", n, err)
+	}
+	back := advance(t, 25*time.Hour)
+	n, err := s.PruneOAuth(ctx)
+	back()
+	if err != nil || n < 400 {
+		t.Fatalf("pruned %d rows, want at least 400: %v", n, err)
+	}
+	if _, err := s.RotateRefreshToken(ctx, "p200"); err != nil {
+		t.Fatalf("the newest refresh token after pruning: %v", err)
+	}
+	if err := s.RevokeGrant(ctx, 0, gp.ID); err != nil {
+		t.Fatal(err)
 	}
 
 	// Revocation (RFC 7009): an access token alone; a refresh token with its grant.
@@ -141,13 +237,17 @@ func testOAuthServer(t *testing.T, open func(*secretbox.Keyring) graphgate.Store
 	_, err = s.OAuthAccessToken(ctx, "d1")
 	code(t, err, graphgate.ENOTFOUND)
 
-	// Two replicas spending one refresh token at once: one succeeds; the
-	// other is a reuse and ends the grant.
+	// Two replicas spending one refresh token at once (three times): they
+	// take turns. The first rotates it, the second is the one retry the
+	// grace allows (the first's successor spent instead), the third is a
+	// reuse and ends the grant: nothing of it works afterwards.
 	g5 := &graphgate.Grant{UserID: u.ID, ClientID: "c", ClientName: "C", RedirectHost: "h", Scopes: []string{"profile"}}
-	_ = s.CreateGrant(ctx, g5, &graphgate.OAuthToken{Hash: "r5", Refresh: true})
-	replicas := []graphgate.Store{s, open(keys)}
+	if err := s.CreateGrant(ctx, g5, &graphgate.OAuthToken{Hash: "r5", Refresh: true}); err != nil {
+		t.Fatal(err)
+	}
+	replicas := []graphgate.Store{s, open(keys), s}
 	var wg sync.WaitGroup
-	results := make([]error, 2)
+	results := make([]error, len(replicas))
 	for i, st := range replicas {
 		wg.Go(func() {
 			_, results[i] = st.RotateRefreshToken(ctx, "r5", &graphgate.OAuthToken{Hash: "a5-" + string(rune('a'+i)), ExpiresAt: hour},
@@ -159,10 +259,16 @@ func testOAuthServer(t *testing.T, open func(*secretbox.Keyring) graphgate.Store
 	for _, err := range results {
 		if err == nil {
 			ok++
+		} else {
+			code(t, err, graphgate.EFORBIDDEN)
 		}
 	}
-	if ok != 1 {
-		t.Fatalf("one refresh token spent %d times at once: %v", ok, results)
+	if ok != 2 {
+		t.Fatalf("one refresh token answered %d times of three at once, want 2 (a use and its one retry): %v", ok, results)
+	}
+	for _, h := range []string{"r5-a", "r5-b", "r5-c"} {
+		_, err := s.RotateRefreshToken(ctx, h)
+		code(t, err, graphgate.ENOTFOUND)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,23 @@ import (
 // open a store on it; every call of open is another connection to the same
 // database, as another replica would have.
 type NewDB func(t *testing.T) (open func(keys *secretbox.Keyring) graphgate.Store)
+
+// clockOffset moves Now, the clock stores under test read (opened with
+// sqlstore.Options{Now: storetest.Now}), for tests of expiry and grace.
+var clockOffset atomic.Int64
+
+// Now is the suite's clock: the real time, moved on by advance.
+func Now() time.Time { return time.Now().Add(time.Duration(clockOffset.Load())) }
+
+// advance moves the suite's clock on by d until the returned function, or
+// the end of the test, moves it back.
+func advance(t *testing.T, d time.Duration) (back func()) {
+	var once sync.Once
+	clockOffset.Add(int64(d))
+	back = func() { once.Do(func() { clockOffset.Add(-int64(d)) }) }
+	t.Cleanup(back)
+	return back
+}
 
 // RunTests runs the suite.
 func RunTests(t *testing.T, newDB NewDB) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"graphgate"
 	"graphgate/internal/admin"
 	"graphgate/internal/apitoken"
+	"graphgate/internal/clientip"
 	"graphgate/internal/password"
 )
 
@@ -41,13 +41,9 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, d
 	s.render(w, r, status, "login", "Sign in", d)
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientIP is what the sign-in limits count: the client's address (the
+// proxy's, unless GRAPHGATE_TRUSTED_PROXIES names it), IPv6 by /64.
+func clientIP(r *http.Request) string { return clientip.Key(r.RemoteAddr) }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
@@ -94,7 +90,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.showLogin(w, r, http.StatusUnauthorized, d)
 		return
 	}
-	s.limiter.succeed(keys...)
+	// The right password clears that email's failures only; the address
+	// gets back the attempt it reserved, and keeps the failures it had, so
+	// that one account of one's own cannot reset a password spray.
+	s.limiter.release(keys[0])
+	s.limiter.succeed(keys[1])
 	if err := s.startSession(w, r, u); err != nil {
 		s.errorPage(w, r, err)
 		return

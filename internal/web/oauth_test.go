@@ -252,16 +252,23 @@ func TestOAuthWithTheURLAlone(t *testing.T) {
 		t.Fatal("the connected app is not in the console")
 	}
 
-	// Refresh tokens rotate; the old one used again revokes the grant.
+	// Refresh tokens rotate. The old one presented again right after (a
+	// client whose answer was lost) is answered once, and the successor it
+	// never received is spent; that successor presented later is a reuse,
+	// which revokes the grant.
+	status, lost := c.refresh(tok["refresh_token"].(string))
+	if status != 200 || lost["refresh_token"] == tok["refresh_token"] {
+		t.Fatalf("refresh: %d %v", status, lost)
+	}
 	status, next := c.refresh(tok["refresh_token"].(string))
-	if status != 200 || next["refresh_token"] == tok["refresh_token"] {
-		t.Fatalf("refresh: %d %v", status, next)
+	if status != 200 || next["refresh_token"] == lost["refresh_token"] {
+		t.Fatalf("the retry after a lost answer: %d %v", status, next)
 	}
 	if status, _, _ := rawCall(t, l, next["access_token"].(string), "get_profile"); status != 200 {
 		t.Fatalf("the new access token: %d", status)
 	}
 	if status, out := c.refresh(tok["refresh_token"].(string)); status != 400 || out["error"] != "invalid_grant" {
-		t.Fatalf("an old refresh token: %d %v", status, out)
+		t.Fatalf("an old refresh token a third time: %d %v", status, out)
 	}
 	if status, _, _ := rawCall(t, l, next["access_token"].(string), "get_profile"); status != http.StatusUnauthorized {
 		t.Fatalf("after refresh token reuse, the access token still works: %d", status)
@@ -356,6 +363,22 @@ func TestOAuthRefusals(t *testing.T) {
 		// The code was spent by that attempt.
 		if status, out := c.redeem(r.Location, nil); status != 400 || out["error"] != "invalid_grant" {
 			t.Fatalf("a used code: %d %v", status, out)
+		}
+		// A code redeemed twice: the second is refused, and the tokens
+		// the first gave stop working (RFC 6749 4.1.2).
+		r = consent(t, browser, c.authURL("profile", nil), allowForm("profile"))
+		status, tok := c.redeem(r.Location, nil)
+		if status != 200 {
+			t.Fatalf("redeeming: %d %v", status, tok)
+		}
+		if status, out := c.redeem(r.Location, nil); status != 400 || out["error"] != "invalid_grant" {
+			t.Fatalf("a code redeemed twice: %d %v", status, out)
+		}
+		if status, _, _ := rawCall(t, l, tok["access_token"].(string), "get_profile"); status != http.StatusUnauthorized {
+			t.Fatalf("the tokens of a code redeemed twice still work: %d", status)
+		}
+		if status, _ := c.refresh(tok["refresh_token"].(string)); status != 400 {
+			t.Fatalf("the refresh token of a code redeemed twice still works: %d", status)
 		}
 		r = consent(t, browser, c.authURL("profile", nil), allowForm("profile"))
 		if status, out := c.redeem(r.Location, func(f url.Values) { f.Set("client_id", "ggc_other") }); status != 400 || out["error"] != "invalid_grant" {

@@ -177,7 +177,9 @@ func (s *Server) Handler() http.Handler {
 
 	// Browsers announce cross-site form posts (Sec-Fetch-Site, Origin): refuse
 	// them outright, on top of the per-form CSRF tokens.
-	return s.observe(s.hostCheck(securityHeaders(s.cfg, cop.Handler(mux))))
+	// Behind trusted proxies, RemoteAddr becomes the client's address
+	// first, so that every limit counts per client.
+	return s.cfg.TrustedProxies.Middleware(s.observe(s.hostCheck(securityHeaders(s.cfg, cop.Handler(mux)))))
 }
 
 // cors lets browser-based MCP clients (the MCP Inspector, web apps) call the
