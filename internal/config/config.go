@@ -279,8 +279,7 @@ func (c *Config) Dump() string {
 		"GRAPHGATE_M365_GRAPH_URL": c.M365GraphURL, "GRAPHGATE_ADMIN_EMAIL": c.AdminEmail,
 		"GRAPHGATE_ADMIN_PASSWORD": c.AdminPassword, "GRAPHGATE_LOG_LEVEL": strings.ToLower(c.LogLevel.String()),
 		"GRAPHGATE_SESSION_LIFETIME": c.SessionLifetime.String(), "GRAPHGATE_ALLOWED_HOSTS": strings.Join(c.AllowedHosts, ","),
-		"GRAPHGATE_TRUSTED_PROXIES": c.TrustedProxies.String(),
-		"GRAPHGATE_METRICS_ADDR":    c.MetricsAddr, "GRAPHGATE_METRICS_TOKEN": c.MetricsToken, "GRAPHGATE_DRAIN_DELAY": c.DrainDelay.String(),
+		"GRAPHGATE_TRUSTED_PROXIES": c.TrustedProxies.String(), "GRAPHGATE_METRICS_ADDR": c.MetricsAddr, "GRAPHGATE_METRICS_TOKEN": c.MetricsToken, "GRAPHGATE_DRAIN_DELAY": c.DrainDelay.String(),
 		"GRAPHGATE_OAUTH_PRIVATE_CLIENTS": onOffString(c.OAuthPrivateClients), "GRAPHGATE_KEEPALIVE_AGE": c.KeepAliveAge.String(),
 	}
 	var b strings.Builder
