@@ -45,10 +45,9 @@ func (s *Service) SignInWithMicrosoft(ctx context.Context, id *microsoft365.Iden
 	if !rules.Microsoft {
 		return nil, &SignInRefused{"Sign in with Microsoft is turned off. Sign in with your password, or ask your admin."}
 	}
+	// Only an address Microsoft verified decides rules and roles: an
+	// unverified email claim can be any address a tenant admin wrote.
 	email := sqlstore.NormalizeEmail(id.Email)
-	if email == "" {
-		email = sqlstore.NormalizeEmail(id.Username)
-	}
 	if why := refusal(rules, id, email); why != "" {
 		return nil, &SignInRefused{why}
 	}

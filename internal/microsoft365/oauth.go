@@ -197,9 +197,39 @@ func (c *Client) Refresh(ctx context.Context, app *graphgate.M365Config, refresh
 
 // Identity is who an id_token names.
 type Identity struct {
-	TenantID, ObjectID, Username, Name, Email string
+	TenantID, ObjectID, Username, Name string
+	// Email is the address Microsoft vouches for, or "" (see
+	// verifiedEmail): the only one email-based rules may trust.
+	Email string
 	// Roles are the app roles Entra assigned the person (the roles claim).
 	Roles []string
+}
+
+// verifiedEmail is the address of an id_token that Microsoft verified. The
+// email claim of a work or school account is whatever the account's tenant
+// admin wrote in its mail attribute, any domain at all; Microsoft says it
+// is verified with the optional claim xms_edov. The UPN
+// (preferred_username) can only be in a domain the tenant verified. A
+// personal account's email is one Microsoft verified.
+func verifiedEmail(personal bool, email, upn string, edov json.RawMessage) string {
+	switch {
+	case personal && email != "":
+		return email
+	case email != "" && claimTrue(edov):
+		return email
+	case strings.Contains(upn, "@"):
+		return upn
+	}
+	return ""
+}
+
+// claimTrue reads a boolean claim, which tokens carry as true, "true" or 1.
+func claimTrue(raw json.RawMessage) bool {
+	switch strings.Trim(string(raw), `"`) {
+	case "true", "1":
+		return true
+	}
+	return false
 }
 
 // Personal reports whether this is a personal Microsoft account.
@@ -235,7 +265,10 @@ func (c *Client) VerifyIDToken(ctx context.Context, clientID, raw, nonce string)
 		PreferredUsername string   `json:"preferred_username"`
 		Name              string   `json:"name"`
 		Email             string   `json:"email"`
-		Roles             []string `json:"roles"`
+		// EmailVerified is the optional claim xms_edov: whether the
+		// email's domain owner is verified.
+		EmailVerified json.RawMessage `json:"xms_edov"`
+		Roles         []string        `json:"roles"`
 	}
 	if err := tok.Claims(&claims); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrIDToken, err)
@@ -252,6 +285,7 @@ func (c *Client) VerifyIDToken(ctx context.Context, clientID, raw, nonce string)
 	case c.authority == "consumers" && claims.TID != ConsumerTenantID, c.authority == "organizations" && claims.TID == ConsumerTenantID:
 		return nil, fmt.Errorf("%w: account kind not allowed by the authority", ErrIDToken)
 	}
-	return &Identity{TenantID: strings.ToLower(claims.TID), ObjectID: claims.OID, Username: claims.PreferredUsername,
-		Name: claims.Name, Email: claims.Email, Roles: claims.Roles}, nil
+	tid := strings.ToLower(claims.TID)
+	return &Identity{TenantID: tid, ObjectID: claims.OID, Username: claims.PreferredUsername, Name: claims.Name,
+		Email: verifiedEmail(tid == ConsumerTenantID, claims.Email, claims.PreferredUsername, claims.EmailVerified), Roles: claims.Roles}, nil
 }

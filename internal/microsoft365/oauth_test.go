@@ -2,6 +2,7 @@ package microsoft365
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http/httptest"
 	"strings"
@@ -110,5 +111,35 @@ func TestPlainWords(t *testing.T) {
 	}
 	if AADSTSOf("AADSTS7000222: The provided client secret keys ... \r\nTrace ID: x") != 7000222 || FirstLine("AADSTS1: a\r\nTrace ID: b") != "AADSTS1: a" {
 		t.Fatal("parsing")
+	}
+}
+
+func TestVerifiedEmail(t *testing.T) {
+	tests := []struct {
+		name     string
+		personal bool
+		email    string
+		upn      string
+		edov     string
+		want     string
+	}{
+		{"work, email verified", false, "dana@contoso.com", "dana@contoso.onmicrosoft.com", `true`, "dana@contoso.com"},
+		{"work, verified as a string", false, "dana@contoso.com", "dana@contoso.onmicrosoft.com", `"true"`, "dana@contoso.com"},
+		{"work, email unverified: the UPN", false, "admin@victim.com", "mallory@evil.com", `false`, "mallory@evil.com"},
+		{"work, no xms_edov claim: the UPN", false, "admin@victim.com", "mallory@evil.com", ``, "mallory@evil.com"},
+		{"work, no email: the UPN", false, "", "sam@fabrikam.com", ``, "sam@fabrikam.com"},
+		{"work, UPN without @ and no verified email", false, "admin@victim.com", "not-an-address", `0`, ""},
+		{"personal: the email", true, "jo@outlook.com", "jo@outlook.com", ``, "jo@outlook.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var raw json.RawMessage
+			if tt.edov != "" {
+				raw = json.RawMessage(tt.edov)
+			}
+			if got := verifiedEmail(tt.personal, tt.email, tt.upn, raw); got != tt.want {
+				t.Fatalf("verifiedEmail = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -116,6 +116,34 @@ func TestSignInWithMicrosoft(t *testing.T) {
 			t.Fatalf("without it: %s", u.Role)
 		}
 	})
+	// Mallory's Fabrikam admin wrote Contoso's admin address into her mail
+	// attribute: Microsoft sends it as her email claim, with xms_edov
+	// false. Neither the admin list nor a domain rule may trust it.
+	t.Run("an unverified email makes nobody admin and passes no domain rule", func(t *testing.T) {
+		anyone := admin.SignInForm{Microsoft: true, Who: graphgate.SignInAnyone, Passwords: true, AdminEmails: apptest.AdminEmail}
+		setRules(t, l, anyone)
+		defer setRules(t, l, contosoOnly)
+		c := l.NewClient()
+		if r, _ := signInWithMicrosoft(t, l, c, "mallory@fabrikam.test"); r.Status != http.StatusSeeOther {
+			t.Fatalf("mallory, when anyone may sign in: %d %s", r.Status, r.Body)
+		}
+		u, err := l.App.Store.UserByEmail(ctx, "mallory@fabrikam.test")
+		if err != nil || u.Role != graphgate.RoleUser {
+			t.Fatalf("mallory is %+v (%v), want a user known by her UPN", u, err)
+		}
+		if page := c.Get("/admin/users"); page.Status == http.StatusOK {
+			t.Fatal("mallory reaches the Admin Console")
+		}
+		if a, _ := l.App.Store.UserByEmail(ctx, apptest.AdminEmail); a == nil || a.ID == u.ID {
+			t.Fatal("mallory took the admin's account")
+		}
+		domain := anyone
+		domain.Domains = "contoso.test"
+		setRules(t, l, domain)
+		if r, _ := signInWithMicrosoft(t, l, l.NewClient(), "mallory@fabrikam.test"); r.Status != http.StatusForbidden || !strings.Contains(r.Body, "only addresses at contoso.test") {
+			t.Fatalf("mallory under a contoso.test domain rule: %d", r.Status)
+		}
+	})
 	t.Run("Microsoft's answer for someone else's sign-in is refused", func(t *testing.T) {
 		attacker := l.NewClient()
 		page := attacker.Get("/login")

@@ -39,6 +39,28 @@ type Person struct {
 	// NewToGraphgate marks a person the demo and the tests give no graphgate
 	// account, for Sign in with Microsoft to create.
 	NewToGraphgate bool
+	// Mail is the mail attribute as the tenant's admin set it; empty: the
+	// UPN. Any tenant's admin can write any address there: Microsoft puts
+	// it in the email claim, saying it is verified (xms_edov) only when
+	// its domain is one the tenant verified.
+	Mail string
+	// Outsider keeps a person out of the seeded mail of others.
+	Outsider bool
+}
+
+// MailAddress is what the email claim carries.
+func (p *Person) MailAddress() string {
+	if p.Mail != "" {
+		return p.Mail
+	}
+	return p.UPN
+}
+
+// MailVerified reports whether the mail address is in the tenant's own
+// verified domain (what xms_edov says).
+func (p *Person) MailVerified() bool {
+	_, domain, _ := strings.Cut(p.MailAddress(), "@")
+	return strings.EqualFold(domain, p.Tenant.Domain)
 }
 
 // Personal reports whether this is a personal Microsoft account.
@@ -79,6 +101,12 @@ func New() *Directory {
 			{ObjectID: "4b1f2c3d-0e5a-4f6b-8c7d-9e0f1a2b3c05", UPN: "nina@contoso.test", DisplayName: "Nina Patel",
 				GivenName: "Nina", Surname: "Patel", JobTitle: "Sales Director", Office: "Chicago 12/40",
 				Phone: "+1 312 555 0163", TimeZone: "Central Standard Time", Tenant: Contoso, NewToGraphgate: true},
+			// Mallory is a Fabrikam account whose mail attribute her
+			// tenant's admin set to Contoso's admin address: Microsoft
+			// sends it as her email, unverified (xms_edov false).
+			{ObjectID: "8d2e4f6a-1b3c-4d5e-9f0a-2b4c6d8e0f06", UPN: "mallory@fabrikam.test", DisplayName: "Mallory Quinn",
+				GivenName: "Mallory", Surname: "Quinn", JobTitle: "Contractor", TimeZone: "GMT Standard Time", Tenant: Fabrikam,
+				NewToGraphgate: true, Mail: "admin@contoso.test", Outsider: true},
 		},
 	}
 }

@@ -106,7 +106,7 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		"end_session_endpoint":                  base + "/" + seg + "/oauth2/v2.0/logout",
 		"claims_supported": []string{"sub", "iss", "cloud_instance_name", "cloud_instance_host_name",
 			"cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce",
-			"preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email", "roles"},
+			"preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email", "roles", "xms_edov"},
 		"kerberos_endpoint":     base + "/" + seg + "/kerberos",
 		"tenant_region_scope":   nil,
 		"cloud_instance_name":   "microsoftonline.com",

@@ -299,7 +299,13 @@ func (s *Server) idTokenClaims(r *http.Request, p *directory.Person, scopes []st
 		c["name"] = p.DisplayName
 	}
 	if slices.Contains(scopes, "email") {
-		c["email"] = p.UPN
+		c["email"] = p.MailAddress()
+		if !p.Personal() {
+			// The optional claim xms_edov, as an app registration that
+			// asks for it gets it: whether the email's domain owner is
+			// verified.
+			c["xms_edov"] = p.MailVerified()
+		}
 	}
 	return c
 }

@@ -22,7 +22,7 @@ func (c contact) recipient() graph.Recipient {
 func (g *gen) colleagues() []contact {
 	var out []contact
 	for _, q := range g.dir.People() {
-		if q != g.p && (q.Tenant == g.p.Tenant || !g.p.Personal() && !q.Personal()) {
+		if q != g.p && !q.Outsider && (q.Tenant == g.p.Tenant || !g.p.Personal() && !q.Personal()) {
 			out = append(out, contact{q.DisplayName, q.UPN})
 		}
 	}
