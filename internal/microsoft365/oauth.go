@@ -260,11 +260,11 @@ func (c *Client) VerifyIDToken(ctx context.Context, clientID, raw, nonce string)
 		return nil, fmt.Errorf("%w: %v", ErrIDToken, err)
 	}
 	var claims struct {
-		TID               string   `json:"tid"`
-		OID               string   `json:"oid"`
-		PreferredUsername string   `json:"preferred_username"`
-		Name              string   `json:"name"`
-		Email             string   `json:"email"`
+		TID               string `json:"tid"`
+		OID               string `json:"oid"`
+		PreferredUsername string `json:"preferred_username"`
+		Name              string `json:"name"`
+		Email             string `json:"email"`
 		// EmailVerified is the optional claim xms_edov: whether the
 		// email's domain owner is verified.
 		EmailVerified json.RawMessage `json:"xms_edov"`
