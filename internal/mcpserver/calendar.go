@@ -11,6 +11,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"graphgate/internal/graphapi"
+	"graphgate/internal/oneline"
 )
 
 type calendarsIn struct{}
@@ -110,9 +111,9 @@ func toEvent(e gEvent, loc *time.Location, zone string) EventOut {
 		return t
 	}
 	start, end := parse(e.Start.DateTime), parse(e.End.DateTime)
-	out := EventOut{ID: e.ID, Subject: oneLine(e.Subject), StartUTC: start.UTC(), EndUTC: end.UTC(), TimeZone: zone, AllDay: e.IsAllDay,
-		Location: oneLine(e.Location.DisplayName), Organizer: oneLine(e.Organizer.EmailAddress.Address), ShowAs: e.ShowAs,
-		Kind: e.Type, SeriesID: e.SeriesMasterID, Preview: trimRunes(oneLine(e.BodyPreview), previewRunes)}
+	out := EventOut{ID: e.ID, Subject: oneline.Clean(e.Subject), StartUTC: start.UTC(), EndUTC: end.UTC(), TimeZone: zone, AllDay: e.IsAllDay,
+		Location: oneline.Clean(e.Location.DisplayName), Organizer: oneline.Clean(e.Organizer.EmailAddress.Address), ShowAs: e.ShowAs,
+		Kind: e.Type, SeriesID: e.SeriesMasterID, Preview: trimRunes(oneline.Clean(e.BodyPreview), previewRunes)}
 	if e.IsAllDay {
 		out.Start, out.End = start.Format("2006-01-02"), end.Format("2006-01-02")
 	} else {

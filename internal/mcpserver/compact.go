@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"graphgate/internal/oneline"
 )
 
 // compactText renders a tool's result for the model reading it: the
@@ -95,7 +97,7 @@ func scalar(f reflect.Value) string {
 	}
 	switch f.Kind() {
 	case reflect.String:
-		s := oneLine(f.String())
+		s := oneline.Clean(f.String())
 		if r := []rune(s); len(r) > 120 {
 			s = string(r[:120]) + "…"
 		}
@@ -110,7 +112,7 @@ func scalar(f reflect.Value) string {
 		if f.Type().Elem().Kind() == reflect.String {
 			var items []string
 			for i := range f.Len() {
-				items = append(items, oneLine(f.Index(i).String()))
+				items = append(items, oneline.Clean(f.Index(i).String()))
 			}
 			return strings.Join(items, ", ")
 		}

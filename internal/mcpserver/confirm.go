@@ -16,6 +16,7 @@ import (
 
 	"graphgate"
 	"graphgate/internal/graphapi"
+	"graphgate/internal/oneline"
 )
 
 // Confirmed writes. A token with "ask me before sending or deleting" makes
@@ -208,7 +209,7 @@ func firstLines(text string, lines, runes int) string {
 		parts = append(parts[:lines], "…")
 	}
 	for i, p := range parts {
-		parts[i] = escapeControls(p)
+		parts[i] = oneline.Escape(p)
 	}
 	return trimRunes(strings.Join(parts, "\n"), runes)
 }
@@ -272,7 +273,7 @@ func brief(question string, headers [][2]string, text string) string {
 	b.WriteString(question + "\n")
 	for _, h := range headers {
 		if h[1] != "" {
-			b.WriteString("\n" + h[0] + ": " + trimRunes(escapeControls(h[1]), fieldRunes))
+			b.WriteString("\n" + h[0] + ": " + trimRunes(oneline.Escape(h[1]), fieldRunes))
 		}
 	}
 	if text = firstLines(text, 6, 500); text != "" {

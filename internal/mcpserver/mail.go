@@ -13,6 +13,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"graphgate/internal/graphapi"
+	"graphgate/internal/oneline"
 )
 
 // graph shapes, only the fields graphgate reads.
@@ -79,14 +80,14 @@ func addresses(list []gAddress) []string {
 }
 
 func summarize(m gMessage) MessageSummary {
-	s := MessageSummary{ID: m.ID, Subject: oneLine(m.Subject), Received: m.ReceivedDateTime,
+	s := MessageSummary{ID: m.ID, Subject: oneline.Clean(m.Subject), Received: m.ReceivedDateTime,
 		IsRead: m.IsRead, HasAttachments: m.HasAttachments, Flagged: m.Flag.FlagStatus == "flagged",
-		Preview: trimRunes(oneLine(m.BodyPreview), previewRunes)}
+		Preview: trimRunes(oneline.Clean(m.BodyPreview), previewRunes)}
 	if m.Importance != "normal" {
 		s.Importance = m.Importance
 	}
 	if m.From != nil {
-		s.From, s.FromName = oneLine(m.From.EmailAddress.Address), oneLine(m.From.EmailAddress.Name)
+		s.From, s.FromName = oneline.Clean(m.From.EmailAddress.Address), oneline.Clean(m.From.EmailAddress.Name)
 	}
 	return s
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"graphgate/internal/graphapi"
+	"graphgate/internal/oneline"
 )
 
 // get_schedule asks Graph's getSchedule for free/busy: the person's own and
@@ -162,7 +163,7 @@ func getScheduleTool() toolDef {
 					return scheduleOut{}, fmt.Errorf("a schedule item with unreadable times: %q, %q", it.Start.DateTime, it.End.DateTime)
 				}
 				o.Busy = append(o.Busy, BusyOut{Start: st.In(loc).Format(time.RFC3339), End: en.In(loc).Format(time.RFC3339),
-					Status: it.Status, Subject: trimRunes(oneLine(it.Subject), 120)})
+					Status: it.Status, Subject: trimRunes(oneline.Clean(it.Subject), 120)})
 			}
 			out.Schedules = append(out.Schedules, o)
 		}

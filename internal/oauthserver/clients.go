@@ -14,11 +14,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"os"
 	"sync"
 	"syscall"
 	"time"
 
 	"graphgate"
+	"graphgate/internal/oneline"
 )
 
 // Client is an MCP client as the consent page shows it and the endpoints
@@ -140,7 +142,10 @@ func (s *Server) fetchMetadata(ctx context.Context, u *url.URL) (*Client, time.D
 	req.Header.Set("Accept", "application/json")
 	resp, err := s.fetch.Do(req)
 	if err != nil {
-		return nil, 0, fmt.Errorf("fetching the client metadata: %w", err)
+		// The detail (addresses, resolvers, TLS) is for the log: the page
+		// a signed-in person sees says what failed in words.
+		s.d.Log.Info("fetching a client metadata document failed", "url", u.String(), "err", err)
+		return nil, 0, fetchProblem(u.Hostname(), err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -173,6 +178,9 @@ func (s *Server) fetchMetadata(ctx context.Context, u *url.URL) (*Client, time.D
 	case doc.AuthMethod != "" && doc.AuthMethod != "none":
 		return nil, 0, errors.New("only public clients (token_endpoint_auth_method none) are supported")
 	}
+	if strings.ContainsFunc(doc.ClientName, oneline.Hidden) {
+		return nil, 0, errors.New("the client metadata's client_name has control or direction characters")
+	}
 	c := &Client{ID: doc.ClientID, Name: cleanName(doc.ClientName, u.Hostname()), ClientURI: httpsOrEmpty(doc.ClientURI),
 		LogoURI: httpsOrEmpty(doc.LogoURI), Metadata: true}
 	if c.RedirectURIs, err = checkRedirectURIs(doc.RedirectURIs); err != nil {
@@ -199,10 +207,30 @@ func cacheTTL(cc string) time.Duration {
 	return ttl
 }
 
-// publicOnly refuses connections to addresses inside the network (private,
-// loopback, link-local, ...), after DNS resolution and for every connection,
-// so a metadata URL cannot be used to reach internal services, also not by
-// a name that resolves differently later.
+// fetchProblem says in words why a metadata document could not be had.
+func fetchProblem(host string, err error) error {
+	var dnsErr *net.DNSError
+	switch {
+	case errors.Is(err, errNotPublic):
+		return fmt.Errorf("%s is not at a public address", host)
+	case errors.As(err, &dnsErr):
+		return fmt.Errorf("could not find %s", host)
+	case errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err):
+		return fmt.Errorf("%s did not answer in time", host)
+	case strings.Contains(err.Error(), "redirect"):
+		return fmt.Errorf("%s redirected the client metadata request, which is not allowed", host)
+	}
+	return fmt.Errorf("could not reach %s", host)
+}
+
+var errNotPublic = errors.New("not a public address")
+
+// publicOnly refuses connections to every address that is not global
+// unicast on the public internet (private, loopback, link-local, shared,
+// documentation, benchmarking, reserved, and the IPv6 forms that embed
+// IPv4 addresses), after DNS resolution and for every connection, so a
+// metadata URL cannot be used to reach internal services, also not by a
+// name that resolves differently later.
 func publicOnly(_, address string, _ syscall.RawConn) error {
 	host, _, err := net.SplitHostPort(address)
 	if err != nil {
@@ -212,15 +240,39 @@ func publicOnly(_, address string, _ syscall.RawConn) error {
 	if err != nil {
 		return err
 	}
-	a = a.Unmap()
-	if a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsMulticast() ||
-		a.IsUnspecified() || a.IsInterfaceLocalMulticast() || cgnat.Contains(a) {
-		return fmt.Errorf("refusing to fetch client metadata from %s: not a public address", a)
+	if !isPublic(a) {
+		return errNotPublic
 	}
 	return nil
 }
 
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+// isPublic reports whether a is a global unicast address outside every
+// special-purpose range (IANA's IPv4 and IPv6 special-purpose registries).
+func isPublic(a netip.Addr) bool {
+	a = a.Unmap().WithZone("")
+	if !a.IsGlobalUnicast() || a.IsPrivate() {
+		return false
+	}
+	for _, p := range specialPurpose {
+		if p.Contains(a) {
+			return false
+		}
+	}
+	return true
+}
+
+var specialPurpose = func() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range []string{
+		"0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "198.18.0.0/15",
+		"198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4", "255.255.255.255/32",
+		"::/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "2002::/16",
+		"3fff::/20", "5f00::/16", "fec0::/10",
+	} {
+		out = append(out, netip.MustParsePrefix(s))
+	}
+	return out
+}()
 
 // newFetcher is the HTTP client for metadata documents: no redirects (a
 // redirect would change whose document it is), public addresses only
@@ -266,8 +318,10 @@ func checkRedirectURIs(uris []string) ([]string, error) {
 	for _, raw := range uris {
 		u, err := url.Parse(raw)
 		switch {
-		case err != nil || u.Fragment != "" || len(raw) > 1000 || u.Scheme == "":
+		case err != nil || strings.Contains(raw, "#") || len(raw) > 1000 || u.Scheme == "":
 			return nil, fmt.Errorf("redirect URI %q is not an absolute URL without a fragment", raw)
+		case (u.Scheme == "http" || u.Scheme == "https") && !goodAuthority(u):
+			return nil, fmt.Errorf("redirect URI %q has credentials or a bad port", raw)
 		case u.Scheme == "https" && u.Host != "":
 		case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
 		case u.Scheme == "http", u.Scheme == "https", slices.Contains([]string{"javascript", "data", "file", "blob", "vbscript", "about", "ftp", "ws", "wss"}, strings.ToLower(u.Scheme)):
@@ -275,6 +329,23 @@ func checkRedirectURIs(uris []string) ([]string, error) {
 		}
 	}
 	return uris, nil
+}
+
+// goodAuthority reports whether an http(s) URL's authority is a host with,
+// at most, a port from 1 to 65535: no credentials (http://evil@127.0.0.1/),
+// no empty port (127.0.0.1:), no port 0 or 99999.
+func goodAuthority(u *url.URL) bool {
+	if u.User != nil || u.Hostname() == "" || strings.ContainsAny(u.Host, "@") {
+		return false
+	}
+	if strings.HasSuffix(u.Host, ":") {
+		return false
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		return err == nil && n >= 1 && n <= 65535 && p[0] != '0'
+	}
+	return true
 }
 
 // redirectMatches compares a requested redirect URI with a client's
@@ -285,7 +356,7 @@ func redirectMatches(registered []string, requested string) bool {
 		return true
 	}
 	req, err := url.Parse(requested)
-	if err != nil || req.Scheme != "http" || !isLoopbackHost(req.Hostname()) {
+	if err != nil || req.Scheme != "http" || !isLoopbackHost(req.Hostname()) || !goodAuthority(req) || strings.Contains(requested, "#") {
 		return false
 	}
 	for _, r := range registered {

@@ -1,7 +1,12 @@
 package oauthserver
 
 import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -23,6 +28,14 @@ func TestRedirectMatching(t *testing.T) {
 		{"http://localhost:53682/callback", false}, // another loopback name is another URI
 		{"http://127.0.0.1@evil.example/callback", false},
 		{"HTTPS://claude.ai/api/mcp/auth_callback", false},
+		{"http://evil@127.0.0.1/callback", false},
+		{"http://evil@127.0.0.1:9999/callback", false},
+		{"http://127.0.0.1:0/callback", false},
+		{"http://127.0.0.1:99999/callback", false},
+		{"http://127.0.0.1:/callback", false},
+		{"http://127.0.0.1:053682/callback", false},
+		{"http://127.0.0.1:9999/callback#x", false},
+		{"http://127.0.0.1:9999/callback#", false},
 	} {
 		if got := redirectMatches(registered, tc.uri); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.uri, got, tc.want)
@@ -46,6 +59,14 @@ func TestRedirectURIsAtRegistration(t *testing.T) {
 		{"https://x.example/cb#frag", false},
 		{"/relative", false},
 		{"https:///nohost", false},
+		{"http://127.0.0.1:9999/cb#x", false},
+		{"http://127.0.0.1:9999/cb#", false},
+		{"http://evil@127.0.0.1/cb", false},
+		{"https://user:pw@x.example/cb", false},
+		{"http://127.0.0.1:0/cb", false},
+		{"http://127.0.0.1:99999/cb", false},
+		{"http://127.0.0.1:/cb", false},
+		{"http://[::1]:8080/cb", true},
 	} {
 		_, err := checkRedirectURIs([]string{tc.uri})
 		if (err == nil) != tc.ok {
@@ -86,4 +107,46 @@ func FuzzRedirectMatch(f *testing.F) {
 			t.Fatalf("%q matched %q", requested, registered)
 		}
 	})
+}
+
+// Every address that is not on the public internet is refused, IPv4-mapped
+// and embedding forms included.
+func TestPublicAddresses(t *testing.T) {
+	for _, tc := range []struct {
+		addr string
+		ok   bool
+	}{
+		{"93.184.215.14", true}, {"2606:2800:21f:cb07:6820:80da:af6b:8b2c", true},
+		{"127.0.0.1", false}, {"10.1.2.3", false}, {"172.16.0.1", false}, {"192.168.1.1", false},
+		{"169.254.169.254", false}, {"0.0.0.0", false}, {"0.1.2.3", false}, {"100.64.0.1", false},
+		{"192.0.0.8", false}, {"192.0.2.1", false}, {"198.18.0.1", false}, {"198.51.100.1", false},
+		{"203.0.113.1", false}, {"240.0.0.1", false}, {"255.255.255.255", false}, {"224.0.0.1", false},
+		{"::1", false}, {"::", false}, {"fe80::1", false}, {"fc00::1", false}, {"fd12::1", false},
+		{"fec0::1", false}, {"ff02::1", false}, {"64:ff9b::a00:1", false}, {"64:ff9b::5db8:d70e", false},
+		{"2002:a00:1::1", false}, {"2001:db8::1", false}, {"::ffff:10.0.0.1", false}, {"::ffff:127.0.0.1", false},
+		{"::10.0.0.1", false}, {"2001::1", false},
+	} {
+		if got := isPublic(netip.MustParseAddr(tc.addr)); got != tc.ok {
+			t.Errorf("%s: public %v, want %v", tc.addr, got, tc.ok)
+		}
+	}
+}
+
+// What a person sees when a document cannot be fetched says what failed in
+// words, never Go's network errors (resolver addresses, dial details).
+func TestFetchProblemsInWords(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&url.Error{Op: "Get", URL: "https://x", Err: &net.OpError{Op: "dial", Err: errNotPublic}}, "example.com is not at a public address"},
+		{&url.Error{Op: "Get", URL: "https://x", Err: &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "example.com", Server: "10.0.0.53:53"}}}, "could not find example.com"},
+		{&url.Error{Op: "Get", URL: "https://x", Err: context.DeadlineExceeded}, "example.com did not answer in time"},
+		{&url.Error{Op: "Get", URL: "https://x", Err: &net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(10, 0, 0, 5), Port: 443}, Err: errors.New("connection refused")}}, "could not reach example.com"},
+	} {
+		got := fetchProblem("example.com", tc.err).Error()
+		if got != tc.want || strings.Contains(got, "10.0.0") || strings.Contains(got, "dial") {
+			t.Errorf("%v: %q, want %q", tc.err, got, tc.want)
+		}
+	}
 }

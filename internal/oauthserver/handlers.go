@@ -12,6 +12,7 @@ import (
 	"graphgate"
 	"graphgate/internal/apitoken"
 	"graphgate/internal/clientip"
+	"graphgate/internal/oneline"
 )
 
 // Handler serves the metadata and the token, registration and revocation
@@ -178,6 +179,10 @@ func (s *Server) registerClient(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&in); err != nil {
 		oauthError(w, http.StatusBadRequest, "invalid_client_metadata", "the body must be a JSON client metadata document")
+		return
+	}
+	if strings.ContainsFunc(in.ClientName, oneline.Hidden) {
+		oauthError(w, http.StatusBadRequest, "invalid_client_metadata", "client_name must not contain control or direction characters")
 		return
 	}
 	uris, err := checkRedirectURIs(in.RedirectURIs)

@@ -505,6 +505,12 @@ func TestOAuthRefusals(t *testing.T) {
 				t.Errorf("registered %q: %d", uri, status)
 			}
 		}
+		for _, name := range []string{"Claude\u202eedualC", "bell\x07", "nul\x00", "two\nlines"} {
+			if status, out := postJSON(t, c.register, map[string]any{"client_name": name, "redirect_uris": []string{"http://127.0.0.1:9/cb"}}); status != http.StatusBadRequest ||
+				out["error"] != "invalid_client_metadata" {
+				t.Errorf("registered the name %q: %d %v", name, status, out)
+			}
+		}
 		fresh := apptest.Start(t, nil)
 		codes := map[int]int{}
 		for range 15 {
