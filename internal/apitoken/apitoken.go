@@ -68,3 +68,14 @@ func PlausibleAccess(s string) bool { return shaped(s, AccessPrefix) }
 func PlausibleRefresh(s string) bool { return shaped(s, RefreshPrefix) }
 
 func shaped(s, prefix string) bool { return strings.HasPrefix(s, prefix) && len(s) == len(prefix)+43 }
+
+// FromHeader reads a bearer token from an Authorization header value. The
+// scheme is case-insensitive (RFC 9110 11.1): "bearer x" is "Bearer x".
+func FromHeader(authorization string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(authorization), " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
+		return "", false
+	}
+	return token, true
+}

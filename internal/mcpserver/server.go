@@ -23,6 +23,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	segmentjson "github.com/segmentio/encoding/json"
 
 	"graphgate"
 	"graphgate/internal/admin"
@@ -260,14 +261,8 @@ func (s *Server) scopeCheck(metadataURL string, next http.Handler) http.Handler 
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		var msg struct {
-			Method string `json:"method"`
-			Params struct {
-				Name string `json:"name"`
-			} `json:"params"`
-		}
-		if json.Unmarshal(body, &msg) == nil && msg.Method == "tools/call" {
-			if d, ok := byName[msg.Params.Name]; ok && !allowed(c.access, d) {
+		for _, name := range calledTools(body) {
+			if d, ok := byName[name]; ok && !allowed(c.access, d) {
 				need := graphgate.ScopeFor(d.toolset, !d.readOnly)
 				w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="`+need+`", resource_metadata="`+metadataURL+`"`)
 				http.Error(w, "this app's access does not include "+need+": connect it again and allow it", http.StatusForbidden)
@@ -276,6 +271,42 @@ func (s *Server) scopeCheck(metadataURL string, next http.Handler) http.Handler 
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// calledTools lists the tools a POST body calls, read exactly as the SDK
+// reads it (its readBatch: an array of messages, or one message; each
+// decoded by jsonrpc.DecodeMessage; params decoded case-sensitively, as
+// its JSON decoder does), so that the scope check and the SDK can never
+// disagree about what is called. A body the SDK would refuse calls nothing.
+func calledTools(body []byte) []string {
+	var raws []json.RawMessage
+	if sdkUnmarshal(body, &raws) != nil {
+		raws = []json.RawMessage{body}
+	}
+	var names []string
+	for _, raw := range raws {
+		msg, err := jsonrpc.DecodeMessage(raw)
+		if err != nil {
+			return nil
+		}
+		if req, ok := msg.(*jsonrpc.Request); ok && req.Method == "tools/call" {
+			var p struct {
+				Name string `json:"name"`
+			}
+			if sdkUnmarshal(req.Params, &p) == nil {
+				names = append(names, p.Name)
+			}
+		}
+	}
+	return names
+}
+
+// sdkUnmarshal decodes as the SDK's JSON decoder does: segmentio's, with
+// struct fields matched case-sensitively.
+func sdkUnmarshal(data []byte, v any) error {
+	dec := segmentjson.NewDecoder(bytes.NewReader(data))
+	dec.DontMatchCaseInsensitiveStructFields()
+	return dec.Decode(v)
 }
 
 // toolsOnly answers the prompt and resource methods, which graphgate does
@@ -337,7 +368,7 @@ func (s *Server) Handler() http.Handler {
 // unavailability, not a server fault.
 func challenge(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hasToken := strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ")
+		_, hasToken := apitoken.FromHeader(r.Header.Get("Authorization"))
 		st := &authState{}
 		r = r.WithContext(context.WithValue(r.Context(), authStateKey{}, st))
 		next.ServeHTTP(&challengeWriter{ResponseWriter: w, hasToken: hasToken, state: st}, r)

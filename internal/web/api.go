@@ -75,8 +75,12 @@ func (s *Server) api(h apiHandler) http.HandlerFunc {
 }
 
 func (s *Server) apiActor(r *http.Request) (*graphgate.User, error) {
-	if raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		return s.adminByToken(r.Context(), strings.TrimSpace(raw))
+	if h := r.Header.Get("Authorization"); h != "" {
+		raw, ok := apitoken.FromHeader(h)
+		if !ok {
+			return nil, graphgate.Errorf(graphgate.EUNAUTHORIZED, "Send an admin API token as Authorization: Bearer ggt_....")
+		}
+		return s.adminByToken(r.Context(), raw)
 	}
 	sc := s.lookupSession(r)
 	if sc == nil {

@@ -102,6 +102,9 @@ func TestMetricsTokenAndAddress(t *testing.T) {
 	if got := get(t, withToken.URL, "/metrics", "", "Authorization", "Bearer wrong").StatusCode; got != http.StatusUnauthorized {
 		t.Fatalf("metrics with a wrong token: %d", got)
 	}
+	if got := get(t, withToken.URL, "/metrics", "", "Authorization", "bearer scrape-me-please").StatusCode; got != http.StatusOK {
+		t.Fatalf("metrics with the token, scheme in lower case: %d", got)
+	}
 	if got := get(t, withToken.URL, "/metrics", "", "Authorization", "Bearer scrape-me-please").StatusCode; got != http.StatusOK {
 		t.Fatalf("metrics with the token: %d", got)
 	}

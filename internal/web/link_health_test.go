@@ -39,6 +39,16 @@ func TestLinkHealthForAdmins(t *testing.T) {
 			t.Errorf("link health lacks %q", want)
 		}
 	}
+	// A person who never linked is asked to link, one who needs
+	// attention to reconnect.
+	for state, want := range map[string]string{"unlinked": "Ask to link", "attention": "Ask to reconnect"} {
+		if body := admin.Get("/admin/users?state=" + state).Body; !strings.Contains(body, ">"+want+"</button>") {
+			t.Errorf("%s people are not offered %q", state, want)
+		}
+	}
+	if body := admin.Get("/admin/users?state=unlinked").Body; strings.Contains(body, "Ask to reconnect") {
+		t.Error("people who never linked are asked to reconnect")
+	}
 	attention := admin.Get("/admin/users?state=attention").Body
 	if !strings.Contains(attention, `data-state="attention"`) || strings.Contains(attention, `data-state="linked"`) || strings.Contains(attention, `data-state="unlinked"`) {
 		t.Fatal("the needs-attention filter shows other states")
@@ -100,7 +110,7 @@ func TestLinkHealthInABrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(body, "Your admin asks you to reconnect") {
-		t.Fatalf("sam sees no reconnect banner:\n%s", body)
+	if !strings.Contains(body, "Your admin asks you to link your Microsoft account") {
+		t.Fatalf("sam, who never linked, sees no banner asking to link:\n%s", body)
 	}
 }

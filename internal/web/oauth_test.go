@@ -242,6 +242,25 @@ func TestOAuthWithTheURLAlone(t *testing.T) {
 		t.Fatalf("a tool outside the grant: %d %s", status, hdr)
 	}
 
+	// The scope check reads the body as the SDK does: a 2025-03-26 batch
+	// that calls a tool outside the grant is refused the same way; keys
+	// that differ in case, which the SDK does not take as a call, are not
+	// taken as one by the check either.
+	for _, tc := range []struct {
+		name, version, body string
+		want                int
+	}{
+		{"a batch", "2025-03-26", `[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_profile","arguments":{}}},` +
+			`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_files","arguments":{}}}]`, http.StatusForbidden},
+		{"METHOD in capitals", "2025-11-25", `{"jsonrpc":"2.0","id":1,"METHOD":"tools/call","params":{"name":"list_files","arguments":{}}}`, http.StatusAccepted},
+		{"NAME in capitals", "2025-11-25", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"NAME":"list_files","arguments":{}}}`, http.StatusOK},
+	} {
+		status, body, hdr := rawPost(t, l, tok["access_token"].(string), tc.version, tc.body)
+		if status != tc.want || (status == http.StatusForbidden) != strings.Contains(hdr, "insufficient_scope") {
+			t.Errorf("%s: %d %s %s, want %d", tc.name, status, hdr, body, tc.want)
+		}
+	}
+
 	// The app shows on the person's Integrations page and the console.
 	if page := browser.Get("/integrations"); !strings.Contains(page.Body, "Test Agent") || !strings.Contains(page.Body, "mail.read mail.write profile") {
 		t.Fatal("the connected app is not on the Integrations page")
@@ -287,11 +306,17 @@ func TestOAuthWithTheURLAlone(t *testing.T) {
 // rawCall makes one tools/call and returns the status, body and challenge.
 func rawCall(t *testing.T, l *apptest.Linked, token, tool string) (int, string, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, l.URL+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"`+tool+`","arguments":{}}}`))
+	return rawPost(t, l, token, "2025-11-25", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"`+tool+`","arguments":{}}}`)
+}
+
+// rawPost posts a JSON-RPC body to /mcp and returns the status, body and challenge.
+func rawPost(t *testing.T, l *apptest.Linked, token, version, body string) (int, string, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, l.URL+"/mcp", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("MCP-Protocol-Version", "2025-11-25")
+	req.Header.Set("MCP-Protocol-Version", version)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -111,7 +111,10 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 			v.Banner = s.adminBanner(r)
 		}
 		if !sc.user.ReconnectAskedAt.IsZero() && v.Banner == nil {
-			v.Banner = &banner{Level: "warning", Message: "Your admin asks you to reconnect your Microsoft account: on the Integrations page, click Reconnect (or Link Account)."}
+			v.Banner = &banner{Level: "warning", Message: "Your admin asks you to reconnect your Microsoft account: on the Integrations page, click Reconnect."}
+			if _, err := s.store.Link(r.Context(), sc.user.ID); graphgate.ErrorCode(err) == graphgate.ENOTFOUND {
+				v.Banner.Message = "Your admin asks you to link your Microsoft account: on the Integrations page, click Link Account."
+			}
 		}
 	}
 	if strings.HasPrefix(name, "admin_") {

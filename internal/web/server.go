@@ -204,9 +204,9 @@ func (s *Server) MetricsHandler() http.Handler {
 	if s.cfg.MetricsToken == "" {
 		return h
 	}
-	want := []byte("Bearer " + s.cfg.MetricsToken)
+	want := []byte(s.cfg.MetricsToken)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+		if got, _ := apitoken.FromHeader(r.Header.Get("Authorization")); subtle.ConstantTimeCompare([]byte(got), want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="graphgate metrics"`)
 			http.Error(w, "Metrics need the bearer token set in GRAPHGATE_METRICS_TOKEN.", http.StatusUnauthorized)
 			return

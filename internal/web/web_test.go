@@ -465,6 +465,12 @@ func TestAdminAPI(t *testing.T) {
 	if r.Status != 200 || !strings.Contains(r.Body, `"status":"not configured"`) {
 		t.Fatalf("get: %d %s", r.Status, r.Body)
 	}
+	// The scheme is case-insensitive (RFC 9110).
+	for _, scheme := range []string{"bearer", "BEARER"} {
+		if r := c.Do("GET", "/api/v1/admin/microsoft365", "", "Authorization", scheme+" "+token); r.Status != 200 {
+			t.Fatalf("%s: %d %s", scheme, r.Status, r.Body)
+		}
+	}
 	callback := srv.URL + "/api/v1/microsoft365/auth/callback"
 	r = c.Do("PUT", "/api/v1/admin/microsoft365", `{"clientId":"nope","clientSecret":"x","redirectUri":"ftp://x"}`, auth...)
 	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `"clientId"`) || !strings.Contains(r.Body, `"redirectUri"`) {
