@@ -29,18 +29,21 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	sandboxAddr := fs.String("sandbox-addr", "localhost:9000", "the sandbox's address")
 	dataDir := fs.String("data-dir", "", "data folder (default: a new temporary folder)")
 	pw := fs.String("password", "demo", "password of every demo account")
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *pw == "" {
 		return errors.New("--password must not be empty")
 	}
+	kept := "kept"
 	if *dataDir == "" {
 		d, err := os.MkdirTemp("", "graphgate-demo-")
 		if err != nil {
 			return err
 		}
-		*dataDir = d
+		*dataDir, kept = d, "removed when the demo stops"
+		// Runs last, after the store is closed.
+		defer os.RemoveAll(d)
 	}
 	appLn, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -129,13 +132,17 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "    %-22s %-5s %s\n", p.UPN, role, p.DisplayName)
 	}
 	for _, p := range sb.Directory.People() {
-		if p.NewToGraphgate {
+		switch {
+		case p.NewToGraphgate && p.Mail != "":
+			fmt.Fprintf(stdout, "    %-22s %-5s %s: her email claim says %s, unverified; she signs in as herself, never as that admin\n",
+				p.UPN, "", p.DisplayName, p.Mail)
+		case p.NewToGraphgate:
 			fmt.Fprintf(stdout, "    %-22s %-5s %s: no account yet; click Sign in with Microsoft\n", p.UPN, "", p.DisplayName)
 		}
 	}
 	fmt.Fprintf(stdout, "\n  Sign in with Microsoft works for every sandbox person (one consent signs in and links).\n")
 	fmt.Fprintf(stdout, "  MCP endpoint:          %s/mcp (paste it into an MCP client, or use an agent token)\n", base)
 	fmt.Fprintf(stdout, "  Microsoft 365 sandbox: %s (control API %s/sandbox/)\n", sbBase, sbBase)
-	fmt.Fprintf(stdout, "  Data folder:           %s\n\n  Press Ctrl+C to stop.\n", *dataDir)
+	fmt.Fprintf(stdout, "  Data folder:           %s (%s)\n\n  Press Ctrl+C to stop.\n", *dataDir, kept)
 	return a.Serve(ctx, appLn)
 }

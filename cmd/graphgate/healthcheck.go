@@ -6,28 +6,32 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 )
 
 // runHealthcheck asks a running graphgate's /healthz, for container
 // HEALTHCHECKs: the image has no shell or curl.
 func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("healthcheck", "Exit 0 when the graphgate listening on GRAPHGATE_ADDR (or --url) answers /healthz.", stdout, stderr)
-	var cf configFlags
-	cf.register(fs, true)
-	target := fs.String("url", "", "graphgate's URL (default: http://127.0.0.1 on the port of GRAPHGATE_ADDR)")
-	if err := fs.Parse(args); err != nil {
+	fs := newFlagSet("healthcheck", "Exit 0 when the graphgate listening on GRAPHGATE_ADDR (or --addr, or at --url) answers /healthz.", stdout, stderr)
+	addr := fs.String("addr", "", "the address graphgate listens on (GRAPHGATE_ADDR, default :8080)")
+	target := fs.String("url", "", "graphgate's URL instead, such as http://127.0.0.1:8080 (/healthz is added)")
+	if err := parse(fs, args); err != nil {
 		return err
 	}
-	base := *target
+	base := strings.TrimSuffix(strings.TrimRight(*target, "/"), "/healthz")
 	if base == "" {
-		cfg, err := cf.load()
-		if err != nil {
-			return fmt.Errorf("configuration:\n%w", err)
+		listen := *addr
+		if listen == "" {
+			listen = os.Getenv("GRAPHGATE_ADDR")
 		}
-		_, port, err := net.SplitHostPort(cfg.Addr)
+		if listen == "" {
+			listen = ":8080"
+		}
+		_, port, err := net.SplitHostPort(listen)
 		if err != nil {
-			return fmt.Errorf("GRAPHGATE_ADDR: %w", err)
+			return fmt.Errorf("GRAPHGATE_ADDR %q: not host:port", listen)
 		}
 		base = "http://" + net.JoinHostPort("127.0.0.1", port)
 	}

@@ -37,23 +37,36 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := realMain(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	var u usageError
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.As(err, &u):
+		fmt.Fprintln(os.Stderr, "graphgate:", err)
+		os.Exit(2)
 	default:
 		fmt.Fprintln(os.Stderr, "graphgate:", err)
 		os.Exit(1)
 	}
 }
 
+// usageError is a command line graphgate cannot run: exit status 2.
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
 func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
+		usage(stderr)
+		return usageError{"no command given"}
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		return nil
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
 		usage(stderr)
-		return fmt.Errorf("unknown command %q", args[0])
+		return usageError{fmt.Sprintf("unknown command %q", args[0])}
 	}
 	return cmd.run(ctx, args[1:], stdout, stderr)
 }
@@ -72,22 +85,50 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nRun 'graphgate <command> --help' for a command's flags.")
 }
 
-// newFlagSet returns a flag set that prints its usage to stdout on --help.
-func newFlagSet(name, synopsis string, stdout, stderr io.Writer) *flag.FlagSet {
+// newFlagSet returns a flag set that prints its usage to stdout on --help
+// and says nothing itself on a mistake: parse reports it, once.
+func newFlagSet(name, synopsis string, stdout, _ io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
-		fs.SetOutput(stdout)
+		hasFlags := false
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if !hasFlags {
+			fmt.Fprintf(stdout, "Usage: graphgate %s\n\n%s\n", name, synopsis)
+			return
+		}
 		fmt.Fprintf(stdout, "Usage: graphgate %s [flags]\n\n%s\n\nFlags:\n", name, synopsis)
+		fs.SetOutput(stdout)
 		fs.PrintDefaults()
-		fs.SetOutput(stderr)
+		fs.SetOutput(io.Discard)
 	}
 	return fs
 }
 
+// parse reads a command's flags; anything else on the line is a mistake,
+// not something to ignore.
+func parse(fs *flag.FlagSet, args []string) error {
+	// The flag package prints the usage on every mistake; only --help
+	// should.
+	usage := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = usage }()
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage()
+			return err
+		}
+		return usageError{fmt.Sprintf("%s: %v (see graphgate %s --help)", fs.Name(), err, fs.Name())}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("%s: unexpected argument %q (see graphgate %s --help)", fs.Name(), fs.Arg(0), fs.Name())}
+	}
+	return nil
+}
+
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("version", "Print graphgate's version.", stdout, stderr)
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "graphgate", version.String())

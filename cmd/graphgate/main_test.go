@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync"
@@ -70,14 +71,25 @@ func TestHelpOnEveryCommand(t *testing.T) {
 			if !errors.Is(err, flag.ErrHelp) {
 				t.Fatalf("err = %v", err)
 			}
-			if !strings.HasPrefix(out.String(), "Usage: graphgate "+name) {
-				t.Fatalf("help output:\n%s", out.String())
+			if !strings.HasPrefix(out.String(), "Usage: graphgate "+name) || errOut.Len() != 0 {
+				t.Fatalf("help output:\n%s\nerrors:\n%s", out.String(), errOut.String())
+			}
+			// A Flags: heading only above flags.
+			if strings.HasSuffix(strings.TrimSpace(out.String()), "Flags:") {
+				t.Fatalf("an empty Flags: section:\n%s", out.String())
 			}
 		})
 	}
-	var out bytes.Buffer
-	if err := realMain(context.Background(), nil, &out, &out); err != nil || !strings.Contains(out.String(), "sandbox") {
-		t.Fatalf("top-level usage: %v\n%s", err, out.String())
+	var out, errOut bytes.Buffer
+	if err := realMain(context.Background(), []string{"help"}, &out, &errOut); err != nil || !strings.Contains(out.String(), "sandbox") {
+		t.Fatalf("top-level help: %v\n%s", err, out.String())
+	}
+	// Bare graphgate is a mistake: usage on standard error, exit status 2.
+	out.Reset()
+	err := realMain(context.Background(), nil, &out, &errOut)
+	var u usageError
+	if !errors.As(err, &u) || out.Len() != 0 || !strings.Contains(errOut.String(), "sandbox") {
+		t.Fatalf("bare graphgate: %v, stdout %q", err, out.String())
 	}
 }
 
@@ -91,9 +103,37 @@ func TestUnknownCommandAndBadFlags(t *testing.T) {
 		{"sandbox", "--access-token-ttl", "-1m"},
 		{"sandbox", "--no-such-flag"},
 		{"sandbox", "stray"},
+		{"version", "extra"},
+		{"config", "--addr", ":1", "leftover"},
+		{"healthcheck", "--data-dir", "/tmp"},
+		{"tokens", "create", "--user", "a@b.test", "--name", "n", "--admin", "--read-only"},
+		{"tokens", "create", "--user", "a@b.test", "--name", "n", "--admin", "--toolsets", "mail"},
+		{"tokens", "create", "--user", "a@b.test", "--name", "n", "--admin", "--confirm-writes"},
 	} {
-		if err := realMain(context.Background(), args, &out, &out); err == nil {
+		out.Reset()
+		err := realMain(context.Background(), args, &out, &out)
+		if err == nil {
 			t.Errorf("%v: no error", args)
+			continue
+		}
+		// Said once: the flag package prints nothing of its own, and no
+		// prefix is doubled.
+		if out.Len() != 0 || strings.Contains(err.Error(), "graphgate:") {
+			t.Errorf("%v: %v, and printed %q", args, err, out.String())
+		}
+	}
+}
+
+// healthcheck --url takes graphgate's URL, with or without /healthz.
+func TestHealthcheckURL(t *testing.T) {
+	srv := http.NewServeMux()
+	srv.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	for _, u := range []string{ts.URL, ts.URL + "/", ts.URL + "/healthz"} {
+		var out bytes.Buffer
+		if err := realMain(context.Background(), []string{"healthcheck", "--url", u}, &out, &out); err != nil {
+			t.Errorf("--url %s: %v", u, err)
 		}
 	}
 }

@@ -42,7 +42,7 @@ func sandboxFlags(fs *flag.FlagSet, args []string) (sandbox.Options, error) {
 	var roles stringList
 	fs.Var(&roles, "app-role", "assign an app role, UPN=value such as admin@contoso.test=graphgate.admin (repeatable)")
 	assignment := fs.Bool("require-assignment", false, "refuse people who have no app role (AADSTS50105)")
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args); err != nil {
 		return sandbox.Options{}, err
 	}
 	if fs.NArg() > 0 {
@@ -118,7 +118,7 @@ func printBanner(w io.Writer, base string, sb *sandbox.Sandbox) {
 	}
 	fmt.Fprintf(w, "Microsoft 365 sandbox tenant at %s\n\n", base)
 	fmt.Fprintf(w, "  Login URL (authority host):  %s        e.g. %s/common/oauth2/v2.0/authorize\n", base, base)
-	fmt.Fprintf(w, "  Graph URL:                   %s/v1.0\n", base)
+	fmt.Fprintf(w, "  Graph URL:                   %s (API under /v1.0)\n", base)
 	fmt.Fprintf(w, "  Control API:                 %s/sandbox/\n\n", base)
 	fmt.Fprintf(w, "Registered app (%s)\n", kind)
 	fmt.Fprintf(w, "  Client ID:      %s\n", app.ClientID)

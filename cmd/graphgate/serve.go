@@ -57,7 +57,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("serve", "Run graphgate. Configuration comes from the environment:\n\n"+config.Help(), stdout, stderr)
 	var cf configFlags
 	cf.register(fs, true)
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	cfg, err := cf.load()
@@ -81,7 +81,7 @@ func runConfig(_ context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlagSet("config", "Print the effective configuration, secrets redacted.", stdout, stderr)
 	var cf configFlags
 	cf.register(fs, true)
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	cfg, err := cf.load()
@@ -116,10 +116,10 @@ func onlyCreate(name, synopsis, usage string, args []string, stdout, stderr io.W
 	if len(args) > 0 && args[0] == "create" {
 		return nil
 	}
-	if err := newFlagSet(name, synopsis, stdout, stderr).Parse(args); err != nil {
+	if err := parse(newFlagSet(name, synopsis, stdout, stderr), args); err != nil {
 		return err
 	}
-	return errors.New("usage: " + usage)
+	return usageError{"usage: " + usage}
 }
 
 func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -135,7 +135,7 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	pw := fs.String("password", "", "password (visible to other local users in the process list; prefer --password-file)")
 	pwFile := fs.String("password-file", "", "file holding the password")
 	isAdmin := fs.Bool("admin", false, "make the person an admin")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
 	if *email == "" {
@@ -197,7 +197,7 @@ func runRotateKey(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var cf configFlags
 	cf.register(fs, false)
 	newKey := fs.Bool("new-key", false, "add a new key to the data folder's key file before re-encrypting")
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *newKey {
@@ -243,11 +243,16 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	confirm := fs.Bool("confirm-writes", false, "agent token: sending and deleting wait for the person's yes, asked through the MCP client")
 	toolsets := fs.String("toolsets", "", "agent token: comma-separated toolsets it may use (mail, calendar, files, profile); empty: all")
 	expires := fs.Duration("expires", 0, "lifetime such as 720h; 0 means no expiry")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
 	if *email == "" || strings.TrimSpace(*name) == "" {
-		return errors.New("--user and --name are required")
+		return usageError{"tokens create: --user and --name are required"}
+	}
+	if *isAdmin && (*readOnly || *confirm || *toolsets != "") {
+		// An admin API token has no toolsets: these would be ignored, and
+		// the token would do more than its maker meant.
+		return usageError{"tokens create: --read-only, --confirm-writes and --toolsets are for agent tokens; an --admin token has none of them"}
 	}
 	if *expires < 0 {
 		return errors.New("--expires must not be negative")

@@ -134,6 +134,35 @@ func TestServeCommand(t *testing.T) {
 	if _, err := run(t, "serve"); err == nil || !strings.Contains(err.Error(), "GRAPHGATE_BASE_URL") {
 		t.Fatalf("bad base URL: %v", err)
 	}
+	// graphgate config is the dry run: what serve would refuse, it refuses,
+	// and neither writes anything (no data folder, no key file).
+	t.Setenv("GRAPHGATE_BASE_URL", "http://localhost:8080")
+	fresh := filepath.Join(t.TempDir(), "data")
+	t.Setenv("GRAPHGATE_DATA_DIR", fresh)
+	t.Setenv("GRAPHGATE_ADMIN_PASSWORD", "x")
+	for _, cmd := range []string{"config", "serve"} {
+		if _, err := run(t, cmd); err == nil || !strings.Contains(err.Error(), "GRAPHGATE_ADMIN_PASSWORD") {
+			t.Fatalf("%s with a one-character admin password: %v", cmd, err)
+		}
+	}
+	if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+		t.Fatalf("a refused configuration wrote the data folder: %v", err)
+	}
+}
+
+// A serve with nobody to sign in says how to make the first admin, and a
+// loopback base URL on another port than the one listened on is named.
+func TestServeSaysWhatIsMissing(t *testing.T) {
+	t.Setenv("GRAPHGATE_DATA_DIR", privateDir(t))
+	_, out, stop := background(t, `"addr":"(127\.0\.0\.1:\d+)"`, "serve", "--addr", "127.0.0.1:0")
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"graphgate users create", "GRAPHGATE_ADMIN_EMAIL", "GRAPHGATE_BASE_URL is http://localhost:8080 but graphgate listens on port"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the log does not say %q:\n%s", want, out.String())
+		}
+	}
 }
 
 func TestDemoCommand(t *testing.T) {
@@ -209,5 +238,19 @@ func TestHealthcheckCommand(t *testing.T) {
 	}
 	if _, err := run(t, "healthcheck", "--url", "http://"+addr); err == nil {
 		t.Fatal("healthcheck passed with graphgate stopped")
+	}
+}
+
+// A demo without --data-dir leaves nothing behind.
+func TestDemoRemovesItsTemporaryFolder(t *testing.T) {
+	dir, _, stop := background(t, `Data folder: +(\S+) \(removed when the demo stops\)`, "demo", "--addr", "127.0.0.1:0", "--sandbox-addr", "127.0.0.1:0")
+	if _, err := os.Stat(filepath.Join(dir, "graphgate.db")); err != nil {
+		t.Fatalf("the demo's database: %v", err)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("the temporary data folder is still there: %v", err)
 	}
 }

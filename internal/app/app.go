@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"time"
@@ -43,6 +44,8 @@ type App struct {
 	LoginHTTP *http.Client
 	// KeepAlive refreshes idle grants when GRAPHGATE_KEEPALIVE_AGE is set.
 	KeepAlive *microsoft365.KeepAlive
+	// Keys seal secrets and sign cursors and confirmations.
+	Keys *secretbox.Keyring
 }
 
 // Keyring loads the encryption keys: from GRAPHGATE_ENCRYPTION_KEY, or from
@@ -63,7 +66,14 @@ func Keyring(cfg *config.Config, log *slog.Logger) (*secretbox.Keyring, error) {
 	if created {
 		log.Warn("generated an encryption key file: back it up, or set GRAPHGATE_ENCRYPTION_KEY (required in production)", "path", cfg.KeyFile())
 	}
-	return secretbox.New(keys...)
+	ring, err := secretbox.New(keys...)
+	if err != nil {
+		return nil, err
+	}
+	// graphgate rotate-key --new-key adds a key to this file while
+	// graphgate runs: it is learnt without a restart.
+	ring.Follow(cfg.KeyFile())
+	return ring, nil
 }
 
 // PrepareDataDir creates the data folder readable by its owner only, and
@@ -135,9 +145,12 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		if created {
 			log.Info("created the first admin", "email", u.Email)
 		}
+	} else if n, err := store.CountUsers(ctx); err == nil && n == 0 {
+		log.Warn("graphgate has no people yet, so nobody can sign in: set GRAPHGATE_ADMIN_EMAIL and GRAPHGATE_ADMIN_PASSWORD " +
+			"and start again, or run: graphgate users create --email you@example.com --admin")
 	}
 	return &App{Config: cfg, Store: store, Web: w, Log: log, Metrics: m, Tokens: tokens, MCP: mcpSrv, GraphHTTP: graphHTTP, LoginHTTP: loginHTTP,
-		KeepAlive: keepAlive(cfg, store, tokens, adminSvc)}, nil
+		KeepAlive: keepAlive(cfg, store, tokens, adminSvc), Keys: keys}, nil
 }
 
 // keepAlive is the job that refreshes idle grants, audited.
@@ -152,6 +165,35 @@ func keepAlive(cfg *config.Config, store *sqlstore.Store, tokens *microsoft365.T
 			}
 			_ = svc.Record(ctx, nil, admin.ActionKeepAlive, target, nil)
 		}}
+}
+
+// baseURLMismatch warns of a loopback base URL on another port than the one
+// graphgate listens on: sign-in redirects, OAuth metadata and links would
+// all name a port where nothing answers. Behind a proxy the ports differ
+// on purpose, but then the base URL is not on loopback.
+func baseURLMismatch(baseURL string, addr net.Addr) string {
+	u, err := url.Parse(baseURL)
+	tcp, ok := addr.(*net.TCPAddr)
+	if err != nil || !ok || !isLoopback(u.Hostname()) {
+		return ""
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	if port == strconv.Itoa(tcp.Port) {
+		return ""
+	}
+	return fmt.Sprintf("GRAPHGATE_BASE_URL is %s but graphgate listens on port %d: browsers and MCP clients would be sent to port %s. "+
+		"Set GRAPHGATE_BASE_URL (or --base-url) to http://localhost:%d", baseURL, tcp.Port, port, tcp.Port)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // pruneEvery is how often expired OAuth tokens and codes are deleted.
@@ -197,7 +239,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		if err != nil {
 			return fmt.Errorf("GRAPHGATE_METRICS_ADDR: %w", err)
 		}
-		msrv := &http.Server{Handler: a.Web.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		msrv := &http.Server{Handler: a.Web.MetricsListener(), ReadHeaderTimeout: 10 * time.Second}
 		go func() { errc <- msrv.Serve(mln) }()
 		defer msrv.Close()
 		a.Log.Info("serving metrics", "addr", mln.Addr().String())
@@ -210,6 +252,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		go a.KeepAlive.Run(jobs, time.Hour, func(err error) { a.Log.Warn("keeping grants alive", "err", err) })
 	}
 	a.Log.Info("graphgate is serving", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL, "store", a.Store.Dialect())
+	if why := baseURLMismatch(a.Config.BaseURL, ln.Addr()); why != "" {
+		a.Log.Warn(why)
+	}
 	select {
 	case err := <-errc:
 		return err

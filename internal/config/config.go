@@ -7,14 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	"graphgate/internal/clientip"
+	"graphgate/internal/password"
+	"graphgate/internal/secretbox"
 )
 
 // Config is graphgate's effective configuration.
@@ -84,7 +88,20 @@ func str(dst func(*Config) *string) func(*Config, string) error {
 
 // variables is the configuration table, in the order `graphgate config` prints it.
 var variables = []variable{
-	{"GRAPHGATE_ADDR", ":8080", false, "address to listen on", str(func(c *Config) *string { return &c.Addr })},
+	{"GRAPHGATE_ADDR", ":8080", false, "address to listen on", func(c *Config, v string) error {
+		host, port, err := net.SplitHostPort(v)
+		if err != nil {
+			return errors.New("must be host:port or :port, such as :8080 or 127.0.0.1:8080")
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			return fmt.Errorf("port %q must be a number from 0 to 65535", port)
+		}
+		if host != "" && net.ParseIP(strings.Trim(host, "[]")) == nil && !hostRE.MatchString(strings.ToLower(host)) {
+			return fmt.Errorf("%q is not a host name or address", host)
+		}
+		c.Addr = v
+		return nil
+	}},
 	{"GRAPHGATE_BASE_URL", "http://localhost:8080", false, "the URL people and Microsoft reach graphgate at",
 		func(c *Config, v string) error {
 			u, err := url.Parse(v)
@@ -95,9 +112,28 @@ var variables = []variable{
 			return nil
 		}},
 	{"GRAPHGATE_DATA_DIR", "./data", false, "folder for the SQLite database and the generated key", str(func(c *Config) *string { return &c.DataDir })},
-	{"GRAPHGATE_DATABASE_URL", "", true, "postgres://... for PostgreSQL; empty: SQLite in the data folder", str(func(c *Config) *string { return &c.DatabaseURL })},
+	{"GRAPHGATE_DATABASE_URL", "", true, "postgres://... for PostgreSQL; empty: SQLite in the data folder", func(c *Config, v string) error {
+		if scheme, _, ok := strings.Cut(v, "://"); ok {
+			if scheme != "postgres" && scheme != "postgresql" {
+				return fmt.Errorf("%s:// is not a database graphgate speaks: give postgres://... or a SQLite file path", scheme)
+			}
+			if _, err := url.Parse(v); err != nil {
+				return errors.New("is not a valid postgres:// URL")
+			}
+		}
+		c.DatabaseURL = v
+		return nil
+	}},
 	{"GRAPHGATE_ENCRYPTION_KEY", "", true, "32 random bytes, base64; several comma-separated, newest first, during a rotation",
-		str(func(c *Config) *string { return &c.EncryptionKey })},
+		func(c *Config, v string) error {
+			if v != "" {
+				if _, err := secretbox.ParseKeys(v); err != nil {
+					return err
+				}
+			}
+			c.EncryptionKey = v
+			return nil
+		}},
 	{"GRAPHGATE_ENV", "development", false, "development or production", func(c *Config, v string) error {
 		if v != "development" && v != "production" {
 			return errors.New(`must be "development" or "production"`)
@@ -153,7 +189,7 @@ var variables = []variable{
 			c.DrainDelay = d
 			return nil
 		}},
-	{"GRAPHGATE_OAUTH_PRIVATE_CLIENTS", "off", false, "fetch client metadata from private and loopback addresses too (development only): on or off",
+	{"GRAPHGATE_OAUTH_PRIVATE_CLIENTS", "off", false, "fetch client metadata from private and loopback addresses too (development only): on or off (true/false, yes/no, 1/0 too)",
 		func(c *Config, v string) error {
 			on, err := onOff(v)
 			c.OAuthPrivateClients = on
@@ -185,7 +221,7 @@ func onOff(v string) (bool, error) {
 	case "off", "false", "0", "no":
 		return false, nil
 	}
-	return false, errors.New(`must be "on" or "off"`)
+	return false, errors.New(`must be on or off (or true/false, yes/no, 1/0)`)
 }
 
 func serviceURL(dst func(*Config) *string) func(*Config, string) error {
@@ -235,8 +271,16 @@ func Load(lookup func(string) (string, bool), overrides map[string]string) (*Con
 	if c.Production() && c.EncryptionKey == "" {
 		errs = append(errs, errors.New("GRAPHGATE_ENCRYPTION_KEY: required in production (32 random bytes, base64: `openssl rand -base64 32`)"))
 	}
-	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+	switch {
+	case (c.AdminEmail == "") != (c.AdminPassword == ""):
 		errs = append(errs, errors.New("GRAPHGATE_ADMIN_EMAIL and GRAPHGATE_ADMIN_PASSWORD: set both or neither"))
+	case c.AdminEmail != "":
+		if at := strings.Index(c.AdminEmail, "@"); at < 1 || at == len(c.AdminEmail)-1 || strings.ContainsAny(c.AdminEmail, " <>\"") {
+			errs = append(errs, errors.New("GRAPHGATE_ADMIN_EMAIL: give an email address such as admin@example.com"))
+		}
+		if why := password.Check(c.AdminPassword); why != "" {
+			errs = append(errs, fmt.Errorf("GRAPHGATE_ADMIN_PASSWORD: %s", why))
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

@@ -80,3 +80,46 @@ func TestSecretsFromFilesAndRedaction(t *testing.T) {
 		t.Fatalf("missing file: %v", err)
 	}
 }
+
+// Every value is checked here, before anything starts or is written: each
+// bad one is named, all at once.
+func TestEveryValueIsCheckedUpFront(t *testing.T) {
+	for _, tc := range []struct {
+		name, value string
+	}{
+		{"GRAPHGATE_ADDR", "nope"},
+		{"GRAPHGATE_ADDR", ":99999"},
+		{"GRAPHGATE_ADDR", "bad host!:8080"},
+		{"GRAPHGATE_DATABASE_URL", "mysql://x"},
+		{"GRAPHGATE_DATABASE_URL", "sqlite://x.db"},
+		{"GRAPHGATE_ENCRYPTION_KEY", "c2hvcnQ="},
+		{"GRAPHGATE_ENCRYPTION_KEY", "not base64 at all!"},
+		{"GRAPHGATE_TRUSTED_PROXIES", "10.0.0.0/33"},
+		{"GRAPHGATE_OAUTH_PRIVATE_CLIENTS", "maybe"},
+	} {
+		_, err := Load(env(map[string]string{tc.name: tc.value}), nil)
+		if err == nil || !strings.Contains(err.Error(), tc.name) {
+			t.Errorf("%s=%s: %v", tc.name, tc.value, err)
+		}
+		if err != nil && tc.name == "GRAPHGATE_ENCRYPTION_KEY" && strings.Contains(err.Error(), tc.value) {
+			t.Errorf("the error shows the key: %v", err)
+		}
+	}
+	for _, admin := range []map[string]string{
+		{"GRAPHGATE_ADMIN_EMAIL": "admin@example.com", "GRAPHGATE_ADMIN_PASSWORD": "x"},
+		{"GRAPHGATE_ADMIN_EMAIL": "not-an-email", "GRAPHGATE_ADMIN_PASSWORD": "a-long-enough-password"},
+	} {
+		if _, err := Load(env(admin), nil); err == nil || !strings.Contains(err.Error(), "GRAPHGATE_ADMIN_") {
+			t.Errorf("%v: %v", admin, err)
+		}
+	}
+	for _, good := range []map[string]string{
+		{"GRAPHGATE_ADDR": "127.0.0.1:0"}, {"GRAPHGATE_ADDR": "[::1]:8080"}, {"GRAPHGATE_ADDR": "localhost:8080"},
+		{"GRAPHGATE_DATABASE_URL": "postgresql://u@h/db"}, {"GRAPHGATE_DATABASE_URL": "/var/lib/graphgate/x.db"},
+		{"GRAPHGATE_OAUTH_PRIVATE_CLIENTS": "yes"},
+	} {
+		if _, err := Load(env(good), nil); err != nil {
+			t.Errorf("%v: %v", good, err)
+		}
+	}
+}

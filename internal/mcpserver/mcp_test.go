@@ -636,18 +636,27 @@ func TestToolCallsAreAuditedAndCounted(t *testing.T) {
 	s := connect(t, l, agentToken(t, l, id, false), "")
 	call(t, s, "send_message", map[string]any{"to": []string{"sam@fabrikam.test"}, "subject": "Secret plans", "body": "the body text"}, nil)
 	call(t, s, "send_message", map[string]any{"to": []string{"bad"}, "subject": "x", "body": "y"}, nil)
+	// Arguments the input schema refuses: nothing runs, but the call is
+	// audited and counted too.
+	if res := call(t, s, "send_message", map[string]any{"to": "not-a-list", "subject": 5}, nil); !res.IsError {
+		t.Fatal("arguments against the schema were accepted")
+	}
 	// Tool calls are audited by a background writer: wait for it.
 	var events []*graphgate.AuditEvent
-	for deadline := time.Now().Add(10 * time.Second); len(events) < 2 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); len(events) < 3 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		events, _, _ = l.App.Store.ListAudit(context.Background(), graphgate.AuditFilter{Action: "mcp.tool_call"})
 	}
-	if len(events) != 2 {
+	if len(events) != 3 {
 		t.Fatalf("%d tool-call audit entries", len(events))
 	}
-	ok, bad := events[1], events[0]
-	if ok.Target != "send_message" || ok.Details["outcome"] != "ok" || ok.Details["graph_request_ids"] == "" || ok.ActorEmail != "alex@contoso.test" ||
-		bad.Details["outcome"] != "user_error" {
-		t.Fatalf("audit entries: %+v / %+v", ok, bad)
+	outcomes := map[string]*graphgate.AuditEvent{}
+	for _, e := range events {
+		outcomes[e.Details["outcome"]] = e
+	}
+	ok, bad, refused := outcomes["ok"], outcomes["user_error"], outcomes["invalid_arguments"]
+	if ok == nil || bad == nil || refused == nil || ok.Target != "send_message" || ok.Details["graph_request_ids"] == "" || ok.ActorEmail != "alex@contoso.test" ||
+		refused.Target != "send_message" || refused.ActorEmail != "alex@contoso.test" {
+		t.Fatalf("audit entries: %+v", events)
 	}
 	for _, e := range events {
 		for _, v := range e.Details {
@@ -659,7 +668,8 @@ func TestToolCallsAreAuditedAndCounted(t *testing.T) {
 	c := l.NewClient()
 	resp := c.Get("/metrics")
 	if !strings.Contains(resp.Body, `graphgate_mcp_tool_calls_total{outcome="ok",tool="send_message"} 1`) ||
-		!strings.Contains(resp.Body, `graphgate_mcp_tool_calls_total{outcome="user_error",tool="send_message"} 1`) {
+		!strings.Contains(resp.Body, `graphgate_mcp_tool_calls_total{outcome="user_error",tool="send_message"} 1`) ||
+		!strings.Contains(resp.Body, `graphgate_mcp_tool_calls_total{outcome="invalid_arguments",tool="send_message"} 1`) {
 		t.Fatal("tool calls are not counted in /metrics")
 	}
 }

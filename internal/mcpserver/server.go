@@ -325,15 +325,14 @@ func toolsOnly(next mcp.MethodHandler) mcp.MethodHandler {
 func (s *Server) Handler() http.Handler {
 	metadataURL := s.d.BaseURL + "/.well-known/oauth-protected-resource" + Path
 	streamable := mcp.NewStreamableHTTPHandler(s.serverFor, &mcp.StreamableHTTPOptions{
-		Stateless:             true,
-		JSONResponse:          true,
-		MaxRequestBodyBytes:   maxBody,
-		CrossOriginProtection: http.NewCrossOriginProtection(),
+		Stateless:           true,
+		JSONResponse:        true,
+		MaxRequestBodyBytes: maxBody,
 		// graphgate runs behind proxies that forward other Host headers.
 		DisableLocalhostProtection: true,
 		Logger:                     s.d.Log,
 	})
-	protected := auth.RequireBearerToken(s.verify, &auth.RequireBearerTokenOptions{ResourceMetadataURL: metadataURL})(s.scopeCheck(metadataURL, streamable))
+	protected := auth.RequireBearerToken(s.verify, &auth.RequireBearerTokenOptions{ResourceMetadataURL: metadataURL})(s.scopeCheck(metadataURL, http.NewCrossOriginProtection().Handler(streamable)))
 	mux := http.NewServeMux()
 	mux.Handle(Path, challenge(protected))
 	mux.HandleFunc("GET "+DownloadPath+"{token}", s.serveDownload)
@@ -442,7 +441,10 @@ func (s *Server) record(ctx context.Context, c *caller, tool string, start time.
 // outcomeOf names how a tool call ended, for metrics and the audit log.
 func outcomeOf(err error) string {
 	var bad *badInput
+	var args invalidArguments
 	switch {
+	case errors.As(err, &args):
+		return "invalid_arguments"
 	case errors.As(err, &bad):
 		return "user_error"
 	case err != nil:
@@ -500,12 +502,17 @@ func (s *Server) linkProblem(err error) error {
 	case errors.Is(err, microsoft365.ErrDisabled):
 		return fmt.Errorf("the graphgate admin has turned Microsoft 365 off; ask them to enable it in the Admin Console (%s/admin/servers). The user's Integrations page (%s) shows when it is back", s.d.BaseURL, integrations)
 	case errors.Is(err, microsoft365.ErrNotConfigured):
-		return fmt.Errorf("Microsoft 365 is not configured in graphgate yet; ask the graphgate admin to set it up (%s/admin/servers), then link the account at %s", s.d.BaseURL, integrations)
+		return tell("Microsoft 365 is not configured in graphgate yet; ask the graphgate admin to set it up (%s/admin/servers), then link the account at %s", s.d.BaseURL, integrations)
 	case errors.As(err, &refused):
-		return fmt.Errorf("Microsoft refused graphgate's own app credentials (%s); the graphgate admin must fix them in the Admin Console (%s/admin/servers). The user's link is fine", refused.Reason, s.d.BaseURL)
+		return tell("Microsoft refused graphgate's own app credentials (%s); the graphgate admin must fix them in the Admin Console (%s/admin/servers). The user's link is fine", refused.Reason, s.d.BaseURL)
 	case errors.Is(err, microsoft365.ErrSignInUnavailable):
 		s.d.Log.Warn("token refresh failed for a passing reason", "err", err)
-		return errors.New("Microsoft's sign-in service did not answer while renewing the access token; the linked account is fine. Try again in a minute")
+		return tell("Microsoft's sign-in service did not answer while renewing the access token; the linked account is fine. Try again in a minute")
+	}
+	if errors.Is(err, secretbox.ErrUnknownKey) {
+		s.d.Log.Error("a stored token is sealed with a key this replica does not have: give every replica the same keys", "err", err)
+		return tell("graphgate cannot read this person's stored Microsoft sign-in: it was sealed with an encryption key this graphgate " +
+			"does not have. The operator must give every graphgate the same keys (GRAPHGATE_ENCRYPTION_KEY or the key file); nothing is lost")
 	}
 	// The store or something else inside graphgate: say so, without details.
 	s.d.Log.Error("getting an access token", "err", err)
@@ -520,17 +527,20 @@ func isTimeout(err error) bool {
 // graphProblem turns a Graph failure into a message a model can act on.
 func graphProblem(err error) error {
 	var ge *graphapi.Error
+	var said message
 	switch {
+	case errors.As(err, &said):
+		return said
 	case errors.As(err, &ge) && ge.Status == http.StatusNotFound:
 		return fmt.Errorf("not found: %s (%s). Check the id; ids change when a message is moved", ge.Message, ge.Code)
 	case errors.As(err, &ge) && ge.Status == http.StatusTooManyRequests:
-		return fmt.Errorf("Microsoft Graph is throttling this mailbox; try again in %s", max(ge.RetryAfter, time.Second).Round(time.Second))
+		return tell("Microsoft Graph is throttling this mailbox; try again in %s", max(ge.RetryAfter, time.Second).Round(time.Second))
 	case errors.As(err, &ge):
-		return fmt.Errorf("Microsoft Graph refused the request: %s: %s (request-id %s)", ge.Code, ge.Message, ge.RequestID)
+		return tell("Microsoft Graph refused the request: %s: %s (request-id %s)", ge.Code, ge.Message, ge.RequestID)
 	case errors.Is(err, graphapi.ErrAmbiguous):
 		return fmt.Errorf("the connection to Microsoft Graph failed after the request was sent; it may have been carried out. Check (for a message: Sent Items) before trying again")
 	case isTimeout(err):
-		return fmt.Errorf("Microsoft Graph did not answer in time; try again in a moment")
+		return tell("Microsoft Graph did not answer in time; try again in a moment")
 	}
 	return fmt.Errorf("calling Microsoft Graph failed: %v", err)
 }

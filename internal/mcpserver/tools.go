@@ -104,12 +104,15 @@ func defineAsking[In, Out any](toolset string, t *mcp.Tool, summary func(ctx con
 				StructuredContent: json.RawMessage(structured)}, nil
 		}
 		srv.AddTool(t, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-			in, err := arguments[In](req.Params.Arguments, inResolved)
-			if err != nil {
-				return toolError(err), nil
-			}
 			start := s.d.Now()
 			c := callerOf(req)
+			in, err := arguments[In](req.Params.Arguments, inResolved)
+			if err != nil {
+				// Refused before anything ran: still a call, counted and
+				// audited like any other.
+				s.record(ctx, c, t.Name, start, nil, invalidArguments{err})
+				return toolError(err), nil
+			}
 			g, res, err := call(ctx, c, req, in)
 			s.record(ctx, c, t.Name, start, g, err)
 			if err != nil {
@@ -156,6 +159,23 @@ type badInput struct{ msg string }
 func (b *badInput) Error() string { return b.msg }
 
 func invalid(msg string) error { return &badInput{msg} }
+
+// invalidArguments is a call whose arguments did not match the tool's
+// input schema: nothing ran.
+type invalidArguments struct{ error }
+
+func (e invalidArguments) Unwrap() error { return e.error }
+
+// message is what a tool tells the model when it cannot do what it was
+// asked for a reason outside the arguments (the account, Microsoft,
+// graphgate itself): words for a reader, written as sentences, where Go's
+// error strings are fragments for other code to wrap.
+type message string
+
+func (m message) Error() string { return string(m) }
+
+// tell makes a message.
+func tell(format string, args ...any) error { return message(fmt.Sprintf(format, args...)) }
 
 // allTools lists every tool, in the order tools/list shows them.
 func allTools() []toolDef {

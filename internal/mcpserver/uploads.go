@@ -253,11 +253,11 @@ func (s *Server) pushChunks(ctx context.Context, uploadURL string, body io.Reade
 		default:
 			msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 			resp.Body.Close()
-			return nil, fmt.Errorf("Microsoft 365 refused bytes %d-%d: %d %s", start, end, resp.StatusCode, msg)
+			return nil, tell("Microsoft 365 refused bytes %d-%d: %d %s", start, end, resp.StatusCode, msg)
 		}
 		start = end + 1
 	}
-	return nil, errors.New("Microsoft 365 did not confirm the finished upload")
+	return nil, tell("Microsoft 365 did not confirm the finished upload")
 }
 
 // checkUploadURL keeps chunk uploads on https, or on the configured Graph
@@ -265,11 +265,11 @@ func (s *Server) pushChunks(ctx context.Context, uploadURL string, body io.Reade
 func (s *Server) checkUploadURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return errors.New("Graph gave an unusable upload URL")
+		return tell("Microsoft Graph gave an unusable upload URL")
 	}
 	g, _ := url.Parse(s.d.GraphURL)
 	if u.Scheme != "https" && u.Host != g.Host {
-		return errors.New("Graph gave an upload URL that is not https")
+		return tell("Microsoft Graph gave an upload URL that is not https")
 	}
 	return nil
 }

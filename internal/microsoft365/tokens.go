@@ -14,13 +14,13 @@ import (
 // Errors from Tokens.AccessToken, for callers to turn into what a person
 // must do.
 var (
-	ErrNotConfigured = errors.New("Microsoft 365 is not configured")
-	ErrDisabled      = errors.New("Microsoft 365 is disabled")
+	ErrNotConfigured = errors.New("the Microsoft 365 integration is not configured")
+	ErrDisabled      = errors.New("the Microsoft 365 integration is disabled")
 	ErrNotLinked     = errors.New("no Microsoft account is linked")
 	// ErrSignInUnavailable wraps a refresh that failed for a passing
 	// reason (the token endpoint answered 5xx or not at all): the link is
 	// still good and the next call tries again.
-	ErrSignInUnavailable = errors.New("Microsoft's sign-in service did not answer")
+	ErrSignInUnavailable = errors.New("the Microsoft sign-in service did not answer")
 )
 
 // AppRefusedError is Microsoft refusing graphgate's own app credentials

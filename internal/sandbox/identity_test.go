@@ -507,7 +507,7 @@ func TestClientSecretRotationAndExpiry(t *testing.T) {
 		}
 	}
 	// Replace: only the new one works; the old answers AADSTS7000215.
-	_, out = tn.control("POST", "/sandbox/app/secrets", map[string]string{"action": "replace", "value": "abc8Q~replacement-secret-value-000000000"})
+	tn.control("POST", "/sandbox/app/secrets", map[string]string{"action": "replace", "value": "abc8Q~replacement-secret-value-000000000"})
 	if status, te := refreshWith(sandbox.DefaultClientSecret); status != 401 || te.Codes[0] != 7000215 {
 		t.Fatalf("old secret after replace: %d %+v", status, te)
 	}

@@ -17,6 +17,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // KeySize is the size of an AES-256 key.
@@ -27,11 +30,27 @@ const prefix = "gg1:"
 
 // Keyring seals with its newest key and opens with any of its keys.
 type Keyring struct {
+	set atomic.Pointer[keyset]
+
+	// file, when set, is the key file the keys came from: a running
+	// graphgate learns keys added to it (graphgate rotate-key --new-key)
+	// without a restart.
+	file     string
+	mu       sync.Mutex // serialises reloads
+	checked  time.Time  // when the file was last looked at
+	modified time.Time  // the file's modification time then
+}
+
+// keyset is the keys at one moment; replaced whole, never changed.
+type keyset struct {
 	newest string
 	aeads  map[string]cipher.AEAD
 	// macKeys are derived from each key for MAC, never the AES keys themselves.
 	macKeys map[string][]byte
 }
+
+// ErrUnknownKey is a value sealed with a key this keyring does not have.
+var ErrUnknownKey = errors.New("secretbox: sealed with a key that is not configured")
 
 // KeyID is the public name of a key: the start of its SHA-256.
 func KeyID(key []byte) string {
@@ -41,10 +60,70 @@ func KeyID(key []byte) string {
 
 // New returns a keyring; keys[0] is the newest and seals, the others only open.
 func New(keys ...[]byte) (*Keyring, error) {
+	set, err := newKeyset(keys)
+	if err != nil {
+		return nil, err
+	}
+	k := &Keyring{}
+	k.set.Store(set)
+	return k, nil
+}
+
+// Follow makes the keyring learn the keys of path (a key file) as they
+// change: when it meets a value sealed with a key it lacks, and every
+// reloadEvery when it seals. The file's first key then seals.
+func (k *Keyring) Follow(path string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.file = path
+	if fi, err := os.Stat(path); err == nil {
+		k.modified = fi.ModTime()
+	}
+}
+
+// reloadEvery bounds how often sealing looks at the key file; a value with
+// an unknown key (which comes only from the database) makes it look at once.
+const reloadEvery = 10 * time.Second
+
+// reload reads the key file again when it changed; it reports whether the
+// keys changed.
+func (k *Keyring) reload(urgent bool) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.file == "" {
+		return false
+	}
+	now := time.Now()
+	if !urgent && now.Sub(k.checked) < reloadEvery {
+		return false
+	}
+	k.checked = now
+	fi, err := os.Stat(k.file)
+	if err != nil || fi.ModTime().Equal(k.modified) {
+		return false
+	}
+	b, err := os.ReadFile(k.file)
+	if err != nil {
+		return false
+	}
+	keys, err := ParseKeys(string(b))
+	if err != nil {
+		return false // a file caught mid-write: keep what works
+	}
+	set, err := newKeyset(keys)
+	if err != nil {
+		return false
+	}
+	k.modified = fi.ModTime()
+	k.set.Store(set)
+	return true
+}
+
+func newKeyset(keys [][]byte) (*keyset, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("secretbox: no key")
 	}
-	k := &Keyring{aeads: map[string]cipher.AEAD{}, macKeys: map[string][]byte{}}
+	k := &keyset{aeads: map[string]cipher.AEAD{}, macKeys: map[string][]byte{}}
 	for i, key := range keys {
 		if len(key) != KeySize {
 			return nil, fmt.Errorf("secretbox: key %d is %d bytes, want %d", i+1, len(key), KeySize)
@@ -100,18 +179,22 @@ func NewKey() string {
 }
 
 // Newest is the id of the key that seals.
-func (k *Keyring) Newest() string { return k.newest }
+func (k *Keyring) Newest() string { return k.set.Load().newest }
 
 // Seal encrypts plaintext. context binds the ciphertext to where it is kept
 // (a table and column, say), so it cannot be moved to another field.
 func (k *Keyring) Seal(plaintext []byte, context string) (string, error) {
-	aead := k.aeads[k.newest]
+	// A key added to the file since seals from now on, here as on the
+	// replica that added it.
+	k.reload(false)
+	set := k.set.Load()
+	aead := set.aeads[set.newest]
 	nonce := make([]byte, aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
 		return "", err
 	}
 	ct := aead.Seal(nonce, nonce, plaintext, []byte(context))
-	return prefix + k.newest + ":" + base64.RawStdEncoding.EncodeToString(ct), nil
+	return prefix + set.newest + ":" + base64.RawStdEncoding.EncodeToString(ct), nil
 }
 
 // Open decrypts a value sealed by Seal with the same context.
@@ -121,9 +204,12 @@ func (k *Keyring) Open(sealed, context string) ([]byte, error) {
 	if !ok || !ok2 {
 		return nil, errors.New("secretbox: not a sealed value")
 	}
-	aead, ok := k.aeads[kid]
+	aead, ok := k.set.Load().aeads[kid]
+	if !ok && k.reload(true) {
+		aead, ok = k.set.Load().aeads[kid]
+	}
 	if !ok {
-		return nil, fmt.Errorf("secretbox: sealed with key %s, which is not configured", kid)
+		return nil, fmt.Errorf("%w (key %s): give every replica the same keys", ErrUnknownKey, kid)
 	}
 	ct, err := base64.RawStdEncoding.DecodeString(body)
 	if err != nil || len(ct) < aead.NonceSize() {
@@ -140,7 +226,8 @@ func (k *Keyring) Open(sealed, context string) ([]byte, error) {
 // sharing the keyring computes the same value, so a value one replica signs
 // (a cursor, say) is accepted by all of them.
 func (k *Keyring) MAC(purpose string, msg []byte) []byte {
-	return k.mac(k.macKeys[k.newest], purpose, msg)
+	set := k.set.Load()
+	return k.mac(set.macKeys[set.newest], purpose, msg)
 }
 
 // MinMAC is the shortest MAC VerifyMAC accepts: callers may keep a prefix
@@ -154,13 +241,17 @@ func (k *Keyring) VerifyMAC(purpose string, msg, mac []byte) bool {
 	if len(mac) < MinMAC || len(mac) > sha256.Size {
 		return false
 	}
-	ok := false
-	for _, key := range k.macKeys {
-		if hmac.Equal(k.mac(key, purpose, msg)[:len(mac)], mac) {
-			ok = true
+	verify := func() bool {
+		ok := false
+		for _, key := range k.set.Load().macKeys {
+			if hmac.Equal(k.mac(key, purpose, msg)[:len(mac)], mac) {
+				ok = true
+			}
 		}
+		return ok
 	}
-	return ok
+	// Signed by a replica that already has a key added to the file?
+	return verify() || k.reload(false) && verify()
 }
 
 func (k *Keyring) mac(key []byte, purpose string, msg []byte) []byte {

@@ -1,6 +1,7 @@
 package secretbox
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,4 +129,35 @@ func changeChar(s string) string {
 		c = 'B'
 	}
 	return s[:i] + string(c) + s[i+1:]
+}
+
+// A keyring that follows its key file learns a key added to it by another
+// process: it opens values sealed with it, then seals with it too.
+func TestFollowTheKeyFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "encryption.key")
+	keys, _, err := LoadOrCreateKeyFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running, _ := New(keys...)
+	running.Follow(path)
+	old := running.Newest()
+	if err := PrependKeyFile(path); err != nil {
+		t.Fatal(err)
+	}
+	newKeys, _, _ := LoadOrCreateKeyFile(path)
+	rotated, _ := New(newKeys...)
+	sealed, _ := rotated.Seal([]byte("refresh token"), "links.refresh")
+	got, err := running.Open(sealed, "links.refresh")
+	if err != nil || string(got) != "refresh token" {
+		t.Fatalf("opening a value sealed with the added key: %q %v", got, err)
+	}
+	if running.Newest() == old || running.Newest() != rotated.Newest() {
+		t.Fatal("the running keyring does not seal with the added key")
+	}
+	// Without a file to follow, an unknown key is ErrUnknownKey.
+	alone, _ := New(keys...)
+	if _, err := alone.Open(sealed, "links.refresh"); !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("an unknown key: %v", err)
+	}
 }

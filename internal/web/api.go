@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -358,7 +359,16 @@ func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request, _ *graphgate.U
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"events": events, "total": total, "page": d.Page}, nil
+	out := make([]map[string]any, 0, len(events))
+	for _, e := range events {
+		details := e.Details
+		if details == nil {
+			details = map[string]string{}
+		}
+		out = append(out, map[string]any{"id": e.ID, "at": e.At, "actorId": e.ActorID, "actorEmail": e.ActorEmail,
+			"action": e.Action, "target": e.Target, "details": details})
+	}
+	return map[string]any{"events": out, "total": total, "page": d.Page}, nil
 }
 
 func oauthJSON(st *graphgate.OAuthSettings) map[string]any {
@@ -468,7 +478,11 @@ func (s *Server) apiLinks(w http.ResponseWriter, r *http.Request, actor *graphga
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.linkHealth(r.Context(), users, r.URL.Query().Get("state"))
+	state := r.URL.Query().Get("state")
+	if state != "" && !slices.Contains(healthStates, state) {
+		return nil, &admin.ErrInvalid{Fields: microsoft365.FieldErrors{"state": "Choose one of " + strings.Join(healthStates, ", ") + "."}}
+	}
+	rows, err := s.linkHealth(r.Context(), users, state)
 	if err != nil {
 		return nil, err
 	}

@@ -108,6 +108,17 @@ func TestMetricsTokenAndAddress(t *testing.T) {
 	if got := get(t, withToken.URL, "/metrics", "", "Authorization", "Bearer scrape-me-please").StatusCode; got != http.StatusOK {
 		t.Fatalf("metrics with the token: %d", got)
 	}
+	// Prometheus scrapes by pod address: with the token, any Host; without
+	// it, still 401, never the page of another host.
+	if got := get(t, withToken.URL, "/metrics", "10.1.2.3:8080", "Authorization", "Bearer scrape-me-please").StatusCode; got != http.StatusOK {
+		t.Fatalf("metrics by pod address with the token: %d", got)
+	}
+	if got := get(t, withToken.URL, "/metrics", "10.1.2.3:8080").StatusCode; got != http.StatusUnauthorized {
+		t.Fatalf("metrics by pod address without the token: %d", got)
+	}
+	if got := get(t, withToken.URL, "/login", "10.1.2.3:8080").StatusCode; got != http.StatusMisdirectedRequest {
+		t.Fatalf("a page by pod address: %d", got)
+	}
 
 	// On a separate address, /metrics leaves the main one.
 	free, _ := net.Listen("tcp", "127.0.0.1:0")
@@ -142,6 +153,12 @@ func TestMetricsTokenAndAddress(t *testing.T) {
 	}
 	if metricsStatus != http.StatusOK {
 		t.Fatalf("metrics address: %d", metricsStatus)
+	}
+	// The metrics address serves /metrics only.
+	for _, path := range []string{"/", "/login", "/healthz", "/metrics/x"} {
+		if got := get(t, "http://"+metricsAddr, path, "").StatusCode; got != http.StatusNotFound {
+			t.Errorf("%s on the metrics address: %d", path, got)
+		}
 	}
 	if got := get(t, main, "/metrics", "").StatusCode; got != http.StatusNotFound {
 		t.Fatalf("/metrics on the main address: %d", got)

@@ -174,7 +174,7 @@ func grantExpiry(v string, now time.Time) (time.Time, error) {
 		n, _ := strconv.Atoi(v)
 		return now.AddDate(0, 0, n).UTC(), nil
 	}
-	return time.Time{}, errors.New("Choose when the access ends.")
+	return time.Time{}, graphgate.Errorf(graphgate.EINVALID, "Choose when the access ends.")
 }
 
 // disconnectApp ends one of the person's grants.

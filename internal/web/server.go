@@ -198,6 +198,14 @@ func cors(next http.Handler) http.Handler {
 	})
 }
 
+// MetricsListener is the handler of GRAPHGATE_METRICS_ADDR: GET /metrics
+// and nothing else.
+func (s *Server) MetricsListener() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.MetricsHandler())
+	return mux
+}
+
 // MetricsHandler serves /metrics, behind GRAPHGATE_METRICS_TOKEN when set.
 func (s *Server) MetricsHandler() http.Handler {
 	h := s.metrics.Handler()
@@ -228,9 +236,12 @@ func (s *Server) hostCheck(next http.Handler) http.Handler {
 		allowed[strings.Trim(h, "[]")] = true
 	}
 	loopback := isLoopbackName(base.Hostname())
+	// A scraper that comes by pod address, with the token, gets metrics.
+	metricsByAddress := s.cfg.MetricsToken != "" && s.cfg.MetricsAddr == ""
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host := hostName(r.Host)
-		if allowed[host] || loopback && isLoopbackName(host) || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+		if allowed[host] || loopback && isLoopbackName(host) || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" ||
+			metricsByAddress && r.URL.Path == "/metrics" {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -493,8 +493,13 @@ func TestAdminAPI(t *testing.T) {
 	if r := c.Do("POST", "/api/v1/admin/users", `{"email":"jo@outlook.test","password":"jo-password-1"}`, auth...); r.Status != http.StatusCreated || !strings.Contains(r.Body, `"role":"user"`) {
 		t.Fatalf("create user: %d %s", r.Status, r.Body)
 	}
-	if r := c.Do("GET", "/api/v1/admin/audit?action=microsoft365.rotate_secret", "", auth...); !strings.Contains(r.Body, `"total":1`) {
+	if r := c.Do("GET", "/api/v1/admin/audit?action=microsoft365.rotate_secret", "", auth...); !strings.Contains(r.Body, `"total":1`) ||
+		!strings.Contains(r.Body, `"actorEmail":"`+apptest.AdminEmail+`"`) || !strings.Contains(r.Body, `"action":"microsoft365.rotate_secret"`) || strings.Contains(r.Body, `"ActorEmail"`) {
 		t.Fatalf("audit: %s", r.Body)
+	}
+	// Filters that name nothing are refused, not answered with nothing.
+	if r := c.Do("GET", "/api/v1/admin/links?state=weird", "", auth...); r.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("links?state=weird: %d %s", r.Status, r.Body)
 	}
 	if r := c.Do("DELETE", "/api/v1/admin/microsoft365", "", auth...); r.Status != 200 || !strings.Contains(r.Body, `"deletedLinks":0`) {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
