@@ -35,10 +35,10 @@ type Keyring struct {
 	// file, when set, is the key file the keys came from: a running
 	// graphgate learns keys added to it (graphgate rotate-key --new-key)
 	// without a restart.
-	file     string
-	mu       sync.Mutex // serialises reloads
-	checked  time.Time  // when the file was last looked at
-	modified time.Time  // the file's modification time then
+	file    string
+	mu      sync.Mutex // serialises reloads
+	checked time.Time  // when the file was last read
+	content string     // what it held then
 }
 
 // keyset is the keys at one moment; replaced whole, never changed.
@@ -76,8 +76,8 @@ func (k *Keyring) Follow(path string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.file = path
-	if fi, err := os.Stat(path); err == nil {
-		k.modified = fi.ModTime()
+	if b, err := os.ReadFile(path); err == nil {
+		k.content = string(b)
 	}
 }
 
@@ -98,12 +98,10 @@ func (k *Keyring) reload(urgent bool) bool {
 		return false
 	}
 	k.checked = now
-	fi, err := os.Stat(k.file)
-	if err != nil || fi.ModTime().Equal(k.modified) {
-		return false
-	}
+	// Read, not stat: modification times are too coarse to tell two
+	// writes a few milliseconds apart, and the file is tiny.
 	b, err := os.ReadFile(k.file)
-	if err != nil {
+	if err != nil || string(b) == k.content {
 		return false
 	}
 	keys, err := ParseKeys(string(b))
@@ -114,7 +112,7 @@ func (k *Keyring) reload(urgent bool) bool {
 	if err != nil {
 		return false
 	}
-	k.modified = fi.ModTime()
+	k.content = string(b)
 	k.set.Store(set)
 	return true
 }
