@@ -6,6 +6,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"graphgate/internal/graphapi"
+	"graphgate/internal/oneline"
 )
 
 type profileIn struct{}
@@ -18,6 +19,7 @@ type profileOut struct {
 	Office         string `json:"office,omitempty"`
 	TimeZone       string `json:"time_zone" jsonschema:"the person's time zone (IANA name)"`
 	TimeZoneSource string `json:"time_zone_source" jsonschema:"where it comes from: mailbox settings, calendar (the zone of the person's own events) or default (UTC)"`
+	TimeZoneNote   string `json:"time_zone_note,omitempty" jsonschema:"set when Microsoft named a zone graphgate does not know"`
 }
 
 func getProfileTool() toolDef {
@@ -40,6 +42,10 @@ func getProfileTool() toolDef {
 		if c := callerFromContext(ctx); c != nil {
 			z := s.zoneOfMailbox(ctx, g, c.user.ID)
 			out.TimeZone, out.TimeZoneSource = z.name, z.source
+			if z.unknown != "" && z.source == "default" {
+				out.TimeZoneNote = "Microsoft names the zone \"" + oneline.Clean(z.unknown) + "\", which graphgate does not know, so times are in UTC: " +
+					"pass time_zone (an IANA name) to calendar tools for local times"
+			}
 		}
 		return out, nil
 	})

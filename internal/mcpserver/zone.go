@@ -14,7 +14,10 @@ import (
 type mailboxZone struct {
 	name   string // IANA
 	source string // "mailbox settings", "calendar" or "default"
-	at     time.Time
+	// unknown is a zone name Microsoft gave that graphgate cannot
+	// resolve: the person is told, rather than shown UTC as if it were so.
+	unknown string
+	at      time.Time
 }
 
 // zoneCache remembers mailbox zones for an hour: they rarely change, and
@@ -42,6 +45,8 @@ func (s *Server) zoneOfMailbox(ctx context.Context, g *graphapi.Client, userID i
 	if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: "me/mailboxSettings", Safe: true}, &settings); err == nil {
 		if iana := timezone.IANA(settings.TimeZone); iana != "" {
 			z.name, z.source = iana, "mailbox settings"
+		} else if settings.TimeZone != "" {
+			z.unknown = settings.TimeZone
 		}
 	}
 	if z.source == "default" {
@@ -57,6 +62,9 @@ func (s *Server) zoneOfMailbox(ctx context.Context, g *graphapi.Client, userID i
 			best := ""
 			for _, e := range evs.Value {
 				iana := timezone.IANA(e.OriginalStartTimeZone)
+				if e.IsOrganizer && iana == "" && e.OriginalStartTimeZone != "" && z.unknown == "" {
+					z.unknown = e.OriginalStartTimeZone
+				}
 				if !e.IsOrganizer || iana == "" {
 					continue
 				}

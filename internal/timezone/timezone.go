@@ -4,57 +4,41 @@
 package timezone
 
 import (
+	_ "embed"
 	"strings"
 	"time"
 	_ "time/tzdata" // zones must resolve on machines without a zoneinfo database
 )
 
-// windowsZones maps the Windows time zone names Outlook uses to IANA names
-// (from the Unicode CLDR's windowsZones table, the zones in common use).
-var windowsZones = map[string]string{
-	"UTC":                             "UTC",
-	"Pacific Standard Time":           "America/Los_Angeles",
-	"Mountain Standard Time":          "America/Denver",
-	"Central Standard Time":           "America/Chicago",
-	"Eastern Standard Time":           "America/New_York",
-	"GMT Standard Time":               "Europe/London",
-	"W. Europe Standard Time":         "Europe/Berlin",
-	"Romance Standard Time":           "Europe/Paris",
-	"Central Europe Standard Time":    "Europe/Budapest",
-	"E. Europe Standard Time":         "Europe/Chisinau",
-	"India Standard Time":             "Asia/Kolkata",
-	"China Standard Time":             "Asia/Shanghai",
-	"Tokyo Standard Time":             "Asia/Tokyo",
-	"AUS Eastern Standard Time":       "Australia/Sydney",
-	"New Zealand Standard Time":       "Pacific/Auckland",
-	"Hawaiian Standard Time":          "Pacific/Honolulu",
-	"E. South America Standard Time":  "America/Sao_Paulo",
-	"South Africa Standard Time":      "Africa/Johannesburg",
-	"Singapore Standard Time":         "Asia/Singapore",
-	"Arabian Standard Time":           "Asia/Dubai",
-	"Greenwich Standard Time":         "Atlantic/Reykjavik",
-	"Atlantic Standard Time":          "America/Halifax",
-	"Alaskan Standard Time":           "America/Anchorage",
-	"US Mountain Standard Time":       "America/Phoenix",
-	"Russian Standard Time":           "Europe/Moscow",
-	"Korea Standard Time":             "Asia/Seoul",
-	"SE Asia Standard Time":           "Asia/Bangkok",
-	"Cen. Australia Standard Time":    "Australia/Adelaide",
-	"W. Australia Standard Time":      "Australia/Perth",
-	"Israel Standard Time":            "Asia/Jerusalem",
-	"Turkey Standard Time":            "Europe/Istanbul",
-	"Pacific SA Standard Time":        "America/Santiago",
-	"Argentina Standard Time":         "America/Argentina/Buenos_Aires",
-	"Canada Central Standard Time":    "America/Regina",
-	"Newfoundland Standard Time":      "America/St_Johns",
-	"Central European Standard Time":  "Europe/Warsaw",
-	"FLE Standard Time":               "Europe/Kiev",
-	"GTB Standard Time":               "Europe/Bucharest",
-	"Egypt Standard Time":             "Africa/Cairo",
-	"Pakistan Standard Time":          "Asia/Karachi",
-	"Bangladesh Standard Time":        "Asia/Dhaka",
-	"Taipei Standard Time":            "Asia/Taipei",
-	"W. Central Africa Standard Time": "Africa/Lagos",
+// windowsZones maps every Windows time zone name Microsoft uses to its
+// IANA zone: the Unicode CLDR table, embedded (windows_zones.txt).
+var windowsZones = parseWindowsZones(windowsTable)
+
+//go:embed windows_zones.txt
+var windowsTable string
+
+func parseWindowsZones(table string) map[string]string {
+	m := map[string]string{}
+	for line := range strings.SplitSeq(table, "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		windows, iana, ok := strings.Cut(line, "\t")
+		if !ok {
+			panic("timezone: a bad line in windows_zones.txt: " + line)
+		}
+		m[windows] = iana
+	}
+	// Coordinated Universal Time reads better as UTC than as Etc/UTC.
+	m["UTC"] = "UTC"
+	return m
+}
+
+// Known reports whether name is a Windows zone name graphgate knows, or an
+// IANA name.
+func Known(name string) bool {
+	_, ok := Location(name)
+	return ok
 }
 
 // Location resolves a Windows or an IANA time zone name.

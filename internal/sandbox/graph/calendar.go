@@ -222,6 +222,17 @@ func (mb *Mailbox) AddCalendar(name, color string) *Calendar {
 	return c
 }
 
+// Events returns every event, for tests and tools.
+func (mb *Mailbox) Events() []*Event {
+	mb.mu.RLock()
+	defer mb.mu.RUnlock()
+	out := make([]*Event, 0, len(mb.events))
+	for _, e := range mb.events {
+		out = append(out, e)
+	}
+	return out
+}
+
 // AddEvent stores an event.
 func (mb *Mailbox) AddEvent(e *Event) {
 	mb.mu.Lock()
