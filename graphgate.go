@@ -328,6 +328,15 @@ type AuthCode struct {
 	ExpiresAt      time.Time
 }
 
+// Cursor is where a listing an agent pages through goes on: the Graph link
+// behind the short, opaque cursor the agent holds. Stores seal Path.
+type Cursor struct {
+	ID        string
+	UserID    int64
+	Path      string `json:"-"`
+	ExpiresAt time.Time
+}
+
 // RefreshGrace is how long after a refresh token's use the same token may
 // be presented once more (a retry after a lost response).
 const RefreshGrace = 30 * time.Second
@@ -559,10 +568,16 @@ type Store interface {
 	// unused, the token is rotated again (the unused successor spent
 	// instead).
 	RotateRefreshToken(ctx context.Context, hash string, next ...*OAuthToken) (*Grant, error)
-	// PruneOAuth deletes, in bounded batches, expired access tokens,
-	// refresh tokens rotated out a day ago and codes an hour past their
-	// expiry; it returns how many rows went.
-	PruneOAuth(ctx context.Context) (int64, error)
+	// Prune deletes, in bounded batches, what has served its time: expired
+	// access tokens, refresh tokens rotated out a day ago, codes an hour
+	// past their expiry, expired cursors; it returns how many rows went.
+	Prune(ctx context.Context) (int64, error)
+
+	// PutCursor keeps where a listing goes on; putting an id again changes
+	// nothing.
+	PutCursor(ctx context.Context, c *Cursor) error
+	// Cursor returns a live cursor; ENOTFOUND when unknown or expired.
+	Cursor(ctx context.Context, id string) (*Cursor, error)
 	// OAuthAccessToken returns a live access token's grant.
 	OAuthAccessToken(ctx context.Context, hash string) (*Grant, error)
 	// RevokeOAuthToken ends a token (RFC 7009): an access token alone; a

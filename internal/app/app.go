@@ -205,7 +205,7 @@ func (a *App) prune(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if n, err := a.Store.PruneOAuth(ctx); err != nil && ctx.Err() == nil {
+		if n, err := a.Store.Prune(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Warn("pruning expired OAuth tokens", "err", err)
 		} else if n > 0 {
 			a.Log.Debug("pruned expired OAuth tokens", "rows", n)

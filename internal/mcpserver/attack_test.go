@@ -60,11 +60,18 @@ func TestCursorsContinueOnlyTheirOwnListing(t *testing.T) {
 	mailCursor := firstCursor(t, full, "list_messages", map[string]any{"page_size": 5})
 	searchCursor := firstCursor(t, full, "search_messages", map[string]any{"query": "subject:budget", "page_size": 1})
 	fileCursor := firstCursor(t, full, "list_files", map[string]any{"path": "/Documents", "page_size": 1})
+	// Cursors cost context on every page: short, whatever Graph's links.
+	for _, c := range []string{mailCursor, searchCursor, fileCursor} {
+		if len(c) > 80 {
+			t.Fatalf("a cursor of %d characters: %q", len(c), c)
+		}
+	}
 	crafted := base64.RawURLEncoding.EncodeToString([]byte("me/messages?$select=subject,bodyPreview"))
 	forgedMAC := crafted + "." + base64.RawURLEncoding.EncodeToString(make([]byte, 16))
-	// The payload of a real cursor with its MAC kept but its path changed.
-	_, realMAC, _ := strings.Cut(mailCursor, ".")
-	swapped := crafted + "." + realMAC
+	// A cursor of the right shape that graphgate never issued, and a real
+	// one with one character changed.
+	zeros := base64.RawURLEncoding.EncodeToString(make([]byte, 16))
+	swapped := changeChar(mailCursor)
 
 	for _, tc := range []struct {
 		name   string
@@ -74,7 +81,8 @@ func TestCursorsContinueOnlyTheirOwnListing(t *testing.T) {
 	}{
 		{"hand-made cursor into mail from a calendar token", calendarOnly, "list_events", crafted},
 		{"hand-made cursor with a forged MAC", calendarOnly, "list_events", forgedMAC},
-		{"a real MAC on another path", full, "list_messages", swapped},
+		{"a real cursor changed", full, "list_messages", swapped},
+		{"a cursor of the right shape never issued", full, "list_messages", zeros},
 		{"list_messages cursor given to list_events", calendarOnly, "list_events", mailCursor},
 		{"list_messages cursor given to search_messages", full, "search_messages", mailCursor},
 		{"search_messages cursor given to list_messages", full, "list_messages", searchCursor},

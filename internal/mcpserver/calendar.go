@@ -208,7 +208,11 @@ func listEventsTool() toolDef {
 		if _, err := g.Do(ctx, req, &res); err != nil {
 			return eventsOut{}, err
 		}
-		out := eventsOut{Events: []EventOut{}, NextCursor: s.cursorOf(ctx, res.Next)}
+		next, err := s.cursorOf(ctx, res.Next, pageCursorTTL)
+		if err != nil {
+			return eventsOut{}, err
+		}
+		out := eventsOut{Events: []EventOut{}, NextCursor: next}
 		for _, e := range res.Value {
 			out.Events = append(out.Events, toEvent(e, loc, zone))
 		}

@@ -251,7 +251,15 @@ func (s *Server) delta(ctx context.Context, g *graphapi.Client, req graphapi.Req
 	if _, err := g.Do(ctx, req, &res); err != nil {
 		return changesOut{}, err
 	}
-	out := changesOut{Changes: []ChangeOut{}, NextCursor: s.cursorOf(ctx, res.Next), ChangesCursor: s.cursorOf(ctx, res.Delta)}
+	next, err := s.cursorOf(ctx, res.Next, deltaCursorTTL)
+	if err != nil {
+		return changesOut{}, err
+	}
+	later, err := s.cursorOf(ctx, res.Delta, deltaCursorTTL)
+	if err != nil {
+		return changesOut{}, err
+	}
+	out := changesOut{Changes: []ChangeOut{}, NextCursor: next, ChangesCursor: later}
 	for _, raw := range res.Value {
 		marks, err := decodeAs[deltaMarks](raw)
 		if err != nil {

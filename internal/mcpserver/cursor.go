@@ -6,84 +6,129 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
+	"graphgate"
 	"graphgate/internal/secretbox"
 )
 
-// Cursors are Graph's nextLinks made opaque, relative and bound. Relative:
-// a cursor carries no host, so it can only be followed inside the
-// configured Graph URL. Bound: it carries a MAC over the tool, the person
-// and the path under the keyring every replica shares, so it continues only
-// the listing that issued it. Without the binding, a token limited to the
-// calendar could hand list_events a cursor of its own making and read mail.
-//
-// A cursor is base64url(path) "." base64url(MAC).
+// Cursors are Graph's nextLinks and deltaLinks made short, opaque and
+// bound. The link itself is kept in the store (sealed), under an id that is
+// the MAC of the tool, the person and the link's path under the keyring
+// every replica shares; the cursor an agent holds is that id, 22
+// characters, however long Microsoft's paging and delta tokens grow. Bound:
+// resuming looks the id up and checks that it is the MAC of this tool,
+// this person and the stored path, so a cursor continues only the listing
+// that issued it, on any replica. Without the binding, a token limited to
+// the calendar could hand list_events another listing's cursor and read
+// mail. Relative: the stored path carries no host, so it can only be
+// followed inside the configured Graph URL.
 
 const (
 	cursorPurpose = "mcp cursor v1"
-	cursorMACSize = secretbox.MinMAC
-	maxCursor     = 8 << 10
+	cursorIDSize  = secretbox.MinMAC
+	// pageCursorTTL keeps a next page for a day; deltaCursorTTL keeps a
+	// list_changes cursor, which agents hold for later, for a month.
+	pageCursorTTL  = 24 * time.Hour
+	deltaCursorTTL = 30 * 24 * time.Hour
 )
 
-var errBadCursor = invalid("the cursor is not valid for this tool: pass back exactly the next_cursor the previous call of the same tool returned, or leave cursor out to start again")
+var errBadCursor = invalid("the cursor is not valid for this tool (or has expired): pass back exactly the next_cursor the previous call of the same tool returned, or leave cursor out to start again")
 
-// cursorOf turns a nextLink into a cursor for the tool being run.
-func (s *Server) cursorOf(ctx context.Context, nextLink string) string {
-	if nextLink == "" {
-		return ""
+// cursorStore is where cursors are kept: the Store.
+type cursorStore interface {
+	PutCursor(ctx context.Context, c *graphgate.Cursor) error
+	Cursor(ctx context.Context, id string) (*graphgate.Cursor, error)
+}
+
+// keptCursors remembers the cursors this replica stored lately, so that a
+// listing read again and again (the same first page) writes nothing new.
+type keptCursors struct {
+	mu sync.Mutex
+	m  map[string]time.Time // id -> until when it is surely kept
+}
+
+func (k *keptCursors) has(id string, now time.Time) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	until, ok := k.m[id]
+	return ok && now.Before(until)
+}
+
+func (k *keptCursors) add(id string, until time.Time) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil || len(k.m) > 10000 {
+		k.m = map[string]time.Time{}
 	}
-	u, err := url.Parse(nextLink)
+	k.m[id] = until
+}
+
+// cursorOf turns a next or delta link into a cursor for the tool being
+// run, kept for ttl.
+func (s *Server) cursorOf(ctx context.Context, link string, ttl time.Duration) (string, error) {
+	if link == "" {
+		return "", nil
+	}
+	u, err := url.Parse(link)
 	if err != nil {
-		return ""
+		return "", nil
 	}
 	i := strings.Index(u.Path, "/v1.0/")
 	if i < 0 {
-		return ""
+		return "", nil
 	}
 	rel := u.Path[i+len("/v1.0/"):]
 	if u.RawQuery != "" {
 		rel += "?" + u.RawQuery
 	}
-	mac := s.d.Keys.MAC(cursorPurpose, cursorSubject(ctx, rel))[:cursorMACSize]
-	return base64.RawURLEncoding.EncodeToString([]byte(rel)) + "." + base64.RawURLEncoding.EncodeToString(mac)
+	id := base64.RawURLEncoding.EncodeToString(s.d.Keys.MAC(cursorPurpose, cursorSubject(ctx, rel))[:cursorIDSize])
+	now := s.d.Now()
+	// Half the time to live: a cursor handed out is always kept at least
+	// as long as promised.
+	if s.kept.has(id, now.Add(ttl/2)) {
+		return id, nil
+	}
+	if err := s.cursors.PutCursor(ctx, &graphgate.Cursor{ID: id, UserID: callerID(ctx), Path: rel, ExpiresAt: now.Add(ttl)}); err != nil {
+		return "", err
+	}
+	s.kept.add(id, now.Add(ttl))
+	return id, nil
 }
 
 // pathOfCursor returns the Graph path a cursor continues, refusing any
 // cursor this tool did not issue to this person.
 func (s *Server) pathOfCursor(ctx context.Context, cursor string) (string, error) {
-	// Only the characters graphgate writes: base64 decoding would skip
-	// line breaks, giving one cursor many spellings.
-	if len(cursor) > maxCursor || strings.IndexFunc(cursor, func(r rune) bool {
-		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.')
-	}) >= 0 {
+	// One spelling: strict base64url of exactly cursorIDSize bytes.
+	id, err := base64.RawURLEncoding.Strict().DecodeString(cursor)
+	if err != nil || len(id) != cursorIDSize || strings.ContainsAny(cursor, "\r\n") {
 		return "", errBadCursor
 	}
-	p64, m64, ok := strings.Cut(cursor, ".")
-	if !ok {
+	c, err := s.cursors.Cursor(ctx, cursor)
+	switch {
+	case graphgate.ErrorCode(err) == graphgate.ENOTFOUND:
+		return "", errBadCursor
+	case err != nil:
+		return "", err
+	case c.UserID != callerID(ctx) || !s.d.Keys.VerifyMAC(cursorPurpose, cursorSubject(ctx, c.Path), id):
 		return "", errBadCursor
 	}
-	// Strict: one cursor has one spelling (no stray bits in the last character).
-	enc := base64.RawURLEncoding.Strict()
-	path, err1 := enc.DecodeString(p64)
-	mac, err2 := enc.DecodeString(m64)
-	if err1 != nil || err2 != nil || len(path) == 0 || len(mac) != cursorMACSize {
+	if strings.Contains(c.Path, "://") || strings.HasPrefix(c.Path, "/") || hasDotSegment(c.Path) {
 		return "", errBadCursor
 	}
-	if !s.d.Keys.VerifyMAC(cursorPurpose, cursorSubject(ctx, string(path)), mac) {
-		return "", errBadCursor
-	}
-	if strings.Contains(string(path), "://") || strings.HasPrefix(string(path), "/") || hasDotSegment(string(path)) {
-		return "", errBadCursor
-	}
-	return string(path), nil
+	return c.Path, nil
 }
 
-// cursorSubject is what a cursor's MAC covers: the tool, the person, the path.
-func cursorSubject(ctx context.Context, path string) []byte {
-	tc := callFromContext(ctx)
-	user := int64(0)
-	if tc.caller != nil {
-		user = tc.caller.user.ID
+// callerID is the person a tool runs for, 0 outside a call.
+func callerID(ctx context.Context) int64 {
+	if tc := callFromContext(ctx); tc.caller != nil {
+		return tc.caller.user.ID
 	}
-	return []byte(tc.tool + "\x00" + strconv.FormatInt(user, 10) + "\x00" + path)
+	return 0
+}
+
+// cursorSubject is what a cursor's id covers: the tool, the person, the path.
+func cursorSubject(ctx context.Context, path string) []byte {
+	return []byte(callFromContext(ctx).tool + "\x00" + strconv.FormatInt(callerID(ctx), 10) + "\x00" + path)
 }

@@ -109,7 +109,11 @@ func (s *Server) listItems(ctx context.Context, g *graphapi.Client, req graphapi
 	if _, err := g.Do(ctx, req, &res); err != nil {
 		return itemsOut{}, err
 	}
-	out := itemsOut{Items: []ItemOut{}, NextCursor: s.cursorOf(ctx, res.Next)}
+	next, err := s.cursorOf(ctx, res.Next, pageCursorTTL)
+	if err != nil {
+		return itemsOut{}, err
+	}
+	out := itemsOut{Items: []ItemOut{}, NextCursor: next}
 	for _, it := range res.Value {
 		out.Items = append(out.Items, toItem(it))
 	}

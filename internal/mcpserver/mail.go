@@ -230,16 +230,20 @@ func listMessagesTool() toolDef {
 		if _, err := g.Do(ctx, req, &res); err != nil {
 			return MessagesOut{}, err
 		}
-		return s.messagesOut(ctx, res), nil
+		return s.messagesOut(ctx, res)
 	})
 }
 
-func (s *Server) messagesOut(ctx context.Context, res messageList) MessagesOut {
-	out := MessagesOut{Messages: make([]MessageSummary, 0, len(res.Value)), NextCursor: s.cursorOf(ctx, res.Next)}
+func (s *Server) messagesOut(ctx context.Context, res messageList) (MessagesOut, error) {
+	next, err := s.cursorOf(ctx, res.Next, pageCursorTTL)
+	if err != nil {
+		return MessagesOut{}, err
+	}
+	out := MessagesOut{Messages: make([]MessageSummary, 0, len(res.Value)), NextCursor: next}
 	for _, m := range res.Value {
 		out.Messages = append(out.Messages, summarize(m))
 	}
-	return out
+	return out, nil
 }
 
 type searchIn struct {
@@ -277,7 +281,7 @@ func searchMessagesTool() toolDef {
 		if _, err := g.Do(ctx, req, &res); err != nil {
 			return MessagesOut{}, err
 		}
-		return s.messagesOut(ctx, res), nil
+		return s.messagesOut(ctx, res)
 	})
 }
 

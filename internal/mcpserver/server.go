@@ -73,6 +73,10 @@ type Server struct {
 	// touched is when each person's last successful Graph call was recorded
 	// (user id -> time.Time): at most once a minute, not on every call.
 	touched sync.Map
+	// cursors keeps where listings go on (the store; a fake in fuzzing),
+	// and kept remembers which this replica stored lately.
+	cursors cursorStore
+	kept    keptCursors
 }
 
 // New returns an MCP server.
@@ -100,7 +104,8 @@ func New(d Deps) (*Server, error) {
 	if d.HTTP == nil {
 		d.HTTP = graphapi.NewHTTPClient()
 	}
-	s := &Server{d: d, schemas: mcp.NewSchemaCache(), tools: allTools(), audits: make(chan *graphgate.AuditEvent, 4096), drained: make(chan struct{})}
+	s := &Server{d: d, schemas: mcp.NewSchemaCache(), tools: allTools(), audits: make(chan *graphgate.AuditEvent, 4096), drained: make(chan struct{}),
+		cursors: d.Store}
 	go s.writeAudits()
 	return s, nil
 }

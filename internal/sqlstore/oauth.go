@@ -297,8 +297,8 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, next ...*gr
 // pruneBatch bounds each statement of PruneOAuth.
 const pruneBatch = 1000
 
-func (s *Store) PruneOAuth(ctx context.Context) (int64, error) {
-	defer s.timed("prune_oauth")()
+func (s *Store) Prune(ctx context.Context) (int64, error) {
+	defer s.timed("prune")()
 	now := s.now()
 	var total int64
 	for _, q := range []struct {
@@ -308,6 +308,7 @@ func (s *Store) PruneOAuth(ctx context.Context) (int64, error) {
 		{`DELETE FROM oauth_tokens WHERE hash IN (SELECT hash FROM oauth_tokens WHERE NOT refresh AND expires_at < $1 LIMIT ` + fmt.Sprint(pruneBatch) + `)`, now.UnixMilli()},
 		{`DELETE FROM oauth_tokens WHERE hash IN (SELECT hash FROM oauth_tokens WHERE refresh AND used_at < $1 LIMIT ` + fmt.Sprint(pruneBatch) + `)`, now.Add(-24 * time.Hour).UnixMilli()},
 		{`DELETE FROM oauth_codes WHERE hash IN (SELECT hash FROM oauth_codes WHERE expires_at < $1 LIMIT ` + fmt.Sprint(pruneBatch) + `)`, now.Add(-time.Hour).UnixMilli()},
+		{`DELETE FROM cursors WHERE id IN (SELECT id FROM cursors WHERE expires_at < $1 LIMIT ` + fmt.Sprint(pruneBatch) + `)`, now.UnixMilli()},
 	} {
 		for {
 			res, err := s.db.ExecContext(ctx, q.sql, q.arg)

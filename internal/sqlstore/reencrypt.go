@@ -16,6 +16,7 @@ var sealedColumns = []struct{ table, key, column, context string }{
 	{"links", "user_id", "access_token_enc", "links.access_token"},
 	{"oauth_flows", "state_hash", "verifier_enc", "oauth_flows.verifier"},
 	{"approvals", "id", "summary_enc", summaryContext},
+	{"cursors", "id", "path_enc", cursorContext},
 }
 
 // Reencrypt re-seals every value not sealed with the newest key, one

@@ -178,11 +178,11 @@ func testOAuthServer(t *testing.T, open func(*secretbox.Keyring) graphgate.Store
 			t.Fatal(err)
 		}
 	}
-	if n, err := s.PruneOAuth(ctx); err != nil || n != 0 {
+	if n, err := s.Prune(ctx); err != nil || n != 0 {
 		t.Fatalf("pruned %d live rows: %v", n, err)
 	}
 	back := advance(t, 25*time.Hour)
-	n, err := s.PruneOAuth(ctx)
+	n, err := s.Prune(ctx)
 	back()
 	if err != nil || n < 400 {
 		t.Fatalf("pruned %d rows, want at least 400: %v", n, err)

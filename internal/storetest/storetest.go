@@ -63,6 +63,7 @@ func RunTests(t *testing.T, newDB NewDB) {
 		{"Downloads", testDownloads},
 		{"PendingSends", testPendingSends},
 		{"Approvals", testApprovals},
+		{"Cursors", testCursors},
 		{"OAuthServer", testOAuthServer},
 		{"SignIn", testSignIn},
 		{"LinkHealth", testLinkHealth},
@@ -445,8 +446,11 @@ func testNothingInClear(t *testing.T, open func(*secretbox.Keyring) graphgate.St
 		Summary: "Send this email? To: board@x.test", ExpiresAt: time.Now().Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.PutCursor(ctx, &graphgate.Cursor{ID: "c1", UserID: u.ID, Path: "me/messages?$search=%22payroll-secret%22", ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
 	dump := DumpTables(t, d.DB())
-	for _, secret := range []string{cfg.ClientSecret, "csrf-secret-value", "verifier-secret-value", sampleLink(0).RefreshToken, sampleLink(0).AccessToken, "board@x.test"} {
+	for _, secret := range []string{cfg.ClientSecret, "csrf-secret-value", "verifier-secret-value", sampleLink(0).RefreshToken, sampleLink(0).AccessToken, "board@x.test", "payroll-secret"} {
 		if strings.Contains(dump, secret) {
 			t.Errorf("the database holds %q in clear", secret)
 		}
@@ -458,7 +462,7 @@ func testNothingInClear(t *testing.T, open func(*secretbox.Keyring) graphgate.St
 func DumpTables(t testing.TB, db *sql.DB) string {
 	t.Helper()
 	var b strings.Builder
-	for _, table := range []string{"users", "sessions", "m365_config", "links", "oauth_flows", "downloads", "uploads", "api_tokens", "audit_log", "pending_sends", "approvals"} {
+	for _, table := range []string{"users", "sessions", "m365_config", "links", "oauth_flows", "downloads", "uploads", "api_tokens", "audit_log", "pending_sends", "approvals", "cursors", "oauth_tokens", "oauth_codes"} {
 		rows, err := db.Query(`SELECT * FROM ` + table)
 		if err != nil {
 			t.Fatalf("dump %s: %v", table, err)
@@ -926,5 +930,45 @@ func testApprovals(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) 
 		t.Fatal(err)
 	}
 	_, err = s.Approval(ctx, u.ID, "id4")
+	code(t, err, graphgate.ENOTFOUND)
+}
+
+func testCursors(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
+	ctx := context.Background()
+	s := open(keyring(t, secretbox.NewKey()))
+	u := &graphgate.User{Email: "a@b.test", Role: graphgate.RoleUser, PasswordHash: "h"}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	later := Now().Add(time.Hour)
+	if err := s.PutCursor(ctx, &graphgate.Cursor{ID: "c1", UserID: u.ID, Path: "me/messages?$skip=10", ExpiresAt: later}); err != nil {
+		t.Fatal(err)
+	}
+	// Putting an id again changes nothing: the first path stays.
+	if err := s.PutCursor(ctx, &graphgate.Cursor{ID: "c1", UserID: u.ID, Path: "me/drive/root/children", ExpiresAt: later}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Cursor(ctx, "c1")
+	if err != nil || c.Path != "me/messages?$skip=10" || c.UserID != u.ID {
+		t.Fatalf("cursor: %+v %v", c, err)
+	}
+	_, err = s.Cursor(ctx, "unknown")
+	code(t, err, graphgate.ENOTFOUND)
+	if err := s.PutCursor(ctx, &graphgate.Cursor{ID: "old", UserID: u.ID, Path: "me/events", ExpiresAt: Now().Add(-time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Cursor(ctx, "old")
+	code(t, err, graphgate.ENOTFOUND)
+	// Pruning takes the expired one only; removing the person, the rest.
+	if n, err := s.Prune(ctx); err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v; want 1", n, err)
+	}
+	if _, err := s.Cursor(ctx, "c1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Cursor(ctx, "c1")
 	code(t, err, graphgate.ENOTFOUND)
 }
