@@ -393,6 +393,26 @@ func TestAgentTokensInABrowser(t *testing.T) {
 	if err != nil || !strings.HasPrefix(token, "ggt_") {
 		t.Fatalf("new token %q %v", token, err)
 	}
+	// Ready-made configurations with the real URL and the token, each with
+	// a Copy button that works under the page's CSP.
+	for id, want := range map[string]string{
+		"snippet-claude": `claude mcp add --transport http graphgate ` + l.srv.URL + `/mcp --header "Authorization: Bearer ` + token + `"`,
+		"snippet-vscode": `{"servers": {"graphgate": {"type": "http", "url": "` + l.srv.URL + `/mcp", "headers": {"Authorization": "Bearer ` + token + `"}}}}`,
+		"snippet-cursor": `{"mcpServers": {"graphgate": {"url": "` + l.srv.URL + `/mcp", "headers": {"Authorization": "Bearer ` + token + `"}}}}`,
+	} {
+		got, err := chromedp.Run(ctx, chromedp.Text(`#`+id))
+		if err != nil || got != want {
+			t.Errorf("%s: %q, want %q (%v)", id, got, want, err)
+		}
+	}
+	do(t, ctx, chromedp.Click(`button[data-copy="snippet-claude"]`))
+	label := "Copy"
+	for deadline := time.Now().Add(5 * time.Second); label == "Copy" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		label, _ = chromedp.Run(ctx, chromedp.Text(`button[data-copy="snippet-claude"]`))
+	}
+	if label != "Copied" && !strings.HasPrefix(label, "Selected") {
+		t.Fatalf("the Copy button did nothing: %q", label)
+	}
 	browsertest.Screenshot(t, ctx, "agent-tokens")
 	do(t, ctx, chromedp.Navigate(l.srv.URL+"/integrations"), chromedp.WaitVisible(`#tokens`))
 	if got := text(t, ctx); strings.Contains(got, token) || !strings.Contains(got, "Claude Desktop") || !strings.Contains(got, "read-only") {
