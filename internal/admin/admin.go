@@ -75,6 +75,9 @@ var hostName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-
 // register themselves, and the hosts whose client metadata is accepted
 // (comma, space or line separated; empty: any public host).
 func (s *Service) SetOAuthSettings(ctx context.Context, actor *graphgate.User, registration bool, hosts string) (*graphgate.OAuthSettings, error) {
+	if err := mayAdminister(actor); err != nil {
+		return nil, err
+	}
 	st := &graphgate.OAuthSettings{Registration: registration}
 	for _, h := range strings.FieldsFunc(strings.ToLower(hosts), func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
 		if !hostName.MatchString(h) || len(h) > 253 {
@@ -96,6 +99,17 @@ func (s *Service) SetOAuthSettings(ctx context.Context, actor *graphgate.User, r
 
 // Record writes an audit entry for a change made outside this service (a
 // consent, a revoked grant); actor nil is graphgate itself.
+// mayAdminister refuses a person who is not an admin. The web layer checks
+// first; this keeps a route wired to the wrong check by mistake from
+// changing anything. A nil actor is graphgate itself (the command line,
+// the first admin).
+func mayAdminister(actor *graphgate.User) error {
+	if actor != nil && !actor.IsAdmin() {
+		return graphgate.Errorf(graphgate.EFORBIDDEN, "Only admins can do this.")
+	}
+	return nil
+}
+
 func (s *Service) Record(ctx context.Context, actor *graphgate.User, action, target string, details map[string]string) error {
 	return s.audit(ctx, actor, action, target, details)
 }
@@ -128,6 +142,9 @@ func FieldErrorsOf(err error) microsoft365.FieldErrors {
 // current one when there is one. Changing the client ID or the secret clears
 // a "needs attention" state: the admin has acted on it.
 func (s *Service) ConfigureM365(ctx context.Context, actor *graphgate.User, in microsoft365.Setup) (*graphgate.M365Config, error) {
+	if err := mayAdminister(actor); err != nil {
+		return nil, err
+	}
 	var action string
 	details := map[string]string{}
 	cfg, err := s.store.UpdateM365Config(ctx, func(cur *graphgate.M365Config) (*graphgate.M365Config, error) {
@@ -179,6 +196,9 @@ func (s *Service) ConfigureM365(ctx context.Context, actor *graphgate.User, in m
 // RotateM365Secret replaces the client secret (and its expiry). The next
 // token request on any replica uses it: nothing caches the secret.
 func (s *Service) RotateM365Secret(ctx context.Context, actor *graphgate.User, secret, expiresOn string) (*graphgate.M365Config, error) {
+	if err := mayAdminister(actor); err != nil {
+		return nil, err
+	}
 	cfg, err := s.store.UpdateM365Config(ctx, func(cur *graphgate.M365Config) (*graphgate.M365Config, error) {
 		if cur == nil {
 			return nil, graphgate.Errorf(graphgate.ENOTFOUND, "Microsoft 365 is not configured yet.")
@@ -206,6 +226,9 @@ func (s *Service) RotateM365Secret(ctx context.Context, actor *graphgate.User, s
 
 // SetM365Enabled enables or disables the integration.
 func (s *Service) SetM365Enabled(ctx context.Context, actor *graphgate.User, enabled bool) (*graphgate.M365Config, error) {
+	if err := mayAdminister(actor); err != nil {
+		return nil, err
+	}
 	cfg, err := s.store.UpdateM365Config(ctx, func(cur *graphgate.M365Config) (*graphgate.M365Config, error) {
 		if cur == nil {
 			return nil, graphgate.Errorf(graphgate.ENOTFOUND, "Microsoft 365 is not configured yet.")
@@ -226,6 +249,9 @@ func (s *Service) SetM365Enabled(ctx context.Context, actor *graphgate.User, ena
 
 // RemoveM365 deletes the integration and every linked account.
 func (s *Service) RemoveM365(ctx context.Context, actor *graphgate.User) (int, error) {
+	if err := mayAdminister(actor); err != nil {
+		return 0, err
+	}
 	n, err := s.store.DeleteM365Config(ctx)
 	if err != nil {
 		return 0, err
@@ -267,6 +293,9 @@ const (
 
 // CreateUser adds a person.
 func (s *Service) CreateUser(ctx context.Context, actor *graphgate.User, in NewUser) (*graphgate.User, error) {
+	if err := mayAdminister(actor); err != nil {
+		return nil, err
+	}
 	errs := microsoft365.FieldErrors{}
 	in.Email = sqlstore.NormalizeEmail(in.Email)
 	if at := strings.Index(in.Email, "@"); at < 1 || at == len(in.Email)-1 || strings.ContainsAny(in.Email, " <>\"") {
@@ -317,6 +346,9 @@ func (s *Service) EnsureFirstAdmin(ctx context.Context, email, pw string) (*grap
 // SetRole changes a person's role. Nobody can demote themselves, so the
 // console always keeps at least one admin.
 func (s *Service) SetRole(ctx context.Context, actor *graphgate.User, id int64, role graphgate.Role) (*graphgate.User, error) {
+	if err := mayAdminister(actor); err != nil {
+		return nil, err
+	}
 	if !role.Valid() {
 		return nil, &ErrInvalid{microsoft365.FieldErrors{FieldRole: "Choose admin or user."}}
 	}
@@ -342,6 +374,9 @@ func (s *Service) SetRole(ctx context.Context, actor *graphgate.User, id int64, 
 
 // ResetPassword sets a new password and ends every session of the person.
 func (s *Service) ResetPassword(ctx context.Context, actor *graphgate.User, id int64, pw string) (*graphgate.User, error) {
+	if err := mayAdminister(actor); err != nil {
+		return nil, err
+	}
 	if msg := password.Check(pw); msg != "" {
 		return nil, &ErrInvalid{microsoft365.FieldErrors{FieldPassword: msg}}
 	}
@@ -365,6 +400,9 @@ func (s *Service) ResetPassword(ctx context.Context, actor *graphgate.User, id i
 // AskToReconnect shows the person a banner asking them to link their
 // Microsoft account again, until they do.
 func (s *Service) AskToReconnect(ctx context.Context, actor *graphgate.User, id int64) (*graphgate.User, error) {
+	if err := mayAdminister(actor); err != nil {
+		return nil, err
+	}
 	u, err := s.store.UpdateUser(ctx, id, func(u *graphgate.User) error { u.ReconnectAskedAt = s.now().UTC(); return nil })
 	if err != nil {
 		return nil, err
@@ -380,6 +418,9 @@ func (s *Service) Reconnected(ctx context.Context, id int64) error {
 
 // ResetOnboarding shows the person the onboarding flow again at next sign-in.
 func (s *Service) ResetOnboarding(ctx context.Context, actor *graphgate.User, id int64) (*graphgate.User, error) {
+	if err := mayAdminister(actor); err != nil {
+		return nil, err
+	}
 	u, err := s.store.UpdateUser(ctx, id, func(u *graphgate.User) error { u.OnboardedAt = time.Time{}; return nil })
 	if err != nil {
 		return nil, err
@@ -400,6 +441,9 @@ func (s *Service) FinishOnboarding(ctx context.Context, id int64) error {
 
 // RemoveUser deletes a person, their sessions, tokens and link.
 func (s *Service) RemoveUser(ctx context.Context, actor *graphgate.User, id int64) error {
+	if err := mayAdminister(actor); err != nil {
+		return err
+	}
 	if actor != nil && actor.ID == id {
 		return graphgate.Errorf(graphgate.EINVALID, "You cannot remove yourself; ask another admin.")
 	}

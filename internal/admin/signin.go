@@ -156,6 +156,9 @@ type SignInForm struct {
 
 // SetSignInSettings checks and saves the rules for signing in.
 func (s *Service) SetSignInSettings(ctx context.Context, actor *graphgate.User, authority string, in SignInForm) (*graphgate.SignInSettings, error) {
+	if err := mayAdminister(actor); err != nil {
+		return nil, err
+	}
 	errs := microsoft365.FieldErrors{}
 	st := &graphgate.SignInSettings{Microsoft: in.Microsoft, Who: in.Who, Personal: in.Personal, Passwords: in.Passwords,
 		AdminRole: strings.TrimSpace(in.AdminRole)}

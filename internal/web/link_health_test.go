@@ -24,12 +24,33 @@ func TestLinkHealthForAdmins(t *testing.T) {
 	// Jo's grant is revoked at Microsoft: the next refresh records why.
 	l.sb.Identity.RevokeGrants(mustPerson(t, l.sb, "jo@outlook.test"))
 	joID := l.userID(t, "jo@outlook.test")
-	_, _ = l.srv.App.Store.UpdateLink(ctx, joID, func(x *graphgate.Link) (*graphgate.Link, error) {
+	if _, err := l.srv.App.Store.UpdateLink(ctx, joID, func(x *graphgate.Link) (*graphgate.Link, error) {
 		x.AccessExpiresAt = time.Now().Add(-time.Minute)
-		x.DisplayName = "=HYPERLINK(\"http://evil.example\")"
 		return x, nil
-	})
-	_, _ = l.srv.App.Tokens.AccessToken(ctx, joID)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.srv.App.Tokens.AccessToken(ctx, joID); err == nil {
+		t.Fatal("jo's refresh worked after Microsoft revoked the grant")
+	}
+	// Text that people (or Microsoft) write reaches exported columns: a
+	// spreadsheet must not run it. The name comes from the person's
+	// Microsoft profile, the account from Microsoft too.
+	alexID := l.userID(t, "alex@contoso.test")
+	formulas := map[string]string{
+		"name":    `=HYPERLINK("http://evil.example","click")`,
+		"account": `+cmd|' /C calc'!A0`,
+	}
+	if _, err := l.srv.App.Store.UpdateUser(ctx, alexID, func(u *graphgate.User) error { u.Name = formulas["name"]; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.srv.App.Store.UpdateLink(ctx, alexID, func(x *graphgate.Link) (*graphgate.Link, error) {
+		x.Username = formulas["account"]
+		x.LastError = "@SUM(1+1)*cmd"
+		return x, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 
 	admin := l.srv.NewClient()
 	admin.SignIn(apptest.AdminEmail, apptest.AdminPassword)
@@ -64,15 +85,26 @@ func TestLinkHealthForAdmins(t *testing.T) {
 	if err != nil || len(records) < 4 || records[0][0] != "email" {
 		t.Fatalf("CSV: %v %v", err, records)
 	}
+	sawAlex := false
 	for _, rec := range records {
 		for _, v := range rec {
-			if strings.HasPrefix(v, "=") {
+			if v != "" && strings.ContainsRune("=+-@", rune(v[0])) {
 				t.Fatalf("a formula in the CSV: %q", v)
 			}
 		}
 		if rec[0] == "jo@outlook.test" && (rec[3] != "attention" || !strings.Contains(rec[9], "AADSTS50173")) {
 			t.Fatalf("jo's row: %v", rec)
 		}
+		if rec[0] == "alex@contoso.test" {
+			sawAlex = true
+			// Defused, not lost: the text is there behind a quote.
+			if rec[1] != "'"+formulas["name"] || rec[4] != "'"+formulas["account"] || rec[9] != "'@SUM(1+1)*cmd" {
+				t.Fatalf("alex's row: %q", rec)
+			}
+		}
+	}
+	if !sawAlex {
+		t.Fatal("alex is not in the CSV")
 	}
 	// Asking to reconnect shows the person a banner until they link again.
 	admin.Get("/admin/users")

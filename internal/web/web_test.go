@@ -2,10 +2,12 @@ package web_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -170,19 +172,53 @@ func TestSessionCookieFlags(t *testing.T) {
 	if !found {
 		t.Fatal("no session cookie")
 	}
-	// Behind https, the cookie is Secure.
+	// Behind https (TLS ends at a proxy that forwards the public Host),
+	// every cookie is Secure. A cookie jar would not send Secure cookies
+	// over the test's plain http, so the cookies travel by hand.
 	secure := apptest.Start(t, map[string]string{"GRAPHGATE_BASE_URL": "https://gg.example.com"})
-	c = secure.NewClient()
-	c.Get("/login")
-	form.Set("csrf", c.CSRF())
-	req, _ = http.NewRequest("POST", secure.URL+"/login", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, _ = c.HTTP.Do(req)
-	resp.Body.Close()
-	for _, ck := range resp.Cookies() {
-		if ck.Name == "gg_session" && !ck.Secure {
-			t.Fatal("session cookie not Secure behind https")
+	plain := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get, _ := http.NewRequest("GET", secure.URL+"/login", nil)
+	get.Host = "gg.example.com"
+	page, err := plain.Do(get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	var loginCSRF *http.Cookie
+	for _, ck := range page.Cookies() {
+		if ck.Name == "gg_login_csrf" {
+			loginCSRF = ck
 		}
+	}
+	if page.StatusCode != http.StatusOK || loginCSRF == nil || !loginCSRF.Secure {
+		t.Fatalf("the sign-in page behind https: %d, csrf cookie %+v", page.StatusCode, loginCSRF)
+	}
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(body)
+	if m == nil {
+		t.Fatal("no csrf field on the sign-in page")
+	}
+	form.Set("csrf", string(m[1]))
+	req, _ = http.NewRequest("POST", secure.URL+"/login", strings.NewReader(form.Encode()))
+	req.Host = "gg.example.com"
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: loginCSRF.Name, Value: loginCSRF.Value})
+	resp, err = plain.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	sawSession := false
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "gg_session" {
+			sawSession = true
+			if !ck.Secure || !ck.HttpOnly {
+				t.Fatalf("session cookie behind https: %+v", ck)
+			}
+		}
+	}
+	if resp.StatusCode != http.StatusSeeOther || !sawSession {
+		t.Fatalf("signing in behind https: %d, session cookie %v", resp.StatusCode, sawSession)
 	}
 }
 
