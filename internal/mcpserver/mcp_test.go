@@ -3,6 +3,7 @@ package mcpserver_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	"graphgate/internal/apitoken"
 	"graphgate/internal/apptest"
 	"graphgate/internal/sandbox"
+	"graphgate/internal/sandbox/graph"
 	"graphgate/internal/sandbox/directory"
 )
 
@@ -77,6 +79,16 @@ func call(t *testing.T, s *mcp.ClientSession, name string, args map[string]any, 
 		if err := json.Unmarshal(b, out); err != nil {
 			t.Fatalf("%s: structured content %s: %v", name, b, err)
 		}
+	}
+	return res
+}
+
+// mustCall is call for a call that must work: a tool error fails the test.
+func mustCall(t *testing.T, s *mcp.ClientSession, name string, args map[string]any, out any) *mcp.CallToolResult {
+	t.Helper()
+	res := call(t, s, name, args, out)
+	if res.IsError || res.InputRequests != nil {
+		t.Fatalf("%s: %s", name, errorText(res))
 	}
 	return res
 }
@@ -277,11 +289,28 @@ func TestMailTools(t *testing.T) {
 		t.Fatalf("paged %d inbox messages", len(seen))
 	}
 	var unread page
-	call(t, s, "list_messages", map[string]any{"unread_only": true, "after": time.Now().AddDate(0, 0, -30).Format("2006-01-02")}, &unread)
+	after := time.Now().AddDate(0, 0, -30)
+	mustCall(t, s, "list_messages", map[string]any{"unread_only": true, "after": after.Format("2006-01-02"), "page_size": 50}, &unread)
+	if len(unread.Messages) == 0 {
+		t.Fatal("unread_only and after found nothing in a seeded inbox with unread mail")
+	}
 	for _, m := range unread.Messages {
-		if m.IsRead {
-			t.Fatal("unread_only returned a read message")
+		if m.IsRead || m.Received.Before(after.Truncate(24*time.Hour)) {
+			t.Fatalf("unread_only/after returned %+v", m)
 		}
+	}
+	// The filters do filter: the inbox holds read messages too.
+	var all page
+	mustCall(t, s, "list_messages", map[string]any{"page_size": 50}, &all)
+	if !slices.ContainsFunc(all.Messages, func(m struct {
+		ID       string    `json:"id"`
+		Subject  string    `json:"subject"`
+		Received time.Time `json:"received"`
+		IsRead   bool      `json:"is_read"`
+	}) bool {
+		return m.IsRead
+	}) {
+		t.Fatal("no read message in the inbox: the unread_only check proves nothing")
 	}
 	var hits page
 	call(t, s, "search_messages", map[string]any{"query": "subject:budget"}, &hits)
@@ -369,8 +398,21 @@ func TestReadOnlyAndToolsets(t *testing.T) {
 	if slices.Contains(names, "send_message") || slices.Contains(names, "create_folder") || !slices.Contains(names, "list_messages") {
 		t.Fatalf("read-only tools: %v", names)
 	}
-	if res, err := ro.CallTool(context.Background(), &mcp.CallToolParams{Name: "send_message", Arguments: map[string]any{"to": []string{"sam@fabrikam.test"}}}); err == nil && !res.IsError {
+	// A complete, valid send: refused for the token, not for the arguments.
+	res, err := ro.CallTool(context.Background(), &mcp.CallToolParams{Name: "send_message", Arguments: map[string]any{
+		"to": []string{"sam@fabrikam.test"}, "subject": "From a read-only token", "body": "should not arrive"}})
+	if err == nil && !res.IsError {
 		t.Fatal("a read-only token sent mail")
+	}
+	msg := fmt.Sprint(err)
+	if res != nil {
+		msg = errorText(res)
+	}
+	if !strings.Contains(msg, "send_message") || strings.Contains(msg, "validating") {
+		t.Fatalf("the refusal is not about the tool: %s", msg)
+	}
+	if n := sentCount(t, l, "From a read-only token"); n != 0 {
+		t.Fatalf("delivered %d times", n)
 	}
 	files := connect(t, l, agentToken(t, l, id, false, "files"), "")
 	names = toolNames(t, files)
@@ -567,11 +609,25 @@ func TestMailWriteTools(t *testing.T) {
 	if len(replies) != 1 {
 		t.Fatalf("alex got %d replies", len(replies))
 	}
-	if res := call(t, alex, "forward_message", map[string]any{"id": replies[0].ID, "to": []string{"sam@fabrikam.test"}, "comment": "FYI"}, nil); res.IsError {
-		t.Fatalf("forward: %s", errorText(res))
+	mustCall(t, alex, "forward_message", map[string]any{"id": replies[0].ID, "to": []string{"sam@fabrikam.test"}, "comment": "FYI"}, nil)
+	forwarded := 0
+	for _, m := range sandboxMailbox(t, l, "sam@fabrikam.test").Messages() {
+		if !m.IsDraft && strings.Contains(m.Subject, "Trip plan v2") && strings.Contains(m.Body.Content, "FYI") {
+			forwarded++
+		}
 	}
-	if res := call(t, alex, "update_message", map[string]any{"id": replies[0].ID, "is_read": true, "flag": "flagged"}, nil); res.IsError {
-		t.Fatalf("update_message: %s", errorText(res))
+	if forwarded != 1 {
+		t.Fatalf("the forward reached sam %d times", forwarded)
+	}
+	mustCall(t, alex, "update_message", map[string]any{"id": replies[0].ID, "is_read": true, "flag": "flagged", "categories": []string{"Red category"}}, nil)
+	var updated *graph.Message
+	for _, m := range sandboxMailbox(t, l, "alex@contoso.test").Messages() {
+		if m.ID == replies[0].ID {
+			updated = m
+		}
+	}
+	if updated == nil || !updated.IsRead || updated.Flag.FlagStatus != "flagged" || !slices.Equal(updated.Categories, []string{"Red category"}) {
+		t.Fatalf("update_message did not stick: %+v", updated)
 	}
 	var moved struct{ ID string }
 	call(t, alex, "move_message", map[string]any{"id": replies[0].ID, "folder": "archive"}, &moved)
@@ -788,4 +844,15 @@ func TestTransportGuards(t *testing.T) {
 	}
 	raw, _ := json.Marshal(res)
 	t.Logf("tools/list: %d tools, %d bytes", len(res.Tools), len(raw))
+}
+
+// sandboxMailbox is a person's mailbox in the sandbox, to check what a
+// tool did from Microsoft's side.
+func sandboxMailbox(t *testing.T, l *apptest.Linked, address string) *graph.Mailbox {
+	t.Helper()
+	mb, ok := l.Sandbox.Graph.Store().MailboxByAddress(address)
+	if !ok {
+		t.Fatalf("no mailbox %s", address)
+	}
+	return mb
 }
