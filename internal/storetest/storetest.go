@@ -435,13 +435,20 @@ func testNothingInClear(t *testing.T, open func(*secretbox.Keyring) graphgate.St
 		t.Skip("store cannot be dumped")
 	}
 	cfg := sampleConfig()
-	_, _ = s.UpdateM365Config(ctx, func(*graphgate.M365Config) (*graphgate.M365Config, error) { return cfg, nil })
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := s.UpdateM365Config(ctx, func(*graphgate.M365Config) (*graphgate.M365Config, error) { return cfg, nil })
+	must(err)
 	u := &graphgate.User{Email: "a@b.test", Role: graphgate.RoleUser, PasswordHash: "h"}
-	_ = s.CreateUser(ctx, u)
-	_ = s.CreateSession(ctx, &graphgate.Session{TokenHash: "t", UserID: u.ID, CSRF: "csrf-secret-value", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
-	_ = s.CreateOAuthFlow(ctx, &graphgate.OAuthFlow{StateHash: "sh", UserID: u.ID, Verifier: "verifier-secret-value", Nonce: "n",
-		CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Minute)})
-	_ = s.PutLink(ctx, sampleLink(u.ID))
+	must(s.CreateUser(ctx, u))
+	must(s.CreateSession(ctx, &graphgate.Session{TokenHash: "t", UserID: u.ID, CSRF: "csrf-secret-value", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}))
+	must(s.CreateOAuthFlow(ctx, &graphgate.OAuthFlow{StateHash: "sh", UserID: u.ID, Verifier: "verifier-secret-value", Nonce: "n",
+		CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Minute)}))
+	must(s.PutLink(ctx, sampleLink(u.ID)))
 	if _, err := s.AskApproval(ctx, &graphgate.Approval{ID: "a", Key: "k", UserID: u.ID, Label: "ggt_x", Tool: "send_message",
 		Summary: "Send this email? To: board@x.test", ExpiresAt: time.Now().Add(time.Minute)}); err != nil {
 		t.Fatal(err)
@@ -450,6 +457,12 @@ func testNothingInClear(t *testing.T, open func(*secretbox.Keyring) graphgate.St
 		t.Fatal(err)
 	}
 	dump := DumpTables(t, d.DB())
+	// The dump read the rows: what is not secret is there in clear.
+	for _, sentinel := range []string{"a@b.test", cfg.ClientID, sampleLink(0).ObjectID, "send_message", "c1"} {
+		if !strings.Contains(dump, sentinel) {
+			t.Fatalf("the dump lacks %q: it did not read the rows", sentinel)
+		}
+	}
 	for _, secret := range []string{cfg.ClientSecret, "csrf-secret-value", "verifier-secret-value", sampleLink(0).RefreshToken, sampleLink(0).AccessToken, "board@x.test", "payroll-secret"} {
 		if strings.Contains(dump, secret) {
 			t.Errorf("the database holds %q in clear", secret)

@@ -207,19 +207,27 @@ func TestLinkFailuresStoreNothing(t *testing.T) {
 		t.Fatal("sam got alex's link")
 	}
 
-	// A successful callback cannot be replayed.
-	r := l.link(t, alex, "alex@contoso.test", "accept")
-	first, _ := l.srv.App.Store.Link(context.Background(), id)
-	_ = r
+	// A successful callback cannot be replayed: the replay is refused
+	// and leaves the link as the callback made it.
+	if r := l.link(t, alex, "alex@contoso.test", "accept"); r.Status != http.StatusSeeOther {
+		t.Fatalf("linking: %d", r.Status)
+	}
 	alex.Get("/integrations")
 	start = alex.Post("/integrations/microsoft365/link", nil)
 	back = l.atMicrosoft(t, start.Location, "alex@contoso.test", "accept")
 	alex.Get(strings.TrimPrefix(back, l.srv.URL))
+	linked, err := l.srv.App.Store.Link(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
 	alex.Get(strings.TrimPrefix(back, l.srv.URL))
 	if msg := flashOf(alex, "/connect"); !strings.Contains(msg, "expired or was already used") {
 		t.Fatalf("replayed successful callback: %q", msg)
 	}
-	_ = first
+	after, err := l.srv.App.Store.Link(context.Background(), id)
+	if err != nil || after.RefreshToken != linked.RefreshToken || after.AccessToken != linked.AccessToken || !after.LinkedAt.Equal(linked.LinkedAt) {
+		t.Fatalf("the replay changed the link: %v", err)
+	}
 
 	// An expired flow (10 minutes) is refused.
 	alex.Get("/integrations")

@@ -337,8 +337,10 @@ func TestServersConsole(t *testing.T) {
 	edit := configureForm(callback)
 	edit.Set("clientSecret", "")
 	admin.Get("/admin/servers/microsoft365/edit")
-	admin.Post("/admin/servers/microsoft365/edit", edit)
-	if cfg, _ := srv.App.Store.M365Config(context.Background()); cfg.ClientSecret != goodSecret {
+	if r := admin.Post("/admin/servers/microsoft365/edit", edit); r.Status != http.StatusSeeOther {
+		t.Fatalf("an edit without a new secret: %d\n%s", r.Status, r.Body)
+	}
+	if cfg, err := srv.App.Store.M365Config(context.Background()); err != nil || cfg.ClientSecret != goodSecret {
 		t.Fatal("an empty secret on edit replaced the secret")
 	}
 	// Rotate: the same secret is refused, a new one takes effect at once.
