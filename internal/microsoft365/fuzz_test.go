@@ -1,6 +1,7 @@
 package microsoft365
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -46,10 +47,15 @@ func FuzzErrorDescription(f *testing.F) {
 	f.Add("AADSTS99999999999999999999: overflow")
 	f.Add(" Trace ID: only")
 	f.Fuzz(func(t *testing.T, desc string) {
-		if n := AADSTSOf(desc); n < 0 {
-			t.Fatalf("AADSTS %d", n)
+		// A code read is one the text holds.
+		if n := AADSTSOf(desc); n < 0 || n > 0 && !strings.Contains(desc, strconv.Itoa(n)) {
+			t.Fatalf("AADSTS %d from %q", n, desc)
 		}
-		if line := FirstLine(desc); strings.Contains(line, "\r\n") || len(line) > len(desc) {
+		// The first line is the start of the description, without its
+		// line break or trace trailer.
+		line := FirstLine(desc)
+		if strings.Contains(line, "\r\n") || strings.Contains(line, " Trace ID:") || !strings.Contains(desc, line) ||
+			!strings.HasPrefix(strings.TrimLeftFunc(desc, unicode.IsSpace), line) {
 			t.Fatalf("first line %q of %q", line, desc)
 		}
 	})

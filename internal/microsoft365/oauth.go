@@ -124,8 +124,10 @@ var aadstsRE = regexp.MustCompile(`AADSTS(\d+)`)
 // AADSTSOf finds the AADSTS number in an error description.
 func AADSTSOf(desc string) int {
 	if m := aadstsRE.FindStringSubmatch(desc); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return n
+		// A number too large to be a code is none.
+		if n, err := strconv.Atoi(m[1]); err == nil {
+			return n
+		}
 	}
 	return 0
 }

@@ -21,8 +21,20 @@ func FuzzFilter(f *testing.F) {
 	m := &Message{Subject: "Budget", ReceivedDateTime: time.Now(), Categories: []string{"Blue"}}
 	f.Fuzz(func(t *testing.T, src string) {
 		n, _, err := parseFilter(src, messageType)
-		if err == nil && n != nil {
-			n.eval(m)
+		if err != nil {
+			graphShaped(t, err)
+			return
+		}
+		if n == nil {
+			return
+		}
+		// What parses has a meaning: "not (x)" is its negation, and
+		// "x and x", "x or x" are x.
+		got := n.eval(m)
+		for wrapped, want := range map[string]bool{"not (" + src + ")": !got, "(" + src + ") and (" + src + ")": got, "(" + src + ") or (" + src + ")": got} {
+			if w, _, err := parseFilter(wrapped, messageType); err == nil && w != nil && w.eval(m) != want {
+				t.Fatalf("%q is %v, but %q is %v", src, got, wrapped, !want)
+			}
 		}
 	})
 }
@@ -35,8 +47,21 @@ func FuzzKQL(f *testing.F) {
 	m := &Message{Subject: "Report", ReceivedDateTime: time.Now()}
 	f.Fuzz(func(t *testing.T, src string) {
 		q, err := parseKQL(src)
-		if err == nil && q != nil {
-			q.match(m)
+		if err != nil {
+			graphShaped(t, err)
+			return
+		}
+		if q != nil && q.match(m) != q.match(m) {
+			t.Fatalf("%q matches and does not", src)
 		}
 	})
+}
+
+// graphShaped checks a refusal the way Graph words one: 400, a code, and a
+// message.
+func graphShaped(t *testing.T, err *apiError) {
+	t.Helper()
+	if err.status != 400 || err.code == "" || err.message == "" {
+		t.Fatalf("a refusal not shaped as Graph's: %+v", err)
+	}
 }
