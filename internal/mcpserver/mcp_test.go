@@ -19,8 +19,8 @@ import (
 	"graphgate/internal/apitoken"
 	"graphgate/internal/apptest"
 	"graphgate/internal/sandbox"
-	"graphgate/internal/sandbox/graph"
 	"graphgate/internal/sandbox/directory"
+	"graphgate/internal/sandbox/graph"
 )
 
 // bearer adds an agent token to every request.

@@ -126,8 +126,11 @@ func TestAdminServiceRefusesNonAdmins(t *testing.T) {
 	}
 	root, _ := srv.App.Store.UserByEmail(ctx, apptest.AdminEmail)
 	for name, try := range map[string]func() error{
-		"SetRole":          func() error { _, err := svc.SetRole(ctx, user, user.ID, graphgate.RoleAdmin); return err },
-		"CreateUser":       func() error { _, err := svc.CreateUser(ctx, user, admin.NewUser{Email: "x@y.test", Password: "long-enough-1", Role: graphgate.RoleAdmin}); return err },
+		"SetRole": func() error { _, err := svc.SetRole(ctx, user, user.ID, graphgate.RoleAdmin); return err },
+		"CreateUser": func() error {
+			_, err := svc.CreateUser(ctx, user, admin.NewUser{Email: "x@y.test", Password: "long-enough-1", Role: graphgate.RoleAdmin})
+			return err
+		},
 		"ResetPassword":    func() error { _, err := svc.ResetPassword(ctx, user, root.ID, "long-enough-2"); return err },
 		"RemoveUser":       func() error { return svc.RemoveUser(ctx, user, root.ID) },
 		"RemoveM365":       func() error { _, err := svc.RemoveM365(ctx, user); return err },
