@@ -59,15 +59,25 @@ func TestFaultMatrixPostgresStops(t *testing.T) {
 	// its token refresh has to write.
 	expireAccess(t, l, alex)
 	trouble(t, l, "/sandbox/faults", `{"path":"/oauth2/v2.0/token$","delay":"500ms","times":1}`)
+	refreshes := l.Sandbox.Requests()["grant_type=refresh_token"]
 	var wg sync.WaitGroup
 	var inflight int
 	var inflightBody string
-	wg.Go(func() { inflight, inflightBody = rawToolCall(t, l, token) })
-	time.Sleep(200 * time.Millisecond)
+	var inflightErr error
+	wg.Go(func() {
+		inflight, inflightBody, inflightErr = apptest.ToolCall(http.DefaultClient, l.URL, token, "get_profile", "")
+	})
+	// Cut the database once the call is at the token endpoint (delayed
+	// there): its refresh holds the link and must write when it returns.
+	for deadline := time.Now().Add(10 * time.Second); l.Sandbox.Requests()["grant_type=refresh_token"] == refreshes; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the call never reached the token endpoint")
+		}
+	}
 	proxy.Cut()
 	wg.Wait()
-	if inflight != 200 || !strings.Contains(inflightBody, `"jsonrpc"`) {
-		t.Fatalf("the call in flight: %d %s", inflight, inflightBody)
+	if inflightErr != nil || inflight != 200 || !strings.Contains(inflightBody, `"jsonrpc"`) {
+		t.Fatalf("the call in flight: %d %s %v", inflight, inflightBody, inflightErr)
 	}
 	if status, body := rawToolCall(t, l, token); status != http.StatusServiceUnavailable {
 		t.Fatalf("while the database is down: %d %s", status, body)
@@ -113,13 +123,21 @@ func TestFaultMatrixSQLiteBusy(t *testing.T) {
 	if _, err := tx.Exec(`UPDATE users SET name = name`); err != nil {
 		t.Fatal(err)
 	}
-	released := make(chan struct{})
+	committing, released := make(chan struct{}), make(chan struct{})
 	go func() {
 		time.Sleep(time.Second)
+		close(committing)
 		_ = tx.Commit()
 		close(released)
 	}()
 	status, body := rawToolCall(t, l, token)
+	// It waited: it could not have its answer before the other writer
+	// began to let go of the database.
+	select {
+	case <-committing:
+	default:
+		t.Fatal("the call returned while another writer still held the database: it did not need to write, or did not wait")
+	}
 	<-released
 	if status != 200 || !bytes.Contains([]byte(body), []byte(`"structuredContent"`)) {
 		t.Fatalf("a call while another writer held the database: %d %s", status, body)

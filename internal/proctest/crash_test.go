@@ -2,7 +2,6 @@ package proctest_test
 
 import (
 	"context"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -74,7 +73,6 @@ func TestKillDuringRefresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
 	var before, during, after int // where the kills landed
 	for i := range loops {
 		link, err := store.UpdateLink(context.Background(), alex.UserID, func(l *graphgate.Link) (*graphgate.Link, error) {
@@ -85,8 +83,11 @@ func TestKillDuringRefresh(t *testing.T) {
 			t.Fatal(err)
 		}
 		refreshes := sb.Requests()["grant_type=refresh_token"]
+		// Each kill is steered into one window in turn, by what the
+		// sandbox and the call have seen, not by sleeping.
+		window := i % 3
 		slow := sandbox.Fault{Path: "/oauth2/v2.0/token$", Delay: "200ms", Times: 1}
-		if i%3 == 2 {
+		if window == 1 {
 			// Microsoft issues new tokens, but the answer never arrives: the
 			// state a kill between its answer and the commit leaves.
 			slow.Drop = "after"
@@ -94,8 +95,19 @@ func TestKillDuringRefresh(t *testing.T) {
 		if _, err := sb.AddFault(slow); err != nil {
 			t.Fatal(err)
 		}
-		go func() { _, _, _ = getProfile(p.URL, alex.AgentTokens[0]) }()
-		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
+		answered := make(chan struct{})
+		go func() { _, _, _ = getProfile(p.URL, alex.AgentTokens[0]); close(answered) }()
+		switch window {
+		case 1: // once Microsoft has rotated the token
+			for deadline := time.Now().Add(10 * time.Second); sb.Requests()["grant_type=refresh_token"] == refreshes && time.Now().Before(deadline); {
+				time.Sleep(5 * time.Millisecond)
+			}
+		case 2: // once the call has its answer, the refresh committed
+			select {
+			case <-answered:
+			case <-time.After(10 * time.Second):
+			}
+		}
 		_ = p.Kill()
 
 		now, err := store.Link(context.Background(), alex.UserID)
@@ -122,4 +134,7 @@ func TestKillDuringRefresh(t *testing.T) {
 	}
 	_ = p.Stop()
 	t.Logf("%d kills: %d before Microsoft answered, %d between its answer and the commit, %d after; 0 lost grants", loops, before, during, after)
+	if loops >= 3 && (before == 0 || during == 0 || after == 0) {
+		t.Fatalf("a window was never hit: %d before, %d between, %d after", before, during, after)
+	}
 }
