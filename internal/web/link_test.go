@@ -504,6 +504,22 @@ func TestRedemptionRefusedClient(t *testing.T) {
 // once, the fresh one and the one that needs attention not at all.
 func TestKeepAliveRefreshesAnIdleLinkOnce(t *testing.T) {
 	l, second := twoReplicas(t)
+	keepAliveOnce(t, l, []*microsoft365.KeepAlive{l.srv.App.KeepAlive, second.App.KeepAlive})
+}
+
+// The same on SQLite, one replica running two passes at once.
+func TestKeepAliveOnSQLite(t *testing.T) {
+	l := startLinked(t, nil, sandbox.Options{})
+	if l.srv.App.Store.Dialect() != "sqlite" {
+		t.Fatalf("store %s", l.srv.App.Store.Dialect())
+	}
+	keepAliveOnce(t, l, []*microsoft365.KeepAlive{l.srv.App.KeepAlive, l.srv.App.KeepAlive})
+}
+
+// keepAliveOnce runs the keep-alive passes at once over an idle link, a
+// fresh one and one that needs attention.
+func keepAliveOnce(t *testing.T, l *linked, jobs []*microsoft365.KeepAlive) {
+	t.Helper()
 	for _, who := range []string{"alex@contoso.test", "sam@fabrikam.test", "jo@outlook.test"} {
 		l.link(t, l.signIn(t, who), who, "accept")
 	}
@@ -511,17 +527,18 @@ func TestKeepAliveRefreshesAnIdleLinkOnce(t *testing.T) {
 	alex, sam, jo := l.userID(t, "alex@contoso.test"), l.userID(t, "sam@fabrikam.test"), l.userID(t, "jo@outlook.test")
 	old := time.Now().Add(-40 * 24 * time.Hour)
 	for _, id := range []int64{alex, jo} {
-		_, _ = l.srv.App.Store.UpdateLink(ctx, id, func(x *graphgate.Link) (*graphgate.Link, error) {
+		if _, err := l.srv.App.Store.UpdateLink(ctx, id, func(x *graphgate.Link) (*graphgate.Link, error) {
 			x.LastRefreshAt = old
 			if id == jo {
 				x.Reason = "needs attention"
 			}
 			return x, nil
-		})
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	before, _ := l.srv.App.Store.Link(ctx, alex)
 	l.sb.ResetRequests()
-	jobs := []*microsoft365.KeepAlive{l.srv.App.KeepAlive, second.App.KeepAlive}
 	var wg sync.WaitGroup
 	for _, k := range jobs {
 		k.Age = 30 * 24 * time.Hour

@@ -11,7 +11,9 @@ import (
 
 	"graphgate"
 	"graphgate/internal/admin"
+	"graphgate/internal/apitoken"
 	"graphgate/internal/apptest"
+	"graphgate/internal/sandbox"
 )
 
 // The admin routes no other test touched, each used as an admin would.
@@ -115,5 +117,32 @@ func TestAdminRoutesDoWhatTheySay(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&meta); err != nil || resp.StatusCode != 200 || meta.Resource != srv.URL+"/mcp" ||
 		len(meta.AuthorizationServers) != 1 || meta.AuthorizationServers[0] != srv.URL {
 		t.Fatalf("root protected-resource metadata: %d %+v %v", resp.StatusCode, meta, err)
+	}
+}
+
+// A connected app's use is recorded on its grant (at most once a minute),
+// for Connected apps and link health to show.
+func TestGrantLastUseIsRecorded(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	uid := l.SignInAndLink(t, "alex@contoso.test")
+	ctx := context.Background()
+	g := &graphgate.Grant{UserID: uid, ClientID: "https://app.example/meta.json", ClientName: "App", RedirectHost: "app.example", Scopes: []string{"profile"}}
+	access, hash := apitoken.NewAccess()
+	if err := l.App.Store.CreateGrant(ctx, g, &graphgate.OAuthToken{Hash: hash, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	long := time.Now().Add(-2 * time.Hour)
+	if err := l.App.Store.TouchGrant(ctx, g.ID, long); err != nil {
+		t.Fatal(err)
+	}
+	if status, body, _ := rawCall(t, l, access, "get_profile"); status != http.StatusOK {
+		t.Fatalf("a call with the app's token: %d %s", status, body)
+	}
+	grants, err := l.App.Store.Grants(ctx, uid)
+	if err != nil || len(grants) != 1 {
+		t.Fatalf("grants: %v %v", grants, err)
+	}
+	if used := grants[0].LastUsedAt; !used.After(long.Add(time.Hour)) {
+		t.Fatalf("the grant's last use was not recorded: %s", used)
 	}
 }
