@@ -12,6 +12,7 @@ import (
 	"sort"
 	"syscall"
 
+	"graphgate"
 	"graphgate/internal/version"
 )
 
@@ -44,9 +45,19 @@ func main() {
 		fmt.Fprintln(os.Stderr, "graphgate:", err)
 		os.Exit(2)
 	default:
-		fmt.Fprintln(os.Stderr, "graphgate:", err)
+		fmt.Fprintln(os.Stderr, "graphgate:", said(err))
 		os.Exit(1)
 	}
+}
+
+// said is an error as the command line says it: a domain error by its
+// message alone, so that no "graphgate:" prefix is said twice.
+func said(err error) string {
+	var ge *graphgate.Error
+	if errors.As(err, &ge) && err.Error() == ge.Error() {
+		return ge.Message
+	}
+	return err.Error()
 }
 
 // usageError is a command line graphgate cannot run: exit status 2.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"graphgate"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while a command writes to it.
@@ -121,6 +124,17 @@ func TestUnknownCommandAndBadFlags(t *testing.T) {
 		if out.Len() != 0 || strings.Contains(err.Error(), "graphgate:") {
 			t.Errorf("%v: %v, and printed %q", args, err, out.String())
 		}
+	}
+}
+
+func TestErrorsAreSaidOnce(t *testing.T) {
+	err := graphgate.Errorf(graphgate.EINVALID, "GRAPHGATE_ADMIN_EMAIL/GRAPHGATE_ADMIN_PASSWORD: Use at least 12 characters.")
+	if got := said(err); strings.HasPrefix(got, "graphgate") || !strings.HasPrefix(got, "GRAPHGATE_ADMIN_EMAIL") {
+		t.Fatalf("said %q", got)
+	}
+	wrapped := fmt.Errorf("opening the store: %w", err)
+	if got := said(wrapped); !strings.HasPrefix(got, "opening the store") {
+		t.Fatalf("said %q", got)
 	}
 }
 
