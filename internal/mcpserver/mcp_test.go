@@ -135,15 +135,8 @@ func checkOutput(t *testing.T, s *mcp.ClientSession, name string, structured any
 	}
 }
 
-func errorText(res *mcp.CallToolResult) string {
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
-}
+// errorText is what a tool error says (its text content).
+func errorText(res *mcp.CallToolResult) string { return textOf(res) }
 
 func toolNames(t *testing.T, s *mcp.ClientSession) []string {
 	t.Helper()

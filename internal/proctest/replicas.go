@@ -174,7 +174,11 @@ func (rr ReplicaRun) Run(ctx context.Context, bin, tmp string) (*ReplicaReport, 
 		mu.Unlock()
 	}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
-	loadCtx, stopLoad := context.WithTimeout(ctx, rr.Duration)
+	// The load runs for rr.Duration, and on after the last event for a step
+	// at least: every expiry is followed by calls, however long the
+	// restarts took on a busy machine.
+	loadStart := time.Now()
+	loadCtx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()
 	var calls sync.WaitGroup
 	var n atomic.Int64
@@ -256,17 +260,15 @@ func (rr ReplicaRun) Run(ctx context.Context, bin, tmp string) (*ReplicaReport, 
 		}
 	}
 	for _, ev := range events {
-		select {
-		case <-loadCtx.Done():
-		case <-time.After(step):
-		}
+		time.Sleep(step)
 		if err := ev(); err != nil {
 			stopLoad()
 			calls.Wait()
 			return nil, err
 		}
 	}
-	<-loadCtx.Done()
+	time.Sleep(max(rr.Duration-time.Since(loadStart), step))
+	stopLoad()
 	calls.Wait()
 
 	report.Calls = int(n.Load())
