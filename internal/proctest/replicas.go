@@ -182,7 +182,9 @@ func (rr ReplicaRun) Run(ctx context.Context, bin, tmp string) (*ReplicaReport, 
 	defer stopLoad()
 	var calls sync.WaitGroup
 	var n atomic.Int64
+	loadDone := make(chan struct{})
 	go func() {
+		defer close(loadDone)
 		tick := time.NewTicker(time.Second / time.Duration(rr.Rate))
 		defer tick.Stop()
 		for {
@@ -263,12 +265,14 @@ func (rr ReplicaRun) Run(ctx context.Context, bin, tmp string) (*ReplicaReport, 
 		time.Sleep(step)
 		if err := ev(); err != nil {
 			stopLoad()
+			<-loadDone
 			calls.Wait()
 			return nil, err
 		}
 	}
 	time.Sleep(max(rr.Duration-time.Since(loadStart), step))
 	stopLoad()
+	<-loadDone // no call starts after this
 	calls.Wait()
 
 	report.Calls = int(n.Load())
