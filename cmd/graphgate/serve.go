@@ -292,7 +292,7 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := store.CreateAPIToken(ctx, t); err != nil {
 		return err
 	}
-	if err := store.AddAudit(ctx, &graphgate.AuditEvent{At: time.Now().UTC(), ActorEmail: "graphgate tokens create", Action: admin.ActionTokenCreate,
+	if err := store.AddAudit(ctx, &graphgate.AuditEvent{At: time.Now().UTC(), ActorEmail: "graphgate tokens create", Action: graphgate.ActionTokenCreate,
 		Target: u.Email, Details: map[string]string{"name": t.Name, "kind": string(kind), "token": display + "…"}}); err != nil {
 		return err
 	}

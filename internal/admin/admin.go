@@ -16,7 +16,6 @@ import (
 	"graphgate"
 	"graphgate/internal/microsoft365"
 	"graphgate/internal/password"
-	"graphgate/internal/sqlstore"
 )
 
 // Service performs admin changes and writes the audit log.
@@ -33,38 +32,11 @@ func New(store graphgate.Store, now func() time.Time) *Service {
 	return &Service{store: store, now: now}
 }
 
-// Audit actions.
-const (
-	ActionM365Configure = "microsoft365.configure"
-	ActionM365Update    = "microsoft365.update"
-	ActionM365Rotate    = "microsoft365.rotate_secret"
-	ActionM365Enable    = "microsoft365.enable"
-	ActionM365Disable   = "microsoft365.disable"
-	ActionM365Remove    = "microsoft365.remove"
-	ActionM365Attention = "microsoft365.needs_attention"
-	ActionUserCreate    = "user.create"
-	ActionUserRole      = "user.set_role"
-	ActionUserPassword  = "user.reset_password"
-	ActionUserOnboard   = "user.reset_onboarding"
-	ActionUserRemove    = "user.remove"
-	ActionLink          = "microsoft365.link"
-	ActionUnlink        = "microsoft365.unlink"
-	ActionTokenCreate   = "token.create"
-	ActionTokenRevoke   = "token.revoke"
-	ActionToolCall      = "mcp.tool_call"
-	ActionApproval      = "mcp.approval"
-	ActionOAuthGrant    = graphgate.ActionOAuthGrant
-	ActionOAuthRevoke   = graphgate.ActionOAuthRevoke
-	ActionOAuthSettings = graphgate.ActionOAuthSettings
-	ActionKeepAlive     = "microsoft365.keepalive"
-	ActionAskReconnect  = "user.ask_reconnect"
-)
-
 // Actions lists every audit action, for the log's filter.
-var Actions = []string{ActionM365Configure, ActionM365Update, ActionM365Rotate, ActionM365Enable, ActionM365Disable,
-	ActionM365Remove, ActionM365Attention, ActionUserCreate, ActionUserRole, ActionUserPassword, ActionUserOnboard,
-	ActionUserRemove, ActionLink, ActionUnlink, ActionTokenCreate, ActionTokenRevoke, ActionToolCall, ActionOAuthGrant, ActionOAuthRevoke, ActionOAuthSettings,
-	ActionSignInSettings, ActionSignInCreate, ActionSignInRole, ActionKeepAlive, ActionAskReconnect}
+var Actions = []string{graphgate.ActionM365Configure, graphgate.ActionM365Update, graphgate.ActionM365Rotate, graphgate.ActionM365Enable, graphgate.ActionM365Disable,
+	graphgate.ActionM365Remove, graphgate.ActionM365Attention, graphgate.ActionUserCreate, graphgate.ActionUserRole, graphgate.ActionUserPassword, graphgate.ActionUserOnboard,
+	graphgate.ActionUserRemove, graphgate.ActionLink, graphgate.ActionUnlink, graphgate.ActionTokenCreate, graphgate.ActionTokenRevoke, graphgate.ActionToolCall, graphgate.ActionOAuthGrant, graphgate.ActionOAuthRevoke, graphgate.ActionOAuthSettings,
+	graphgate.ActionSignInSettings, graphgate.ActionSignInCreate, graphgate.ActionSignInRole, graphgate.ActionKeepAlive, graphgate.ActionAskReconnect}
 
 // FieldClientHosts is the client hosts field of the OAuth settings.
 const FieldClientHosts = "clientHosts"
@@ -81,20 +53,20 @@ func (s *Service) SetOAuthSettings(ctx context.Context, actor *graphgate.User, r
 	st := &graphgate.OAuthSettings{Registration: registration}
 	for _, h := range strings.FieldsFunc(strings.ToLower(hosts), func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
 		if !hostName.MatchString(h) || len(h) > 253 {
-			return nil, &ErrInvalid{microsoft365.FieldErrors{FieldClientHosts: fmt.Sprintf("%q is not a host name: give names such as claude.ai, without https:// or a path.", h)}}
+			return nil, &ErrInvalid{graphgate.FieldErrors{FieldClientHosts: fmt.Sprintf("%q is not a host name: give names such as claude.ai, without https:// or a path.", h)}}
 		}
 		if !slices.Contains(st.ClientHosts, h) {
 			st.ClientHosts = append(st.ClientHosts, h)
 		}
 	}
 	if len(st.ClientHosts) > 100 {
-		return nil, &ErrInvalid{microsoft365.FieldErrors{FieldClientHosts: "List at most 100 hosts."}}
+		return nil, &ErrInvalid{graphgate.FieldErrors{FieldClientHosts: "List at most 100 hosts."}}
 	}
 	if err := s.store.PutOAuthSettings(ctx, st); err != nil {
 		return nil, err
 	}
 	details := map[string]string{"registration": strconv.FormatBool(registration), "client_hosts": strings.Join(st.ClientHosts, ",")}
-	return st, s.audit(ctx, actor, ActionOAuthSettings, "oauth", details)
+	return st, s.audit(ctx, actor, graphgate.ActionOAuthSettings, "oauth", details)
 }
 
 // Record writes an audit entry for a change made outside this service (a
@@ -125,12 +97,12 @@ func (s *Service) audit(ctx context.Context, actor *graphgate.User, action, targ
 }
 
 // ErrInvalid carries field errors out of a store transaction.
-type ErrInvalid struct{ Fields microsoft365.FieldErrors }
+type ErrInvalid struct{ Fields graphgate.FieldErrors }
 
 func (e *ErrInvalid) Error() string { return "invalid input" }
 
 // FieldErrorsOf returns the field errors in err, if any.
-func FieldErrorsOf(err error) microsoft365.FieldErrors {
+func FieldErrorsOf(err error) graphgate.FieldErrors {
 	var inv *ErrInvalid
 	if errors.As(err, &inv) {
 		return inv.Fields
@@ -154,11 +126,11 @@ func (s *Service) ConfigureM365(ctx context.Context, actor *graphgate.User, in m
 		}
 		now := s.now().UTC()
 		next := &graphgate.M365Config{Enabled: true}
-		action = ActionM365Configure
+		action = graphgate.ActionM365Configure
 		if cur != nil {
 			c := *cur
 			next = &c
-			action = ActionM365Update
+			action = graphgate.ActionM365Update
 		}
 		if next.ClientID != in.ClientID {
 			details["clientId"] = changed(next.ClientID, in.ClientID)
@@ -185,7 +157,7 @@ func (s *Service) ConfigureM365(ctx context.Context, actor *graphgate.User, in m
 	if err != nil {
 		return nil, err
 	}
-	if len(details) > 0 || action == ActionM365Configure {
+	if len(details) > 0 || action == graphgate.ActionM365Configure {
 		if err := s.audit(ctx, actor, action, "microsoft365", details); err != nil {
 			return nil, err
 		}
@@ -209,7 +181,7 @@ func (s *Service) RotateM365Secret(ctx context.Context, actor *graphgate.User, s
 			return nil, &ErrInvalid{errs}
 		}
 		if in.ClientSecret == cur.ClientSecret {
-			return nil, &ErrInvalid{microsoft365.FieldErrors{microsoft365.FieldClientSecret: "This is the secret already in use: paste the new one."}}
+			return nil, &ErrInvalid{graphgate.FieldErrors{microsoft365.FieldClientSecret: "This is the secret already in use: paste the new one."}}
 		}
 		next := *cur
 		next.ClientSecret, next.SecretHint, next.SecretSetAt = in.ClientSecret, graphgate.SecretHintOf(in.ClientSecret), s.now().UTC()
@@ -220,7 +192,7 @@ func (s *Service) RotateM365Secret(ctx context.Context, actor *graphgate.User, s
 	if err != nil {
 		return nil, err
 	}
-	return cfg, s.audit(ctx, actor, ActionM365Rotate, "microsoft365", map[string]string{
+	return cfg, s.audit(ctx, actor, graphgate.ActionM365Rotate, "microsoft365", map[string]string{
 		"clientSecret": "replaced (" + cfg.SecretHint + ")", "secretExpiresAt": day(cfg.SecretExpiresAt)})
 }
 
@@ -240,9 +212,9 @@ func (s *Service) SetM365Enabled(ctx context.Context, actor *graphgate.User, ena
 	if err != nil {
 		return nil, err
 	}
-	action := ActionM365Disable
+	action := graphgate.ActionM365Disable
 	if enabled {
-		action = ActionM365Enable
+		action = graphgate.ActionM365Enable
 	}
 	return cfg, s.audit(ctx, actor, action, "microsoft365", nil)
 }
@@ -256,7 +228,7 @@ func (s *Service) RemoveM365(ctx context.Context, actor *graphgate.User) (int, e
 	if err != nil {
 		return 0, err
 	}
-	return n, s.audit(ctx, actor, ActionM365Remove, "microsoft365", map[string]string{"linkedAccountsDeleted": itoa(n)})
+	return n, s.audit(ctx, actor, graphgate.ActionM365Remove, "microsoft365", map[string]string{"linkedAccountsDeleted": itoa(n)})
 }
 
 // MarkM365Attention records that Microsoft refused the app's credentials
@@ -274,7 +246,7 @@ func (s *Service) MarkM365Attention(ctx context.Context, reason string) error {
 	if err != nil {
 		return err
 	}
-	return s.audit(ctx, nil, ActionM365Attention, "microsoft365", map[string]string{"reason": reason})
+	return s.audit(ctx, nil, graphgate.ActionM365Attention, "microsoft365", map[string]string{"reason": reason})
 }
 
 // NewUser is what creating a user takes.
@@ -296,8 +268,8 @@ func (s *Service) CreateUser(ctx context.Context, actor *graphgate.User, in NewU
 	if err := mayAdminister(actor); err != nil {
 		return nil, err
 	}
-	errs := microsoft365.FieldErrors{}
-	in.Email = sqlstore.NormalizeEmail(in.Email)
+	errs := graphgate.FieldErrors{}
+	in.Email = graphgate.NormalizeEmail(in.Email)
 	if at := strings.Index(in.Email, "@"); at < 1 || at == len(in.Email)-1 || strings.ContainsAny(in.Email, " <>\"") {
 		errs[FieldEmail] = "Give an email address such as alex@example.com."
 	}
@@ -320,11 +292,11 @@ func (s *Service) CreateUser(ctx context.Context, actor *graphgate.User, in NewU
 	u := &graphgate.User{Email: in.Email, Name: strings.TrimSpace(in.Name), Role: in.Role, PasswordHash: hash}
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		if graphgate.ErrorCode(err) == graphgate.ECONFLICT {
-			return nil, &ErrInvalid{microsoft365.FieldErrors{FieldEmail: "Someone already uses this email."}}
+			return nil, &ErrInvalid{graphgate.FieldErrors{FieldEmail: "Someone already uses this email."}}
 		}
 		return nil, err
 	}
-	return u, s.audit(ctx, actor, ActionUserCreate, u.Email, map[string]string{"role": string(u.Role)})
+	return u, s.audit(ctx, actor, graphgate.ActionUserCreate, u.Email, map[string]string{"role": string(u.Role)})
 }
 
 // EnsureFirstAdmin creates the bootstrap admin when the store has no users.
@@ -350,7 +322,7 @@ func (s *Service) SetRole(ctx context.Context, actor *graphgate.User, id int64, 
 		return nil, err
 	}
 	if !role.Valid() {
-		return nil, &ErrInvalid{microsoft365.FieldErrors{FieldRole: "Choose admin or user."}}
+		return nil, &ErrInvalid{graphgate.FieldErrors{FieldRole: "Choose admin or user."}}
 	}
 	if actor != nil && actor.ID == id && role != graphgate.RoleAdmin {
 		return nil, graphgate.Errorf(graphgate.EINVALID, "You cannot remove your own admin role; ask another admin.")
@@ -369,7 +341,7 @@ func (s *Service) SetRole(ctx context.Context, actor *graphgate.User, id int64, 
 			return nil, err
 		}
 	}
-	return u, s.audit(ctx, actor, ActionUserRole, u.Email, map[string]string{"role": changed(string(old), string(role))})
+	return u, s.audit(ctx, actor, graphgate.ActionUserRole, u.Email, map[string]string{"role": changed(string(old), string(role))})
 }
 
 // ResetPassword sets a new password and ends every session of the person.
@@ -378,7 +350,7 @@ func (s *Service) ResetPassword(ctx context.Context, actor *graphgate.User, id i
 		return nil, err
 	}
 	if msg := password.Check(pw); msg != "" {
-		return nil, &ErrInvalid{microsoft365.FieldErrors{FieldPassword: msg}}
+		return nil, &ErrInvalid{graphgate.FieldErrors{FieldPassword: msg}}
 	}
 	hash, err := password.Hash(pw)
 	if err != nil {
@@ -394,7 +366,7 @@ func (s *Service) ResetPassword(ctx context.Context, actor *graphgate.User, id i
 	if err := s.store.DeleteUserSessions(ctx, id); err != nil {
 		return nil, err
 	}
-	return u, s.audit(ctx, actor, ActionUserPassword, u.Email, nil)
+	return u, s.audit(ctx, actor, graphgate.ActionUserPassword, u.Email, nil)
 }
 
 // AskToReconnect shows the person a banner asking them to link their
@@ -407,7 +379,7 @@ func (s *Service) AskToReconnect(ctx context.Context, actor *graphgate.User, id 
 	if err != nil {
 		return nil, err
 	}
-	return u, s.audit(ctx, actor, ActionAskReconnect, u.Email, nil)
+	return u, s.audit(ctx, actor, graphgate.ActionAskReconnect, u.Email, nil)
 }
 
 // Reconnected clears a request to reconnect, once the person linked.
@@ -425,7 +397,7 @@ func (s *Service) ResetOnboarding(ctx context.Context, actor *graphgate.User, id
 	if err != nil {
 		return nil, err
 	}
-	return u, s.audit(ctx, actor, ActionUserOnboard, u.Email, nil)
+	return u, s.audit(ctx, actor, graphgate.ActionUserOnboard, u.Email, nil)
 }
 
 // FinishOnboarding records that a person completed or skipped onboarding.
@@ -454,7 +426,7 @@ func (s *Service) RemoveUser(ctx context.Context, actor *graphgate.User, id int6
 	if err := s.store.DeleteUser(ctx, id); err != nil {
 		return err
 	}
-	return s.audit(ctx, actor, ActionUserRemove, u.Email, nil)
+	return s.audit(ctx, actor, graphgate.ActionUserRemove, u.Email, nil)
 }
 
 func changed(from, to string) string {
@@ -476,7 +448,7 @@ func day(t time.Time) string {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-func joinFields(fe microsoft365.FieldErrors) string {
+func joinFields(fe graphgate.FieldErrors) string {
 	var parts []string
 	for k, v := range fe {
 		parts = append(parts, k+": "+v)

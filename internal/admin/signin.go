@@ -9,14 +9,6 @@ import (
 	"graphgate"
 	"graphgate/internal/config"
 	"graphgate/internal/microsoft365"
-	"graphgate/internal/sqlstore"
-)
-
-// Sign-in audit actions.
-const (
-	ActionSignInSettings = "signin.settings"
-	ActionSignInCreate   = "signin.create_user"
-	ActionSignInRole     = "signin.set_role"
 )
 
 // Fields of the sign-in settings form.
@@ -47,7 +39,7 @@ func (s *Service) SignInWithMicrosoft(ctx context.Context, id *microsoft365.Iden
 	}
 	// Only an address Microsoft verified decides rules and roles: an
 	// unverified email claim can be any address a tenant admin wrote.
-	email := sqlstore.NormalizeEmail(id.Email)
+	email := graphgate.NormalizeEmail(id.Email)
 	if why := refusal(rules, id, email); why != "" {
 		return nil, &SignInRefused{why}
 	}
@@ -107,7 +99,7 @@ func (s *Service) createFromMicrosoft(ctx context.Context, id *microsoft365.Iden
 		}
 		return nil, err
 	}
-	return u, s.audit(ctx, nil, ActionSignInCreate, u.Email, map[string]string{"tenant": id.TenantID, "oid": id.ObjectID})
+	return u, s.audit(ctx, nil, graphgate.ActionSignInCreate, u.Email, map[string]string{"tenant": id.TenantID, "oid": id.ObjectID})
 }
 
 // applyRole re-evaluates the admin role at each Microsoft sign-in, when the
@@ -131,7 +123,7 @@ func (s *Service) applyRole(ctx context.Context, rules *graphgate.SignInSettings
 	if err != nil {
 		return nil, err
 	}
-	return u, s.audit(ctx, nil, ActionSignInRole, u.Email, map[string]string{"role": changed(string(old), string(want))})
+	return u, s.audit(ctx, nil, graphgate.ActionSignInRole, u.Email, map[string]string{"role": changed(string(old), string(want))})
 }
 
 func (s *Service) lastAdmin(ctx context.Context, u *graphgate.User) bool {
@@ -159,7 +151,7 @@ func (s *Service) SetSignInSettings(ctx context.Context, actor *graphgate.User, 
 	if err := mayAdminister(actor); err != nil {
 		return nil, err
 	}
-	errs := microsoft365.FieldErrors{}
+	errs := graphgate.FieldErrors{}
 	st := &graphgate.SignInSettings{Microsoft: in.Microsoft, Who: in.Who, Personal: in.Personal, Passwords: in.Passwords,
 		AdminRole: strings.TrimSpace(in.AdminRole)}
 	switch in.Who {
@@ -190,7 +182,7 @@ func (s *Service) SetSignInSettings(ctx context.Context, actor *graphgate.User, 
 		if !strings.Contains(e, "@") {
 			errs[FieldAdmins] = fmt.Sprintf("%q is not an email address.", e)
 		}
-		st.AdminEmails = append(st.AdminEmails, sqlstore.NormalizeEmail(e))
+		st.AdminEmails = append(st.AdminEmails, graphgate.NormalizeEmail(e))
 	}
 	if len(st.AdminRole) > 120 || strings.ContainsAny(st.AdminRole, " \t\r\n") {
 		errs[FieldAdminRole] = "An app role value has no spaces, such as graphgate.admin."
@@ -212,13 +204,13 @@ func (s *Service) SetSignInSettings(ctx context.Context, actor *graphgate.User, 
 	if err := s.store.PutSignInSettings(ctx, st); err != nil {
 		return nil, err
 	}
-	return st, s.audit(ctx, actor, ActionSignInSettings, "signin", map[string]string{"who": st.Who,
+	return st, s.audit(ctx, actor, graphgate.ActionSignInSettings, "signin", map[string]string{"who": st.Who,
 		"microsoft": fmt.Sprint(st.Microsoft), "passwords": fmt.Sprint(st.Passwords)})
 }
 
 // PasswordAllowed reports whether email may sign in with a password.
 func PasswordAllowed(rules *graphgate.SignInSettings, email string) bool {
-	return rules.Passwords || slices.Contains(rules.BreakGlass, sqlstore.NormalizeEmail(email))
+	return rules.Passwords || slices.Contains(rules.BreakGlass, graphgate.NormalizeEmail(email))
 }
 
 func splitList(s string) []string {

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"time"
 
+	"graphgate"
 	"graphgate/internal/admin"
 	"graphgate/internal/apitoken"
 	"graphgate/internal/config"
@@ -163,7 +164,7 @@ func keepAlive(cfg *config.Config, store *sqlstore.Store, tokens *microsoft365.T
 			if u, err := store.UserByID(ctx, userID); err == nil {
 				target = u.Email
 			}
-			_ = svc.Record(ctx, nil, admin.ActionKeepAlive, target, nil)
+			_ = svc.Record(ctx, nil, graphgate.ActionKeepAlive, target, nil)
 		}}
 }
 

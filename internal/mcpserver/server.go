@@ -26,7 +26,6 @@ import (
 	segmentjson "github.com/segmentio/encoding/json"
 
 	"graphgate"
-	"graphgate/internal/admin"
 	"graphgate/internal/apitoken"
 	"graphgate/internal/graphapi"
 	"graphgate/internal/metrics"
@@ -469,7 +468,7 @@ func (s *Server) audit(ctx context.Context, u *graphgate.User, tool string, g *g
 			}
 		}
 	}
-	e := &graphgate.AuditEvent{At: s.d.Now().UTC(), ActorID: u.ID, ActorEmail: u.Email, Action: admin.ActionToolCall, Target: tool, Details: details}
+	e := &graphgate.AuditEvent{At: s.d.Now().UTC(), ActorID: u.ID, ActorEmail: u.Email, Action: graphgate.ActionToolCall, Target: tool, Details: details}
 	select {
 	case s.audits <- e:
 	default:

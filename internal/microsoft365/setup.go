@@ -3,6 +3,7 @@
 package microsoft365
 
 import (
+	"graphgate"
 	"net/url"
 	"strings"
 	"time"
@@ -19,9 +20,6 @@ type Setup struct {
 	SecretExpires string // YYYY-MM-DD, optional
 }
 
-// FieldErrors maps a form field to what is wrong with it.
-type FieldErrors map[string]string
-
 // Field names, shared by the form and the JSON API.
 const (
 	FieldClientID      = "clientId"
@@ -33,8 +31,8 @@ const (
 // Validate checks a setup; requireSecret is true when a secret must be given
 // (first configuration, rotation) rather than kept. It returns the parsed
 // expiry (zero when none) and the problems found.
-func (s *Setup) Validate(requireSecret bool, now time.Time) (time.Time, FieldErrors) {
-	errs := FieldErrors{}
+func (s *Setup) Validate(requireSecret bool, now time.Time) (time.Time, graphgate.FieldErrors) {
+	errs := graphgate.FieldErrors{}
 	s.ClientID = strings.TrimSpace(s.ClientID)
 	s.RedirectURI = strings.TrimSpace(s.RedirectURI)
 	s.ClientSecret = strings.TrimSpace(s.ClientSecret)

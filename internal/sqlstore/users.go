@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 
 	"graphgate"
 )
@@ -33,11 +32,10 @@ func scanUser(row interface{ Scan(...any) error }) (*graphgate.User, error) {
 }
 
 // NormalizeEmail is how emails are compared and stored.
-func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 func (s *Store) CreateUser(ctx context.Context, u *graphgate.User) error {
 	defer s.timed("create_user")()
-	u.Email = NormalizeEmail(u.Email)
+	u.Email = graphgate.NormalizeEmail(u.Email)
 	if u.CreatedAt.IsZero() {
 		u.CreatedAt = s.now().UTC()
 	}
@@ -61,7 +59,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (*graphgate.User, error)
 
 func (s *Store) UserByEmail(ctx context.Context, email string) (*graphgate.User, error) {
 	defer s.timed("user_by_email")()
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1`, NormalizeEmail(email)))
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1`, graphgate.NormalizeEmail(email)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("User")
 	}
@@ -107,7 +105,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, fn func(u *graphgate.U
 		if err := fn(u); err != nil {
 			return err
 		}
-		u.Email = NormalizeEmail(u.Email)
+		u.Email = graphgate.NormalizeEmail(u.Email)
 		_, err = tx.ExecContext(ctx, `UPDATE users SET email = $1, name = $2, role = $3, password_hash = $4, onboarded_at = $5, reconnect_asked_at = $6 WHERE id = $7`,
 			u.Email, u.Name, string(u.Role), u.PasswordHash, ms(u.OnboardedAt), ms(u.ReconnectAskedAt), id)
 		if isUniqueViolation(err) {

@@ -117,7 +117,7 @@ func writeJSONBody(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func writeAPIError(w http.ResponseWriter, err error, fields microsoft365.FieldErrors) {
+func writeAPIError(w http.ResponseWriter, err error, fields graphgate.FieldErrors) {
 	code, status := graphgate.ErrorCode(err), httpStatus(graphgate.ErrorCode(err))
 	msg := graphgate.ErrorMessage(err)
 	if fields != nil {
@@ -310,7 +310,7 @@ func (s *Server) apiPatchUser(w http.ResponseWriter, r *http.Request, actor *gra
 	}
 	if in.Password != nil {
 		if msg := passwordProblem(*in.Password); msg != "" {
-			return nil, &admin.ErrInvalid{Fields: microsoft365.FieldErrors{admin.FieldPassword: msg}}
+			return nil, &admin.ErrInvalid{Fields: graphgate.FieldErrors{admin.FieldPassword: msg}}
 		}
 	}
 	if in.Role != nil {
@@ -423,7 +423,7 @@ func (s *Server) apiRevokeGrant(w http.ResponseWriter, r *http.Request, actor *g
 	if err := s.store.RevokeGrant(r.Context(), 0, id); err != nil {
 		return nil, err
 	}
-	if err := s.admin.Record(r.Context(), actor, admin.ActionOAuthRevoke, strconv.FormatInt(id, 10), nil); err != nil {
+	if err := s.admin.Record(r.Context(), actor, graphgate.ActionOAuthRevoke, strconv.FormatInt(id, 10), nil); err != nil {
 		return nil, err
 	}
 	return map[string]any{"revoked": id}, nil
@@ -480,7 +480,7 @@ func (s *Server) apiLinks(w http.ResponseWriter, r *http.Request, actor *graphga
 	}
 	state := r.URL.Query().Get("state")
 	if state != "" && !slices.Contains(healthStates, state) {
-		return nil, &admin.ErrInvalid{Fields: microsoft365.FieldErrors{"state": "Choose one of " + strings.Join(healthStates, ", ") + "."}}
+		return nil, &admin.ErrInvalid{Fields: graphgate.FieldErrors{"state": "Choose one of " + strings.Join(healthStates, ", ") + "."}}
 	}
 	rows, err := s.linkHealth(r.Context(), users, state)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"graphgate"
-	"graphgate/internal/admin"
 	"graphgate/internal/apitoken"
 	"graphgate/internal/microsoft365"
 	"graphgate/internal/oauthserver"
@@ -178,7 +177,7 @@ func (s *Server) unlink(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, err)
 		return
 	}
-	_ = s.store.AddAudit(r.Context(), &graphgate.AuditEvent{ActorID: u.ID, ActorEmail: u.Email, Action: admin.ActionUnlink,
+	_ = s.store.AddAudit(r.Context(), &graphgate.AuditEvent{ActorID: u.ID, ActorEmail: u.Email, Action: graphgate.ActionUnlink,
 		Target: u.Email, Details: map[string]string{"account": l.Username}})
 	s.back(w, r, "success", "Unlinked "+l.Username+". Your agents no longer reach your Microsoft 365 data.")
 }
@@ -216,7 +215,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, err)
 		return
 	}
-	_ = s.store.AddAudit(r.Context(), &graphgate.AuditEvent{ActorID: u.ID, ActorEmail: u.Email, Action: admin.ActionTokenCreate,
+	_ = s.store.AddAudit(r.Context(), &graphgate.AuditEvent{ActorID: u.ID, ActorEmail: u.Email, Action: graphgate.ActionTokenCreate,
 		Target: u.Email, Details: map[string]string{"name": t.Name, "token": display + "…", "readOnly": strconv.FormatBool(t.ReadOnly),
 			"toolsets": strings.Join(t.Toolsets, ","), "confirmWrites": strconv.FormatBool(t.ConfirmWrites)}})
 	w.Header().Set("Cache-Control", "no-store")
@@ -234,7 +233,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 		s.back(w, r, "error", "No such token, or it was already revoked.")
 		return
 	}
-	_ = s.store.AddAudit(r.Context(), &graphgate.AuditEvent{ActorID: u.ID, ActorEmail: u.Email, Action: admin.ActionTokenRevoke,
+	_ = s.store.AddAudit(r.Context(), &graphgate.AuditEvent{ActorID: u.ID, ActorEmail: u.Email, Action: graphgate.ActionTokenRevoke,
 		Target: u.Email, Details: map[string]string{"id": strconv.FormatInt(id, 10)}})
 	s.setFlash(w, "success", "Token revoked: agents using it are refused from now on.")
 	http.Redirect(w, r, "/integrations", http.StatusSeeOther)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"graphgate"
-	"graphgate/internal/admin"
 	"graphgate/internal/oauthserver"
 )
 
@@ -202,7 +201,7 @@ func (s *Server) endGrant(w http.ResponseWriter, r *http.Request, owner int64, b
 		return
 	}
 	actor := sessionFrom(r).user
-	if err := s.admin.Record(r.Context(), actor, admin.ActionOAuthRevoke, strconv.FormatInt(id, 10), nil); err != nil {
+	if err := s.admin.Record(r.Context(), actor, graphgate.ActionOAuthRevoke, strconv.FormatInt(id, 10), nil); err != nil {
 		s.log.Error("auditing a revoked grant", "err", err)
 	}
 	msg := "Disconnected: the app can no longer act for you."

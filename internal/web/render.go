@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"graphgate"
-	"graphgate/internal/microsoft365"
 )
 
 //go:embed templates static
@@ -39,7 +38,7 @@ var funcs = template.FuncMap{
 	},
 	"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"has":   func(list []string, s string) bool { return slices.Contains(list, s) },
-	"field": func(errs microsoft365.FieldErrors, name string) string { return errs[name] },
+	"field": func(errs graphgate.FieldErrors, name string) string { return errs[name] },
 	"join":  strings.Join,
 	"slug":  func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), " ", "-") },
 	"add":   func(a, b int) int { return a + b },

@@ -19,7 +19,7 @@ type m365Form struct {
 	RedirectURI   string
 	SecretExpires string
 	SecretHint    string
-	Errors        microsoft365.FieldErrors
+	Errors        graphgate.FieldErrors
 	Callback      string // the redirect URI graphgate expects
 	Onboarding    bool
 }
@@ -144,7 +144,7 @@ var (
 
 // showM365Form renders the form prefilled from the current configuration,
 // or with what was typed (never the secret) and the errors next to fields.
-func (s *Server) showM365Form(w http.ResponseWriter, r *http.Request, status int, p formPage, typed *microsoft365.Setup, errs microsoft365.FieldErrors) {
+func (s *Server) showM365Form(w http.ResponseWriter, r *http.Request, status int, p formPage, typed *microsoft365.Setup, errs graphgate.FieldErrors) {
 	cfg, err := s.currentM365(r)
 	if err != nil {
 		s.errorPage(w, r, err)

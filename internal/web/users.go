@@ -10,7 +10,6 @@ import (
 	"graphgate"
 	"graphgate/internal/admin"
 	"graphgate/internal/config"
-	"graphgate/internal/microsoft365"
 	"graphgate/internal/password"
 )
 
@@ -18,10 +17,10 @@ type usersData struct {
 	Users  []*graphgate.User
 	Me     int64
 	Form   admin.NewUser
-	Errors microsoft365.FieldErrors
+	Errors graphgate.FieldErrors
 	// SignIn is the sign-in rules form, as saved or as typed.
 	SignIn       admin.SignInForm
-	SignInErrors microsoft365.FieldErrors
+	SignInErrors graphgate.FieldErrors
 	Authority    string
 	// Health is each person's Microsoft 365 link, filtered by State.
 	Health []healthRow
