@@ -10,13 +10,11 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
 	"graphgate"
 	"graphgate/internal/admin"
-	"graphgate/internal/apitoken"
 	"graphgate/internal/app"
 	"graphgate/internal/config"
 	"graphgate/internal/secretbox"
@@ -268,33 +266,21 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	kind := graphgate.TokenAgent
 	if *isAdmin {
-		if !u.IsAdmin() {
-			return fmt.Errorf("%s is not an admin", u.Email)
-		}
 		kind = graphgate.TokenAdmin
 	}
 	var sets []string
-	for _, ts := range strings.Split(*toolsets, ",") {
-		if ts = strings.TrimSpace(ts); ts == "" {
-			continue
+	for ts := range strings.SplitSeq(*toolsets, ",") {
+		if ts = strings.TrimSpace(ts); ts != "" {
+			sets = append(sets, ts)
 		}
-		if !slices.Contains(graphgate.Toolsets, ts) {
-			return fmt.Errorf("--toolsets: unknown toolset %q (choose from %s)", ts, strings.Join(graphgate.Toolsets, ", "))
-		}
-		sets = append(sets, ts)
 	}
-	token, display, hash := apitoken.New()
-	t := &graphgate.APIToken{UserID: u.ID, Kind: kind, Name: strings.TrimSpace(*name), Prefix: display, Hash: hash,
-		ReadOnly: *readOnly, ConfirmWrites: *confirm && kind == graphgate.TokenAgent, Toolsets: sets}
+	in := admin.NewToken{Kind: kind, Name: *name, ReadOnly: *readOnly, ConfirmWrites: *confirm, Toolsets: sets}
 	if *expires > 0 {
-		t.ExpiresAt = time.Now().Add(*expires).UTC()
+		in.ExpiresAt = time.Now().Add(*expires).UTC()
 	}
-	if err := store.CreateAPIToken(ctx, t); err != nil {
-		return err
-	}
-	if err := store.AddAudit(ctx, &graphgate.AuditEvent{At: time.Now().UTC(), ActorEmail: "graphgate tokens create", Action: graphgate.ActionTokenCreate,
-		Target: u.Email, Details: map[string]string{"name": t.Name, "kind": string(kind), "token": display + "…"}}); err != nil {
-		return err
+	token, _, err := admin.New(store, nil).MakeToken(ctx, nil, u, in)
+	if err != nil {
+		return errors.New(graphgate.ErrorMessage(err))
 	}
 	fmt.Fprintln(stdout, token)
 	return nil

@@ -42,8 +42,7 @@ func (s *Server) decideApproval(w http.ResponseWriter, r *http.Request) {
 		s.approvalGone(w, r, err)
 		return
 	}
-	_ = s.store.AddAudit(r.Context(), &graphgate.AuditEvent{ActorID: u.ID, ActorEmail: u.Email, Action: graphgate.ActionApproval,
-		Target: a.Tool, Details: map[string]string{"decision": string(a.State), "token": a.Label}})
+	_ = s.admin.Record(r.Context(), u, graphgate.ActionApproval, a.Tool, map[string]string{"decision": string(a.State), "token": a.Label})
 	s.render(w, r, http.StatusOK, "approve", "Approve", a)
 }
 

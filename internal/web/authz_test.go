@@ -148,3 +148,37 @@ func TestAdminServiceRefusesNonAdmins(t *testing.T) {
 		t.Fatal("a non-admin made themselves admin through the service")
 	}
 }
+
+// One token maker: people make their own tokens, admin tokens need an
+// admin owner and have no agent choices, and every token made is audited.
+func TestTokenMaker(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	ctx := context.Background()
+	svc := srv.App.Web.Admin()
+	pat, _ := svc.CreateUser(ctx, nil, admin.NewUser{Email: "pat@contoso.test", Password: "user-password-1", Role: graphgate.RoleUser})
+	lee, _ := svc.CreateUser(ctx, nil, admin.NewUser{Email: "lee@contoso.test", Password: "user-password-1", Role: graphgate.RoleUser})
+	root, _ := srv.App.Store.UserByEmail(ctx, apptest.AdminEmail)
+	for name, tc := range map[string]struct {
+		actor, owner *graphgate.User
+		in           admin.NewToken
+		code         string
+	}{
+		"for someone else":          {pat, lee, admin.NewToken{Kind: graphgate.TokenAgent, Name: "x"}, graphgate.EFORBIDDEN},
+		"admin token, user owner":   {nil, pat, admin.NewToken{Kind: graphgate.TokenAdmin, Name: "x"}, graphgate.EINVALID},
+		"admin token with toolsets": {nil, root, admin.NewToken{Kind: graphgate.TokenAdmin, Name: "x", Toolsets: []string{"mail"}}, graphgate.EINVALID},
+		"unknown toolset":           {pat, pat, admin.NewToken{Kind: graphgate.TokenAgent, Name: "x", Toolsets: []string{"payroll"}}, graphgate.EINVALID},
+		"no name":                   {pat, pat, admin.NewToken{Kind: graphgate.TokenAgent, Name: "  "}, graphgate.EINVALID},
+	} {
+		if _, _, err := svc.MakeToken(ctx, tc.actor, tc.owner, tc.in); graphgate.ErrorCode(err) != tc.code {
+			t.Errorf("%s: %v, want %s", name, err, tc.code)
+		}
+	}
+	raw, tok, err := svc.MakeToken(ctx, pat, pat, admin.NewToken{Kind: graphgate.TokenAgent, Name: "laptop", ReadOnly: true, Toolsets: []string{"mail"}})
+	if err != nil || !strings.HasPrefix(raw, "ggt_") || tok.UserID != pat.ID || !tok.ReadOnly {
+		t.Fatalf("a person's own token: %v %+v", err, tok)
+	}
+	events, _, _ := srv.App.Store.ListAudit(ctx, graphgate.AuditFilter{Action: graphgate.ActionTokenCreate})
+	if len(events) != 1 || events[0].ActorEmail != "pat@contoso.test" || events[0].Details["name"] != "laptop" || events[0].At.IsZero() {
+		t.Fatalf("audit: %+v", events)
+	}
+}

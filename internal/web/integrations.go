@@ -3,13 +3,12 @@ package web
 import (
 	"errors"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"graphgate"
-	"graphgate/internal/apitoken"
+	"graphgate/internal/admin"
 	"graphgate/internal/microsoft365"
 	"graphgate/internal/oauthserver"
 )
@@ -177,8 +176,7 @@ func (s *Server) unlink(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, err)
 		return
 	}
-	_ = s.store.AddAudit(r.Context(), &graphgate.AuditEvent{ActorID: u.ID, ActorEmail: u.Email, Action: graphgate.ActionUnlink,
-		Target: u.Email, Details: map[string]string{"account": l.Username}})
+	_ = s.admin.Record(r.Context(), u, graphgate.ActionUnlink, u.Email, map[string]string{"account": l.Username})
 	s.back(w, r, "success", "Unlinked "+l.Username+". Your agents no longer reach your Microsoft 365 data.")
 }
 
@@ -199,25 +197,21 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 			expires = s.now().UTC().AddDate(0, 0, days)
 		}
 	}
-	for _, ts := range f.Toolsets {
-		if !slices.Contains(graphgate.Toolsets, ts) {
-			f.Error = "Unknown toolset " + ts + "."
-		}
-	}
 	if f.Error != "" {
 		s.showIntegrations(w, r, http.StatusUnprocessableEntity, "", f)
 		return
 	}
-	token, display, hash := apitoken.New()
-	t := &graphgate.APIToken{UserID: u.ID, Kind: graphgate.TokenAgent, Name: f.Name, Prefix: display, Hash: hash,
-		ReadOnly: f.ReadOnly, ConfirmWrites: f.ConfirmWrites, Toolsets: f.Toolsets, ExpiresAt: expires}
-	if err := s.store.CreateAPIToken(r.Context(), t); err != nil {
+	token, _, err := s.admin.MakeToken(r.Context(), u, u, admin.NewToken{Kind: graphgate.TokenAgent, Name: f.Name, ReadOnly: f.ReadOnly,
+		ConfirmWrites: f.ConfirmWrites, Toolsets: f.Toolsets, ExpiresAt: expires})
+	if graphgate.ErrorCode(err) == graphgate.EINVALID {
+		f.Error = graphgate.ErrorMessage(err)
+		s.showIntegrations(w, r, http.StatusUnprocessableEntity, "", f)
+		return
+	}
+	if err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
-	_ = s.store.AddAudit(r.Context(), &graphgate.AuditEvent{ActorID: u.ID, ActorEmail: u.Email, Action: graphgate.ActionTokenCreate,
-		Target: u.Email, Details: map[string]string{"name": t.Name, "token": display + "…", "readOnly": strconv.FormatBool(t.ReadOnly),
-			"toolsets": strings.Join(t.Toolsets, ","), "confirmWrites": strconv.FormatBool(t.ConfirmWrites)}})
 	w.Header().Set("Cache-Control", "no-store")
 	s.showIntegrations(w, r, http.StatusCreated, token, tokenForm{})
 }
@@ -233,8 +227,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 		s.back(w, r, "error", "No such token, or it was already revoked.")
 		return
 	}
-	_ = s.store.AddAudit(r.Context(), &graphgate.AuditEvent{ActorID: u.ID, ActorEmail: u.Email, Action: graphgate.ActionTokenRevoke,
-		Target: u.Email, Details: map[string]string{"id": strconv.FormatInt(id, 10)}})
+	_ = s.admin.Record(r.Context(), u, graphgate.ActionTokenRevoke, u.Email, map[string]string{"id": strconv.FormatInt(id, 10)})
 	s.setFlash(w, "success", "Token revoked: agents using it are refused from now on.")
 	http.Redirect(w, r, "/integrations", http.StatusSeeOther)
 }

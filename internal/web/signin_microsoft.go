@@ -95,8 +95,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		if err := s.admin.Reconnected(r.Context(), u.ID); err != nil {
 			s.log.Warn("clearing a reconnect request", "err", err)
 		}
-		_ = s.store.AddAudit(r.Context(), &graphgate.AuditEvent{ActorID: u.ID, ActorEmail: u.Email, Action: graphgate.ActionLink,
-			Target: u.Email, Details: map[string]string{"account": out.Link.Username, "tenant": out.Link.TenantID}})
+		_ = s.admin.Record(r.Context(), u, graphgate.ActionLink, u.Email, map[string]string{"account": out.Link.Username, "tenant": out.Link.TenantID})
 		s.back(w, r, "success", "Linked "+out.Link.DisplayName+" ("+out.Link.Username+"). Your agents can now use Microsoft 365.")
 		return
 	}
@@ -124,8 +123,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		if err := s.admin.Reconnected(r.Context(), u.ID); err != nil {
 			s.log.Warn("clearing a reconnect request", "err", err)
 		}
-		_ = s.store.AddAudit(r.Context(), &graphgate.AuditEvent{ActorID: u.ID, ActorEmail: u.Email, Action: graphgate.ActionLink,
-			Target: u.Email, Details: map[string]string{"account": out.Link.Username, "tenant": out.Link.TenantID}})
+		_ = s.admin.Record(r.Context(), u, graphgate.ActionLink, u.Email, map[string]string{"account": out.Link.Username, "tenant": out.Link.TenantID})
 	}
 	if err := s.startSession(w, r, u); err != nil {
 		s.errorPage(w, r, err)
