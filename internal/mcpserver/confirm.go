@@ -2,7 +2,6 @@ package mcpserver
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -15,6 +14,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"graphgate"
+	"graphgate/internal/apitoken"
 	"graphgate/internal/graphapi"
 	"graphgate/internal/oneline"
 )
@@ -195,11 +195,9 @@ func (s *Server) openConfirmState(raw string, subject func(string) []byte) (conf
 	return st, true
 }
 
-func randomToken() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+// randomToken is an id or nonce no one can guess: the random helper every
+// token and link of graphgate's uses.
+func randomToken() string { return apitoken.Random()[:22] }
 
 // firstLines is the start of a text for a confirmation: a few lines, short,
 // each line's control characters shown escaped.

@@ -2,8 +2,6 @@ package mcpserver
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"mime"
 	"net/http"
@@ -29,11 +27,7 @@ func (s *Server) downloadLink(ctx context.Context, source, name, contentType str
 	if c == nil {
 		return "", time.Time{}, errors.New("no caller")
 	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", time.Time{}, err
-	}
-	token := base64.RawURLEncoding.EncodeToString(b)
+	token := apitoken.Random() // the link itself: 43 characters
 	expires := s.d.Now().Add(downloadTTL).UTC()
 	if err := s.d.Store.CreateDownload(ctx, &graphgate.Download{TokenHash: apitoken.Hash(token), UserID: c.user.ID, TokenID: c.access.TokenID(), GrantID: c.access.GrantID(), Source: source,
 		Name: name, ContentType: contentType, ExpiresAt: expires}); err != nil {
@@ -59,7 +53,7 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, s.linkProblem(err).Error(), http.StatusForbidden)
 		return
 	}
-	g, err := graphapi.New(s.d.GraphURL, s.d.HTTP, s.d.Tokens.For(d.UserID), s.d.Log)
+	g, err := s.graphFor(d.UserID, "")
 	if err != nil {
 		http.Error(w, "Internal error.", http.StatusInternalServerError)
 		return

@@ -423,7 +423,18 @@ func (s *Server) graph(ctx context.Context, c *caller) (*graphapi.Client, error)
 	if err != nil {
 		return nil, s.linkProblem(err)
 	}
-	g, err := graphapi.New(s.d.GraphURL, s.d.HTTP, s.d.Tokens.ForFrom(c.user.ID, first), s.d.Log)
+	return s.graphFor(c.user.ID, first)
+}
+
+// graphFor is the one way a Graph client is made: acting as the person,
+// its events counted in the metrics. first, when set, is an access token
+// already in hand for the first request.
+func (s *Server) graphFor(userID int64, first string) (*graphapi.Client, error) {
+	tokens := s.d.Tokens.For(userID)
+	if first != "" {
+		tokens = s.d.Tokens.ForFrom(userID, first)
+	}
+	g, err := graphapi.New(s.d.GraphURL, s.d.HTTP, tokens, s.d.Log)
 	if err != nil {
 		return nil, err
 	}

@@ -3,8 +3,6 @@ package mcpserver
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,11 +46,7 @@ func (s *Server) uploadLink(ctx context.Context, u graphgate.Upload) (string, ti
 	if c == nil {
 		return "", time.Time{}, errors.New("no caller")
 	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", time.Time{}, err
-	}
-	token := base64.RawURLEncoding.EncodeToString(b)
+	token := apitoken.Random() // the link itself: 43 characters
 	u.TokenHash, u.UserID, u.TokenID, u.GrantID = apitoken.Hash(token), c.user.ID, c.access.TokenID(), c.access.GrantID()
 	u.ExpiresAt = s.d.Now().Add(uploadTTL).UTC()
 	if err := s.d.Store.CreateUpload(ctx, &u); err != nil {
@@ -117,7 +111,7 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	// A large file takes longer than the server's usual read deadline.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadTime))
-	g, err := graphapi.New(s.d.GraphURL, s.d.HTTP, s.d.Tokens.For(u.UserID), s.d.Log)
+	g, err := s.graphFor(u.UserID, "")
 	if err != nil {
 		http.Error(w, "Internal error.", http.StatusInternalServerError)
 		return
@@ -242,7 +236,11 @@ func (s *Server) pushChunks(ctx context.Context, uploadURL string, body io.Reade
 			if resp != nil {
 				resp.Body.Close()
 			}
-			time.Sleep(time.Duration(attempt+1) * 500 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Duration(attempt+1) * 500 * time.Millisecond):
+			}
 		}
 		switch {
 		case resp.StatusCode == http.StatusAccepted:
