@@ -120,8 +120,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	adminSvc := admin.New(store, nil)
 	tokens := microsoft365.NewTokens(store, client, adminSvc, nil)
 	graphHTTP := graphapi.NewHTTPClient()
+	// One checker for every bearer token: agents', connected apps', the
+	// admin API's.
+	checker := apitoken.NewChecker(store, nil)
 	mcpSrv, err := mcpserver.New(mcpserver.Deps{Store: store, Tokens: tokens, GraphURL: cfg.M365GraphURL, BaseURL: cfg.BaseURL, Log: log, Metrics: m, Keys: keys, HTTP: graphHTTP,
-		Checker: apitoken.NewChecker(store, nil)})
+		Checker: checker})
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -132,7 +135,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		store.Close()
 		return nil, err
 	}
-	w, err := web.New(web.Deps{Store: store, Config: cfg, Logger: log, Metrics: m, M365: client, Admin: adminSvc, MCP: mcpSrv.Handler(), OAuth: oauth})
+	w, err := web.New(web.Deps{Store: store, Config: cfg, Logger: log, Metrics: m, M365: client, Admin: adminSvc, MCP: mcpSrv.Handler(), OAuth: oauth,
+		Linker: microsoft365.NewLinker(store, client, adminSvc, nil), Tokens: checker})
 	if err != nil {
 		store.Close()
 		return nil, err

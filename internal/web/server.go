@@ -54,6 +54,10 @@ type Deps struct {
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
 	M365    *microsoft365.Client
+	// Linker links people's Microsoft accounts and signs them in.
+	Linker *microsoft365.Linker
+	// Tokens checks the bearer tokens of the admin API.
+	Tokens *apitoken.Checker
 	// Admin is the admin service to share; one is made when nil.
 	Admin *admin.Service
 	// MCP, when set, serves /mcp and its protected-resource metadata.
@@ -77,6 +81,10 @@ func New(d Deps) (*Server, error) {
 		return nil, errors.New("web: metrics are required")
 	case d.M365 == nil:
 		return nil, errors.New("web: a Microsoft 365 client is required")
+	case d.Linker == nil:
+		return nil, errors.New("web: a linker is required")
+	case d.Tokens == nil:
+		return nil, errors.New("web: a token checker is required")
 	}
 	if d.Now == nil {
 		d.Now = time.Now
@@ -89,7 +97,7 @@ func New(d Deps) (*Server, error) {
 		d.Admin = admin.New(d.Store, d.Now)
 	}
 	return &Server{store: d.Store, admin: d.Admin, cfg: d.Config, log: d.Logger, metrics: d.Metrics,
-		pages: pages, limiter: newLoginLimiter(d.Now), tokens: apitoken.NewChecker(d.Store, d.Now), verifying: make(chan struct{}, maxVerifying), m365: d.M365, linker: microsoft365.NewLinker(d.Store, d.M365, d.Admin, d.Now), mcp: d.MCP, oauth: d.OAuth, now: d.Now}, nil
+		pages: pages, limiter: newLoginLimiter(d.Now), tokens: d.Tokens, verifying: make(chan struct{}, maxVerifying), m365: d.M365, linker: d.Linker, mcp: d.MCP, oauth: d.OAuth, now: d.Now}, nil
 }
 
 // Admin returns the admin service the server uses.

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"graphgate"
 	"graphgate/internal/admin"
@@ -142,79 +141,6 @@ func (s *Server) userAction(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
 }
 
-type auditData struct {
-	Events        []*graphgate.AuditEvent
-	Total         int
-	Page, Pages   int
-	Action, Actor string
-	Since, Until  string
-	Actions       []string
-}
-
 const auditPageSize = 25
 
-func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) {
-	f, d, err := auditFilter(r)
-	if err != nil {
-		s.errorPage(w, r, err)
-		return
-	}
-	f.Limit = auditPageSize
-	f.Offset = (d.Page - 1) * auditPageSize
-	events, total, err := s.store.ListAudit(r.Context(), f)
-	if err != nil {
-		s.errorPage(w, r, err)
-		return
-	}
-	d.Events, d.Total, d.Pages, d.Actions = events, total, max(1, (total+auditPageSize-1)/auditPageSize), admin.Actions
-	s.render(w, r, http.StatusOK, "admin_audit", "Audit log", d)
-}
-
-// auditFilter reads the audit log's filters from the query string.
-func auditFilter(r *http.Request) (graphgate.AuditFilter, auditData, error) {
-	q := r.URL.Query()
-	d := auditData{Action: q.Get("action"), Actor: q.Get("actor"), Since: q.Get("since"), Until: q.Get("until"), Page: 1}
-	f := graphgate.AuditFilter{Action: d.Action, Actor: d.Actor}
-	if p := q.Get("page"); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 100000 {
-			return f, d, graphgate.Errorf(graphgate.EINVALID, "The page number is not valid.")
-		}
-		d.Page = n
-	}
-	for _, v := range []struct {
-		raw string
-		dst *time.Time
-		add int
-	}{{d.Since, &f.Since, 0}, {d.Until, &f.Until, 1}} {
-		if v.raw == "" {
-			continue
-		}
-		t, err := time.Parse("2006-01-02", v.raw)
-		if err != nil {
-			return f, d, graphgate.Errorf(graphgate.EINVALID, "Dates look like 2026-11-25.")
-		}
-		*v.dst = t.AddDate(0, 0, v.add)
-	}
-	return f, d, nil
-}
-
 func passwordProblem(pw string) string { return password.Check(pw) }
-
-// signInRules saves who may sign in, and how, from the Users tab.
-func (s *Server) signInRules(w http.ResponseWriter, r *http.Request) {
-	in := admin.SignInForm{Microsoft: r.PostFormValue("microsoft") == "on", Who: r.PostFormValue("who"), Tenants: r.PostFormValue("tenants"),
-		Personal: r.PostFormValue("personal") == "on", Domains: r.PostFormValue("domains"), AdminEmails: r.PostFormValue("adminEmails"),
-		AdminRole: r.PostFormValue("adminRole"), Passwords: r.PostFormValue("passwords") == "on", BreakGlass: r.PostFormValue("breakGlass")}
-	_, err := s.admin.SetSignInSettings(r.Context(), sessionFrom(r).user, s.cfg.M365Authority, in)
-	if fe := admin.FieldErrorsOf(err); fe != nil {
-		s.showUsers(w, r, http.StatusUnprocessableEntity, usersData{Form: admin.NewUser{Role: graphgate.RoleUser}, SignIn: in, SignInErrors: fe})
-		return
-	}
-	if err != nil {
-		s.errorPage(w, r, err)
-		return
-	}
-	s.setFlash(w, "success", "Saved the sign-in rules.")
-	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
-}
