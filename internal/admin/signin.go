@@ -21,10 +21,6 @@ const (
 	FieldBreakGlass = "breakGlass"
 )
 
-// SignInRefused is why Microsoft's person may not sign in, in words.
-type SignInRefused struct{ Message string }
-
-func (e *SignInRefused) Error() string { return e.Message }
 
 // SignInWithMicrosoft finds or creates the graphgate person Microsoft signed
 // in, by (tid, oid) and never by email alone, under the admin's rules, and
@@ -35,13 +31,13 @@ func (s *Service) SignInWithMicrosoft(ctx context.Context, id *microsoft365.Iden
 		return nil, err
 	}
 	if !rules.Microsoft {
-		return nil, &SignInRefused{"Sign in with Microsoft is turned off. Sign in with your password, or ask your admin."}
+		return nil, &microsoft365.Problem{Message: "Sign in with Microsoft is turned off. Sign in with your password, or ask your admin."}
 	}
 	// Only an address Microsoft verified decides rules and roles: an
 	// unverified email claim can be any address a tenant admin wrote.
 	email := graphgate.NormalizeEmail(id.Email)
 	if why := refusal(rules, id, email); why != "" {
-		return nil, &SignInRefused{why}
+		return nil, &microsoft365.Problem{Message: why}
 	}
 	var u *graphgate.User
 	link, err := s.store.LinkByAccount(ctx, id.TenantID, id.ObjectID)
@@ -51,11 +47,11 @@ func (s *Service) SignInWithMicrosoft(ctx context.Context, id *microsoft365.Iden
 			return nil, err
 		}
 	case graphgate.ErrorCode(err) == graphgate.ECONFLICT:
-		return nil, &SignInRefused{"This Microsoft account is linked to more than one graphgate account, so graphgate cannot tell whom to sign in. Ask your admin."}
+		return nil, &microsoft365.Problem{Message: "This Microsoft account is linked to more than one graphgate account, so graphgate cannot tell whom to sign in. Ask your admin."}
 	case graphgate.ErrorCode(err) != graphgate.ENOTFOUND:
 		return nil, err
 	case rules.Who == graphgate.SignInExisting:
-		return nil, &SignInRefused{"Your admin lets only people who already use graphgate sign in with Microsoft. Ask your admin for an account, sign in with it once and link Microsoft 365; then this works."}
+		return nil, &microsoft365.Problem{Message: "Your admin lets only people who already use graphgate sign in with Microsoft. Ask your admin for an account, sign in with it once and link Microsoft 365; then this works."}
 	default:
 		if u, err = s.createFromMicrosoft(ctx, id, email); err != nil {
 			return nil, err
@@ -86,7 +82,7 @@ func refusal(rules *graphgate.SignInSettings, id *microsoft365.Identity, email s
 
 func (s *Service) createFromMicrosoft(ctx context.Context, id *microsoft365.Identity, email string) (*graphgate.User, error) {
 	if at := strings.Index(email, "@"); at < 1 {
-		return nil, &SignInRefused{"Microsoft sent no email address for this account, so graphgate cannot create it. Ask your admin."}
+		return nil, &microsoft365.Problem{Message: "Microsoft sent no email address for this account, so graphgate cannot create it. Ask your admin."}
 	}
 	name := id.Name
 	if name == "" {
@@ -95,7 +91,7 @@ func (s *Service) createFromMicrosoft(ctx context.Context, id *microsoft365.Iden
 	u := &graphgate.User{Email: email, Name: name, Role: graphgate.RoleUser}
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		if graphgate.ErrorCode(err) == graphgate.ECONFLICT {
-			return nil, &SignInRefused{"graphgate already has an account for " + email + ", linked to no Microsoft account or another one. Sign in with its password once and link Microsoft 365; then Sign in with Microsoft works."}
+			return nil, &microsoft365.Problem{Message: "graphgate already has an account for " + email + ", linked to no Microsoft account or another one. Sign in with its password once and link Microsoft 365; then Sign in with Microsoft works."}
 		}
 		return nil, err
 	}

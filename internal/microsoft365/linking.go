@@ -2,6 +2,7 @@ package microsoft365
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"net/url"
 	"strconv"
@@ -19,22 +20,36 @@ import (
 // FlowTTL is how long a sign-in at Microsoft may take.
 const FlowTTL = 10 * time.Minute
 
-// Linker links people's Microsoft accounts: Start stores a pending sign-in
-// and returns where to send the browser; Complete checks Microsoft's answer
-// and stores the link. Pages only turn its results into messages.
+// Linker links people's Microsoft accounts and signs them in with
+// Microsoft: Start and StartSignIn store a pending sign-in and return where
+// to send the browser; Finish checks Microsoft's answer and does what it
+// asks (a link stored, a person signed in). Pages only turn its results
+// into cookies, messages and redirects.
 type Linker struct {
 	store  graphgate.Store
 	client *Client
-	marker AttentionMarker
+	people People
 	now    func() time.Time
 }
 
-// NewLinker returns a linker; marker records app-credential problems.
-func NewLinker(store graphgate.Store, client *Client, marker AttentionMarker, now func() time.Time) *Linker {
+// People is what linking needs of graphgate's own accounts and rules (the
+// admin service): who a Microsoft sign-in is, under the admin's rules;
+// clearing a request to reconnect; the audit log; and the mark on the
+// integration when Microsoft refuses graphgate's own credentials.
+type People interface {
+	AttentionMarker
+	// SignInWithMicrosoft finds or creates the person; a refusal is a *Problem.
+	SignInWithMicrosoft(ctx context.Context, id *Identity) (*graphgate.User, error)
+	Reconnected(ctx context.Context, userID int64) error
+	Record(ctx context.Context, actor *graphgate.User, action, target string, details map[string]string) error
+}
+
+// NewLinker returns a linker.
+func NewLinker(store graphgate.Store, client *Client, people People, now func() time.Time) *Linker {
 	if now == nil {
 		now = time.Now
 	}
-	return &Linker{store: store, client: client, marker: marker, now: now}
+	return &Linker{store: store, client: client, people: people, now: now}
 }
 
 // Problem is why a link did not happen, in words for the person. Nothing
@@ -131,8 +146,8 @@ func (l *Linker) Complete(ctx context.Context, userID int64, q url.Values) (*Out
 	if err != nil {
 		var ae *AuthError
 		if errors.As(err, &ae) && ae.Code == "invalid_client" {
-			if l.marker != nil {
-				_ = l.marker.MarkM365Attention(ctx, AppProblem(ae.AADSTS, ae.Description))
+			if l.people != nil {
+				_ = l.people.MarkM365Attention(ctx, AppProblem(ae.AADSTS, ae.Description))
 			}
 			return nil, problem("Microsoft refused graphgate's own credentials, so nothing was linked. Your admin has been told; try again later.")
 		}
@@ -180,10 +195,72 @@ func (l *Linker) Unlink(ctx context.Context, userID int64) (*graphgate.Link, err
 	return link, nil
 }
 
-// Keep stores the link a sign-in brought, for the person it signed in.
-func (l *Linker) Keep(ctx context.Context, out *Outcome, userID int64) error {
-	out.Link.UserID = userID
-	return l.store.PutLink(ctx, out.Link)
+// Callback is Microsoft's answer as the browser brought it back.
+type Callback struct {
+	// SignedIn is the person signed in to graphgate in that browser, if any.
+	SignedIn *graphgate.User
+	// Started is the state of the sign-in this browser started (its
+	// cookie), "" when none: a sign-in must come back where it started.
+	Started string
+	Query   url.Values
+}
+
+// Finished is what a callback achieved.
+type Finished struct {
+	SignIn bool            // a sign-in to graphgate (else a link for the signed-in person)
+	User   *graphgate.User // who was linked, or signed in
+	Link   *graphgate.Link // the link stored, if any
+	// LinkNext is, for a person signed in but not linked (a browser that
+	// linked someone before asks only who it is), where to send the browser
+	// to link now.
+	LinkNext string
+}
+
+// Finish does what Microsoft's answer asks: for a link, the link is stored
+// for the signed-in person; for a sign-in, which must come back to the
+// browser that started it, the person is found or created under the
+// admin's rules, and the link it brought stored. Either clears a request
+// to reconnect and is audited. Failures are a *Problem (in words for the
+// person; nothing was stored), or an error of graphgate's own.
+func (l *Linker) Finish(ctx context.Context, cb Callback) (*Finished, error) {
+	var userID int64
+	if cb.SignedIn != nil {
+		userID = cb.SignedIn.ID
+	}
+	out, err := l.Complete(ctx, userID, cb.Query)
+	if err != nil {
+		return nil, err
+	}
+	done := &Finished{SignIn: out.Purpose != graphgate.FlowLink, Link: out.Link, User: cb.SignedIn}
+	if done.SignIn {
+		if cb.Started == "" || subtle.ConstantTimeCompare([]byte(cb.Started), []byte(cb.Query.Get("state"))) != 1 {
+			return nil, problem("That sign-in was started in another browser. Click Sign in with Microsoft here.")
+		}
+		if done.User, err = l.people.SignInWithMicrosoft(ctx, out.Identity); err != nil {
+			return nil, err
+		}
+		if out.Link != nil {
+			out.Link.UserID = done.User.ID
+			if err := l.store.PutLink(ctx, out.Link); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if done.Link != nil {
+		// The person linked again: an admin's request to reconnect is met.
+		// It is only a banner: the link stands if clearing it fails.
+		_ = l.people.Reconnected(ctx, done.User.ID)
+		_ = l.people.Record(ctx, done.User, graphgate.ActionLink, done.User.Email,
+			map[string]string{"account": done.Link.Username, "tenant": done.Link.TenantID})
+	}
+	if done.SignIn {
+		if link, err := l.store.Link(ctx, done.User.ID); err != nil || link.NeedsAttention() {
+			if target, err := l.Start(ctx, done.User.ID); err == nil {
+				done.LinkNext = target
+			}
+		}
+	}
+	return done, nil
 }
 
 // AuthorizeProblem explains an error Microsoft sent back to the callback.

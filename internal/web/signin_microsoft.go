@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	"graphgate"
-	"graphgate/internal/admin"
 	"graphgate/internal/microsoft365"
 )
 
@@ -64,22 +63,24 @@ func (s *Server) loginMicrosoft(w http.ResponseWriter, r *http.Request) {
 const callbackPath = "/api/v1/microsoft365/auth/callback"
 
 // callback is where Microsoft sends the browser back, for a link or a
-// sign-in. Every failure returns to a page with a message a person
-// understands and stores nothing.
+// sign-in; the linker does what the answer asks, and this turns the
+// outcome into a cookie and a page. Every failure returns to a page with a
+// message a person understands and stores nothing.
 func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	sc := s.lookupSession(r)
-	var userID int64
+	cb := microsoft365.Callback{Query: r.URL.Query()}
 	if sc != nil {
-		userID = sc.user.ID
+		cb.SignedIn = sc.user
 		r = r.WithContext(withSignedIn(r.Context(), sc))
 	}
-	bound, _ := r.Cookie(signInCookie)
-	signingIn := bound != nil
+	if started, err := r.Cookie(signInCookie); err == nil {
+		cb.Started = started.Value
+	}
 	http.SetCookie(w, &http.Cookie{Name: signInCookie, Path: callbackPath, MaxAge: -1})
-	out, err := s.linker.Complete(r.Context(), userID, r.URL.Query())
+	done, err := s.linker.Finish(r.Context(), cb)
 	var p *microsoft365.Problem
 	switch {
-	case errors.As(err, &p) && (signingIn || sc == nil):
+	case errors.As(err, &p) && (cb.Started != "" || sc == nil):
 		s.log.Info("sign-in with Microsoft did not happen", "reason", p.Message)
 		s.showLogin(w, r, http.StatusForbidden, loginData{Error: p.Message})
 		return
@@ -90,57 +91,21 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.errorPage(w, r, err)
 		return
-	case out.Purpose == graphgate.FlowLink:
-		u := sc.user
-		if err := s.admin.Reconnected(r.Context(), u.ID); err != nil {
-			s.log.Warn("clearing a reconnect request", "err", err)
-		}
-		_ = s.admin.Record(r.Context(), u, graphgate.ActionLink, u.Email, map[string]string{"account": out.Link.Username, "tenant": out.Link.TenantID})
-		s.back(w, r, "success", "Linked "+out.Link.DisplayName+" ("+out.Link.Username+"). Your agents can now use Microsoft 365.")
+	case !done.SignIn:
+		s.back(w, r, "success", "Linked "+done.Link.DisplayName+" ("+done.Link.Username+"). Your agents can now use Microsoft 365.")
 		return
 	}
-	// A sign-in: it must come back to the browser that started it.
-	if !signingIn || subtle.ConstantTimeCompare([]byte(bound.Value), []byte(r.URL.Query().Get("state"))) != 1 {
-		s.showLogin(w, r, http.StatusForbidden, loginData{Error: "That sign-in was started in another browser. Click Sign in with Microsoft here."})
-		return
-	}
-	u, err := s.admin.SignInWithMicrosoft(r.Context(), out.Identity)
-	var refused *admin.SignInRefused
-	switch {
-	case errors.As(err, &refused):
-		s.log.Info("sign-in with Microsoft refused", "tenant", out.Identity.TenantID, "reason", refused.Message)
-		s.showLogin(w, r, http.StatusForbidden, loginData{Error: refused.Message})
-		return
-	case err != nil:
+	if err := s.startSession(w, r, done.User); err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
-	if out.Link != nil {
-		if err := s.linker.Keep(r.Context(), out, u.ID); err != nil {
-			s.errorPage(w, r, err)
-			return
-		}
-		if err := s.admin.Reconnected(r.Context(), u.ID); err != nil {
-			s.log.Warn("clearing a reconnect request", "err", err)
-		}
-		_ = s.admin.Record(r.Context(), u, graphgate.ActionLink, u.Email, map[string]string{"account": out.Link.Username, "tenant": out.Link.TenantID})
-	}
-	if err := s.startSession(w, r, u); err != nil {
-		s.errorPage(w, r, err)
-		return
-	}
-	signed := &signedIn{user: u}
-	link, err := s.store.Link(r.Context(), u.ID)
-	if err != nil || link.NeedsAttention() {
+	if done.LinkNext != "" {
 		// Signed in, not linked (this browser had linked someone before):
 		// link now; Microsoft asks for consent once.
-		target, err := s.linker.Start(r.Context(), u.ID)
-		if err == nil {
-			http.Redirect(w, r, target, http.StatusSeeOther)
-			return
-		}
+		http.Redirect(w, r, done.LinkNext, http.StatusSeeOther)
+		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: knownCookie, Value: "1", Path: "/login", HttpOnly: true, Secure: s.cfg.Secure(),
 		SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
-	http.Redirect(w, r, s.landing(signed), http.StatusSeeOther)
+	http.Redirect(w, r, s.landing(&signedIn{user: done.User}), http.StatusSeeOther)
 }
