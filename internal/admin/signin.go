@@ -21,7 +21,6 @@ const (
 	FieldBreakGlass = "breakGlass"
 )
 
-
 // SignInWithMicrosoft finds or creates the graphgate person Microsoft signed
 // in, by (tid, oid) and never by email alone, under the admin's rules, and
 // gives them the role the rules say (admin emails, or an app role).
