@@ -201,19 +201,20 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// pruneEvery is how often expired OAuth tokens and codes are deleted.
+// pruneEvery is how often what has served its time is deleted.
 const pruneEvery = 15 * time.Minute
 
-// prune deletes expired and rotated-out OAuth tokens and old codes, now and
+// prune deletes expired and rotated-out OAuth tokens, old codes and expired
+// cursors (Store.Prune), now and
 // every so often, until ctx ends. Every replica may; deleting is idempotent.
 func (a *App) prune(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		if n, err := a.Store.Prune(ctx); err != nil && ctx.Err() == nil {
-			a.Log.Warn("pruning expired OAuth tokens", "err", err)
+			a.Log.Warn("pruning expired tokens and cursors", "err", err)
 		} else if n > 0 {
-			a.Log.Debug("pruned expired OAuth tokens", "rows", n)
+			a.Log.Debug("pruned expired tokens and cursors", "rows", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -63,7 +63,7 @@ type confirmState struct {
 type preview struct {
 	text string
 	// version names the state of what the summary describes beyond its
-	// words: a draft's changeKey (its whole content), a file's id and eTag.
+	// words: a message's changeKey (its whole content).
 	version string
 	// item and eTag, when set, are the drive item the person saw: the
 	// deletion targets exactly it, on condition that it is unchanged.
@@ -72,7 +72,7 @@ type preview struct {
 
 // seen is the digest an answer is bound to.
 func (p preview) seen() string {
-	d := sha256.Sum256([]byte(p.text + "\x00" + p.version))
+	d := sha256.Sum256([]byte(p.text + "\x00" + p.version + "\x00" + p.item + "\x00" + p.eTag))
 	return base64.RawURLEncoding.EncodeToString(d[:16])
 }
 
@@ -91,12 +91,6 @@ func (s *Server) confirm(ctx context.Context, req *mcp.CallToolRequest, in any, 
 		return []byte(call.tool + "\x00" + strconv.FormatInt(call.caller.user.ID, 10) + "\x00" +
 			strconv.FormatInt(call.caller.access.TokenID(), 10) + "\x00" + strconv.FormatInt(call.caller.access.GrantID(), 10) + "\x00" + base64.RawURLEncoding.EncodeToString(digest[:]) + "\x00" + state)
 	}
-	// What the tool would act on now, read just before it acts.
-	pv, err := summary()
-	if err != nil {
-		return nil, err
-	}
-
 	if p := req.Params; p.RequestState != "" || p.InputResponses != nil {
 		st, ok := s.openConfirmState(p.RequestState, subject)
 		if !ok {
@@ -105,6 +99,11 @@ func (s *Server) confirm(ctx context.Context, req *mcp.CallToolRequest, in any, 
 		answer, _ := p.InputResponses[confirmKey].(*mcp.ElicitResult)
 		if answer == nil || answer.Action != "accept" {
 			return nil, invalid("the person did not accept, so nothing was done. Do not try again unless they ask you to")
+		}
+		// What the tool would act on now, read just before it acts.
+		pv, err := summary()
+		if err != nil {
+			return nil, err
 		}
 		if st.Seen != pv.seen() {
 			// It changed after the person saw it: ask about what it is now.
@@ -121,6 +120,10 @@ func (s *Server) confirm(ctx context.Context, req *mcp.CallToolRequest, in any, 
 		return nil, nil
 	}
 
+	pv, err := summary()
+	if err != nil {
+		return nil, err
+	}
 	ip := req.Session.InitializeParams()
 	if ip == nil || ip.ProtocolVersion < multiRoundTrip || ip.Capabilities == nil || ip.Capabilities.Elicitation == nil {
 		if err := s.askOnPage(ctx, subject("\x00"+pv.seen()), pv); err != nil {
@@ -353,5 +356,5 @@ func deleteFileSummary(ctx context.Context, g *graphapi.Client, in itemIn) (prev
 		what = fmt.Sprintf("folder and everything in it (%d items)", item.Children)
 	}
 	return preview{text: brief("Delete this "+what+"? OneDrive keeps it in its recycle bin for a while.", [][2]string{{"Path", item.Path}}, ""),
-		version: it.ID + "\x00" + it.ETag, item: it.ID, eTag: it.ETag}, nil
+		item: it.ID, eTag: it.ETag}, nil
 }

@@ -101,9 +101,9 @@ func (l *Linker) start(ctx context.Context, purpose string, userID int64) (strin
 	return l.client.AuthCodeURLFor(cfg, scopes, state, verifier, nonce), state, nil
 }
 
-// Outcome is what Microsoft's answer brought: who signed in, and for a
+// outcome is what Microsoft's answer brought: who signed in, and for a
 // link or a sign-in that links, the grant to keep.
-type Outcome struct {
+type outcome struct {
 	Purpose  string
 	Identity *Identity
 	// Link is stored for FlowLink; for a sign-in that links it is made and
@@ -111,11 +111,11 @@ type Outcome struct {
 	Link *graphgate.Link
 }
 
-// Complete finishes linking from Microsoft's answer (the callback's query)
+// complete finishes linking from Microsoft's answer (the callback's query)
 // for the signed-in person: the state works once and only for the person
 // who started it; the code is redeemed with the verifier; the id_token is
 // verified. Failures are a *Problem, or an error of graphgate's own.
-func (l *Linker) Complete(ctx context.Context, userID int64, q url.Values) (*Outcome, error) {
+func (l *Linker) complete(ctx context.Context, userID int64, q url.Values) (*outcome, error) {
 	state := q.Get("state")
 	if state == "" || len(state) > 200 {
 		return nil, problem("That sign-in answer is not valid. Click Link Account to try again.")
@@ -161,7 +161,7 @@ func (l *Linker) Complete(ctx context.Context, userID int64, q url.Values) (*Out
 	if name == "" {
 		name = id.Username
 	}
-	out := &Outcome{Purpose: flow.Purpose, Identity: id}
+	out := &outcome{Purpose: flow.Purpose, Identity: id}
 	if flow.Purpose == graphgate.FlowSignIn {
 		return out, nil
 	}
@@ -227,7 +227,7 @@ func (l *Linker) Finish(ctx context.Context, cb Callback) (*Finished, error) {
 	if cb.SignedIn != nil {
 		userID = cb.SignedIn.ID
 	}
-	out, err := l.Complete(ctx, userID, cb.Query)
+	out, err := l.complete(ctx, userID, cb.Query)
 	if err != nil {
 		return nil, err
 	}

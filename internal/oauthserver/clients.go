@@ -290,7 +290,7 @@ func newFetcher(allowPrivate bool) *http.Client {
 }
 
 func cleanName(name, fallback string) string {
-	name = strings.Join(strings.Fields(name), " ")
+	name = oneline.Clean(name)
 	if name == "" {
 		return fallback
 	}
