@@ -37,6 +37,11 @@ const (
 	ActionLink          = "microsoft365.link"
 	ActionUnlink        = "microsoft365.unlink"
 	ActionKeepAlive     = "microsoft365.keepalive"
+	// Capabilities: the admin turning them on or off, an admin consenting
+	// for the organisation, a person granting more.
+	ActionCapabilities = "microsoft365.capabilities"
+	ActionAdminConsent = "microsoft365.admin_consent"
+	ActionGrantMore    = "microsoft365.grant_more"
 
 	ActionUserCreate   = "user.create"
 	ActionUserRole     = "user.set_role"

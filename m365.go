@@ -1,6 +1,7 @@
 package graphgate
 
 import (
+	"slices"
 	"time"
 )
 
@@ -20,7 +21,17 @@ type M365Config struct {
 	// AADSTS7000222, say); empty when all is well.
 	Attention   string
 	AttentionAt time.Time
-	UpdatedAt   time.Time
+	// Capabilities are the capabilities the admin turned on, by name.
+	Capabilities []string
+	// AdminConsent is Microsoft's last answer to an admin consenting for
+	// the organisation; nil until one did.
+	AdminConsent *AdminConsent
+	UpdatedAt    time.Time
+}
+
+// CapabilityOn reports whether the admin turned the capability on.
+func (c *M365Config) CapabilityOn(name string) bool {
+	return c != nil && slices.Contains(c.Capabilities, name)
 }
 
 // M365Status is what the console shows for the integration.
@@ -69,6 +80,9 @@ type Link struct {
 	RefreshToken    string `json:"-"`
 	AccessToken     string `json:"-"`
 	AccessExpiresAt time.Time
+	// Granted are the delegated permissions Microsoft said this link has
+	// (the scope of its last token response): what its tools may do.
+	Granted []string
 	// Reason is why Microsoft refused the grant (empty while it works); the
 	// person sees Reconnect.
 	Reason    string
@@ -103,6 +117,11 @@ const (
 	FlowLink       = "link"
 	FlowSignIn     = "signin"
 	FlowSignInLink = "signin-link"
+	// FlowGrantMore asks a linked person for the permissions of the
+	// capabilities on that they have not granted (incremental consent).
+	FlowGrantMore = "grant-more"
+	// FlowAdminConsent is an admin consenting for their organisation.
+	FlowAdminConsent = "admin-consent"
 )
 
 // Who may sign in with Microsoft.

@@ -90,11 +90,12 @@ type OAuthToken struct {
 }
 
 // Toolsets an agent can be limited to.
-var Toolsets = []string{"mail", "calendar", "files", "profile"}
+var Toolsets = []string{"mail", "calendar", "files", "profile", "people"}
 
 // Scopes are what an OAuth client may ask for: each toolset, to read or to
-// write (calendar is read-only; profile has only reads).
-var Scopes = []string{"mail.read", "mail.write", "calendar.read", "files.read", "files.write", "profile"}
+// write (profile and people only read). calendar.write and people.read
+// reach tools only where the admin turned their capability on.
+var Scopes = []string{"mail.read", "mail.write", "calendar.read", "calendar.write", "files.read", "files.write", "profile", "people.read"}
 
 // ScopeFor is the scope a tool of the toolset needs.
 func ScopeFor(toolset string, write bool) string {

@@ -41,6 +41,9 @@ type Store interface {
 	// LinkForCall is Link and whether Microsoft 365 is configured and
 	// enabled, in one read: every tool call needs both.
 	LinkForCall(ctx context.Context, userID int64) (*Link, bool, error)
+	// Reach is the capabilities on and what the person's link was
+	// granted, in one read (empty when not configured or not linked).
+	Reach(ctx context.Context, userID int64) (*Reach, error)
 	// LinkByAccount finds the link to a Microsoft account, by (tid, oid);
 	// ECONFLICT when several people linked the same account.
 	LinkByAccount(ctx context.Context, tenantID, objectID string) (*Link, error)

@@ -147,6 +147,9 @@ func (s *Server) Close() {
 type caller struct {
 	user   *graphgate.User
 	access *apitoken.Principal
+	// reach is the capabilities on and what the person's link was
+	// granted, read at every request.
+	reach *graphgate.Reach
 }
 
 const callerKey = "graphgate.caller"
@@ -166,12 +169,20 @@ func (s *Server) verify(ctx context.Context, raw string, r *http.Request) (*auth
 		s.d.Log.Error("checking an agent token", "err", err)
 		return nil, errors.New("graphgate's database is not answering; try again shortly")
 	}
+	reach, err := s.d.Store.Reach(ctx, p.User.ID)
+	if err != nil {
+		if st, ok := r.Context().Value(authStateKey{}).(*authState); ok {
+			st.unavailable = true
+		}
+		s.d.Log.Error("reading what a person's agents may reach", "err", err)
+		return nil, errors.New("graphgate's database is not answering; try again shortly")
+	}
 	exp := p.Expires
 	if exp.IsZero() {
 		exp = s.d.Now().Add(24 * time.Hour) // the SDK wants an expiry; the token has none
 	}
 	return &auth.TokenInfo{UserID: strconv.FormatInt(p.User.ID, 10), Expiration: exp, Scopes: p.Scopes(),
-		Extra: map[string]any{callerKey: &caller{user: p.User, access: p}}}, nil
+		Extra: map[string]any{callerKey: &caller{user: p.User, access: p, reach: reach}}}, nil
 }
 
 func callerOf(req *mcp.CallToolRequest) *caller {
@@ -204,26 +215,28 @@ func allowed(p *apitoken.Principal, d toolDef) bool {
 }
 
 // serverFor returns the MCP server for one request: only the tools the
-// caller's token allows are listed and callable. Who the caller is reaches
-// the tools through the request, so servers are shared between callers whose
-// tokens allow the same tools (the same scopes).
+// caller's token allows, and of the capabilities' tools those the person's
+// reach opens, are listed and callable. Who the caller is reaches the tools
+// through the request, so servers are shared between callers whose tokens
+// and reach allow the same tools.
 func (s *Server) serverFor(r *http.Request) *mcp.Server {
 	c := callerOfRequest(r)
 	if c == nil {
-		return s.buildServer(nil)
+		return s.buildServer(nil, nil)
 	}
 	scopes := slices.Clone(c.access.Scopes())
 	slices.Sort(scopes)
-	key := strings.Join(scopes, " ")
+	key := strings.Join(scopes, " ") + "|" + strings.Join(opened(c.reach), " ")
 	if srv, ok := s.servers.Load(key); ok {
 		return srv.(*mcp.Server)
 	}
-	srv, _ := s.servers.LoadOrStore(key, s.buildServer(c.access))
+	srv, _ := s.servers.LoadOrStore(key, s.buildServer(c.access, c.reach))
 	return srv.(*mcp.Server)
 }
 
-// buildServer makes a server with the tools p allows (none for nil).
-func (s *Server) buildServer(p *apitoken.Principal) *mcp.Server {
+// buildServer makes a server with the tools p allows and reach opens
+// (none for a nil p).
+func (s *Server) buildServer(p *apitoken.Principal, reach *graphgate.Reach) *mcp.Server {
 	srv := mcp.NewServer(&mcp.Implementation{Name: "graphgate", Title: "graphgate: Microsoft 365", Version: version.Version},
 		&mcp.ServerOptions{
 			Instructions: "Tools for the signed-in person's Outlook mail, calendar and OneDrive, through Microsoft Graph with their own delegated permissions. " +
@@ -235,9 +248,9 @@ func (s *Server) buildServer(p *apitoken.Principal) *mcp.Server {
 			// it: there is nothing to notify on a subscriptions/listen stream.
 			Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{ListChanged: false}},
 		})
-	srv.AddReceivingMiddleware(toolsOnly)
+	srv.AddReceivingMiddleware(toolsOnly, s.capabilityGate)
 	for _, d := range s.tools {
-		if p != nil && allowed(p, d) {
+		if p != nil && allowed(p, d) && reach.Opens(d.name) {
 			d.add(srv, s)
 		}
 	}

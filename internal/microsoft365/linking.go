@@ -79,26 +79,41 @@ func (l *Linker) StartSignIn(ctx context.Context, link bool) (target, state stri
 }
 
 // start stores a pending flow (state hashed, PKCE verifier sealed, nonce,
-// FlowTTL) and returns where to send the browser.
+// FlowTTL) and returns where to send the browser. A first link asks for
+// the base set and every permission of the capabilities on that every
+// kind of account has: until Microsoft says which kind it is, one a
+// personal account lacks would fail the whole request.
 func (l *Linker) start(ctx context.Context, purpose string, userID int64) (string, string, error) {
-	cfg, err := l.store.M365Config(ctx)
-	if graphgate.ErrorCode(err) == graphgate.ENOTFOUND || err == nil && cfg.Status() != graphgate.StatusActive {
-		return "", "", problem("Microsoft 365 is not available right now. Ask your admin.")
-	}
+	cfg, err := l.activeConfig(ctx)
 	if err != nil {
 		return "", "", err
 	}
+	scopes := graphgate.WantedPermissions(cfg.Capabilities, true)
+	if purpose == graphgate.FlowSignIn {
+		scopes = SignInScopes
+	}
+	return l.startFlow(ctx, cfg, purpose, userID, scopes)
+}
+
+// activeConfig is the integration, when people can link.
+func (l *Linker) activeConfig(ctx context.Context) (*graphgate.M365Config, error) {
+	cfg, err := l.store.M365Config(ctx)
+	if graphgate.ErrorCode(err) == graphgate.ENOTFOUND || err == nil && cfg.Status() != graphgate.StatusActive {
+		return nil, problem("Microsoft 365 is not available right now. Ask your admin.")
+	}
+	return cfg, err
+}
+
+// startFlow stores the pending flow and returns where to send the browser
+// for it, and its state.
+func (l *Linker) startFlow(ctx context.Context, cfg *graphgate.M365Config, purpose string, userID int64, scopes []string, hints ...string) (string, string, error) {
 	state, verifier, nonce := apitoken.Random(), oauth2.GenerateVerifier(), apitoken.Random()
 	now := l.now().UTC()
 	if err := l.store.CreateOAuthFlow(ctx, &graphgate.OAuthFlow{StateHash: apitoken.Hash(state), Purpose: purpose, UserID: userID,
 		Verifier: verifier, Nonce: nonce, CreatedAt: now, ExpiresAt: now.Add(FlowTTL)}); err != nil {
 		return "", "", err
 	}
-	scopes := Scopes
-	if purpose == graphgate.FlowSignIn {
-		scopes = SignInScopes
-	}
-	return l.client.AuthCodeURLFor(cfg, scopes, state, verifier, nonce), state, nil
+	return l.client.AuthCodeURLFor(cfg, scopes, state, verifier, nonce, hints...), state, nil
 }
 
 // outcome is what Microsoft's answer brought: who signed in, and for a
@@ -106,9 +121,13 @@ func (l *Linker) start(ctx context.Context, purpose string, userID int64) (strin
 type outcome struct {
 	Purpose  string
 	Identity *Identity
-	// Link is stored for FlowLink; for a sign-in that links it is made and
-	// filled in once the person is known (Keep).
+	// Link is stored for FlowLink and FlowGrantMore; for a sign-in that
+	// links it is made and filled in once the person is known.
 	Link *graphgate.Link
+	// Added are the permissions a FlowGrantMore added.
+	Added []string
+	// AdminConsent is Microsoft's answer to a FlowAdminConsent.
+	AdminConsent *graphgate.AdminConsent
 }
 
 // complete finishes linking from Microsoft's answer (the callback's query)
@@ -126,8 +145,12 @@ func (l *Linker) complete(ctx context.Context, userID int64, q url.Values) (*out
 		return nil, problem("That sign-in has expired or was already used. Click Link Account to start again.")
 	case err != nil:
 		return nil, err
-	case flow.Purpose == graphgate.FlowLink && flow.UserID != userID:
+	case flow.UserID != 0 && flow.UserID != userID:
 		return nil, problem("That sign-in was started by another graphgate account. Click Link Account to link your own.")
+	case flow.Purpose == graphgate.FlowAdminConsent:
+		return &outcome{Purpose: flow.Purpose, AdminConsent: adminConsentAnswer(q)}, nil
+	case q.Get("error") != "" && flow.Purpose == graphgate.FlowGrantMore:
+		return nil, problem(GrantMoreProblem(q.Get("error"), q.Get("error_description")))
 	case q.Get("error") != "":
 		return nil, problem(AuthorizeProblem(q.Get("error"), q.Get("error_description")))
 	}
@@ -170,7 +193,10 @@ func (l *Linker) complete(ctx context.Context, userID int64, q url.Values) (*out
 	}
 	out.Link = &graphgate.Link{UserID: flow.UserID, TenantID: id.TenantID, ObjectID: id.ObjectID, Username: id.Username,
 		DisplayName: name, Personal: id.Personal(), RefreshToken: grant.RefreshToken, AccessToken: grant.AccessToken,
-		AccessExpiresAt: grant.Expiry, LinkedAt: l.now().UTC()}
+		AccessExpiresAt: grant.Expiry, Granted: grant.Scopes, LinkedAt: l.now().UTC()}
+	if flow.Purpose == graphgate.FlowGrantMore {
+		return l.grantedMore(ctx, out)
+	}
 	if flow.Purpose == graphgate.FlowLink {
 		if err := l.store.PutLink(ctx, out.Link); err != nil {
 			return nil, err
@@ -212,8 +238,15 @@ type Finished struct {
 	Link   *graphgate.Link // the link stored, if any
 	// LinkNext is, for a person signed in but not linked (a browser that
 	// linked someone before asks only who it is), where to send the browser
-	// to link now.
+	// to link now; after a link of a work account, where to ask for the
+	// permissions only work accounts have.
 	LinkNext string
+	// More: an incremental consent, which added the permissions Added.
+	More  bool
+	Added []string
+	// AdminConsent is Microsoft's answer to an admin consenting for the
+	// organisation (recorded on the integration and audited).
+	AdminConsent *graphgate.AdminConsent
 }
 
 // Finish does what Microsoft's answer asks: for a link, the link is stored
@@ -231,7 +264,16 @@ func (l *Linker) Finish(ctx context.Context, cb Callback) (*Finished, error) {
 	if err != nil {
 		return nil, err
 	}
-	done := &Finished{SignIn: out.Purpose != graphgate.FlowLink, Link: out.Link, User: cb.SignedIn}
+	done := &Finished{SignIn: out.Purpose == graphgate.FlowSignIn || out.Purpose == graphgate.FlowSignInLink, Link: out.Link,
+		User: cb.SignedIn, More: out.Purpose == graphgate.FlowGrantMore, Added: out.Added}
+	switch out.Purpose {
+	case graphgate.FlowAdminConsent:
+		return done, l.recordAdminConsent(ctx, cb.SignedIn, out.AdminConsent, done)
+	case graphgate.FlowGrantMore:
+		_ = l.people.Record(ctx, done.User, graphgate.ActionGrantMore, done.User.Email,
+			map[string]string{"account": done.Link.Username, "added": strings.Join(out.Added, " ")})
+		return done, nil
+	}
 	if done.SignIn {
 		if cb.Started == "" || subtle.ConstantTimeCompare([]byte(cb.Started), []byte(cb.Query.Get("state"))) != 1 {
 			return nil, problem("That sign-in was started in another browser. Click Sign in with Microsoft here.")
@@ -253,7 +295,10 @@ func (l *Linker) Finish(ctx context.Context, cb Callback) (*Finished, error) {
 		_ = l.people.Record(ctx, done.User, graphgate.ActionLink, done.User.Email,
 			map[string]string{"account": done.Link.Username, "tenant": done.Link.TenantID})
 	}
-	if done.SignIn {
+	if done.Link != nil {
+		done.LinkNext = l.workOnlyPending(ctx, done.Link)
+	}
+	if done.SignIn && done.LinkNext == "" {
 		if link, err := l.store.Link(ctx, done.User.ID); err != nil || link.NeedsAttention() {
 			if target, err := l.Start(ctx, done.User.ID); err == nil {
 				done.LinkNext = target
@@ -261,6 +306,30 @@ func (l *Linker) Finish(ctx context.Context, cb Callback) (*Finished, error) {
 		}
 	}
 	return done, nil
+}
+
+// recordAdminConsent keeps Microsoft's answer to an admin consent on the
+// integration, for the MCP Servers tab, and audits it.
+func (l *Linker) recordAdminConsent(ctx context.Context, admin *graphgate.User, a *graphgate.AdminConsent, done *Finished) error {
+	if admin == nil {
+		return problem("Sign in to graphgate as an admin, then ask for the admin consent again.")
+	}
+	a.By, a.At = admin.Email, l.now().UTC()
+	if _, err := l.store.UpdateM365Config(ctx, func(cur *graphgate.M365Config) (*graphgate.M365Config, error) {
+		if cur == nil {
+			return nil, problem("Microsoft 365 was removed meanwhile; nothing was recorded.")
+		}
+		cur.AdminConsent = a
+		return cur, nil
+	}); err != nil {
+		return err
+	}
+	done.AdminConsent = a
+	details := map[string]string{"granted": strconv.FormatBool(a.Granted), "tenant": a.Tenant}
+	if a.Error != "" {
+		details["error"] = a.Error
+	}
+	return l.people.Record(ctx, admin, graphgate.ActionAdminConsent, "microsoft365", details)
 }
 
 // AuthorizeProblem explains an error Microsoft sent back to the callback.

@@ -20,9 +20,9 @@ import (
 	"graphgate/internal/config"
 )
 
-// Scopes are the delegated permissions graphgate asks for, exactly.
-var Scopes = []string{"openid", "email", "profile", "offline_access", "User.Read", "Mail.Read", "Mail.Send",
-	"Mail.ReadWrite", "Calendars.Read", "Files.Read", "Files.ReadWrite"}
+// Scopes are the delegated permissions of the base contract; capabilities
+// the admin turns on add theirs (graphgate.WantedPermissions).
+var Scopes = graphgate.BasePermissions
 
 // ConsumerTenantID is the tenant of every personal Microsoft account.
 const ConsumerTenantID = "9188040d-6c67-4c5b-b112-36a304b66dad"
@@ -91,12 +91,19 @@ func (c *Client) AuthCodeURL(app *graphgate.M365Config, state, verifier, nonce s
 	return c.AuthCodeURLFor(app, Scopes, state, verifier, nonce)
 }
 
-// AuthCodeURLFor is AuthCodeURL asking for the scopes given.
-func (c *Client) AuthCodeURLFor(app *graphgate.M365Config, scopes []string, state, verifier, nonce string) string {
+// AuthCodeURLFor is AuthCodeURL asking for the scopes given; hints are
+// further parameters (login_hint, domain_hint) as name, value pairs.
+func (c *Client) AuthCodeURLFor(app *graphgate.M365Config, scopes []string, state, verifier, nonce string, hints ...string) string {
 	cfg := c.oauthConfig(app)
 	cfg.Scopes = scopes
-	return cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier),
-		oauth2.SetAuthURLParam("nonce", nonce), oauth2.SetAuthURLParam("response_mode", "query"))
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier),
+		oauth2.SetAuthURLParam("nonce", nonce), oauth2.SetAuthURLParam("response_mode", "query")}
+	for i := 0; i+1 < len(hints); i += 2 {
+		if hints[i+1] != "" {
+			opts = append(opts, oauth2.SetAuthURLParam(hints[i], hints[i+1]))
+		}
+	}
+	return cfg.AuthCodeURL(state, opts...)
 }
 
 // Grant is what a token request returned.
@@ -105,6 +112,10 @@ type Grant struct {
 	RefreshToken string
 	Expiry       time.Time
 	IDToken      string
+	// Scopes are the Graph permissions Microsoft says the access token
+	// carries (its scope field: every permission the person granted the
+	// app, short names); nil when the answer had no scope field.
+	Scopes []string
 }
 
 // AuthError is an error answer from the identity platform.
@@ -169,7 +180,33 @@ func (c *Client) ctx(ctx context.Context) context.Context {
 func grantOf(tok *oauth2.Token) *Grant {
 	g := &Grant{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expiry}
 	g.IDToken, _ = tok.Extra("id_token").(string)
+	if scope, ok := tok.Extra("scope").(string); ok {
+		g.Scopes = GrantedScopes(scope)
+	}
 	return g
+}
+
+// graphResource is how Microsoft qualifies Graph permissions.
+const graphResource = "https://graph.microsoft.com/"
+
+// GrantedScopes reads a token response's scope field: the Graph
+// permissions, short names (Calendars.ReadWrite), in Microsoft's spelling;
+// OpenID scopes and other resources' are left out. Microsoft sends both
+// qualified and short forms, in any case: callers compare without case.
+func GrantedScopes(scope string) []string {
+	out := []string{}
+	for _, s := range strings.Fields(scope) {
+		if len(s) > len(graphResource) && strings.EqualFold(s[:len(graphResource)], graphResource) {
+			s = s[len(graphResource):]
+		} else if strings.Contains(s, "/") {
+			continue
+		}
+		if !strings.Contains(s, ".") || len(s) > 100 || graphgate.HasPermission(out, s) {
+			continue // openid, email, profile, offline_access; junk
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // Exchange redeems an authorization code with the PKCE verifier. A refresh

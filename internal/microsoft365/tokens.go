@@ -185,6 +185,11 @@ func (t *Tokens) renew(ctx context.Context, app *graphgate.M365Config, userID in
 			return nil, err
 		}
 		l.AccessToken, l.RefreshToken, l.AccessExpiresAt = g.AccessToken, g.RefreshToken, g.Expiry
+		if g.Scopes != nil {
+			// What the link may do is what Microsoft says, every time:
+			// a permission granted or withdrawn since shows here.
+			l.Granted = g.Scopes
+		}
 		l.LastRefreshAt, refreshed = now, true
 		return l, nil
 	})

@@ -39,6 +39,39 @@ func (sb *Sandbox) registerControl(mux *http.ServeMux) {
 	mux.HandleFunc("POST /sandbox/app/secrets", sb.secretAction)
 	mux.HandleFunc("PUT /sandbox/people/{person}/roles", sb.personRoles)
 	mux.HandleFunc("PUT /sandbox/app/assignment", sb.assignment)
+	mux.HandleFunc("PUT /sandbox/tenants/{tenant}/user-consent", sb.userConsent)
+	mux.HandleFunc("DELETE /sandbox/tenants/{tenant}/admin-consent", sb.revokeAdminConsent)
+}
+
+// userConsent handles PUT /sandbox/tenants/{id or domain}/user-consent with
+// {"allowed":false}: the tenant's people may no longer consent for
+// themselves (Entra's "Do not allow user consent"); only an admin may.
+func (sb *Sandbox) userConsent(w http.ResponseWriter, r *http.Request) {
+	t, ok := sb.Directory.Tenant(r.PathValue("tenant"))
+	var in struct {
+		Allowed *bool `json:"allowed"`
+	}
+	switch {
+	case !ok || t.Personal:
+		writeProblem(w, http.StatusNotFound, "no sandbox work tenant "+r.PathValue("tenant"))
+		return
+	case json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10)).Decode(&in) != nil || in.Allowed == nil:
+		writeProblem(w, http.StatusBadRequest, `send {"allowed":true|false}`)
+		return
+	}
+	sb.Identity.SetUserConsent(t, *in.Allowed)
+	writeJSON(w, http.StatusOK, map[string]any{"tenant": t.Domain, "userConsent": *in.Allowed})
+}
+
+// revokeAdminConsent handles DELETE /sandbox/tenants/{id or domain}/admin-consent.
+func (sb *Sandbox) revokeAdminConsent(w http.ResponseWriter, r *http.Request) {
+	t, ok := sb.Directory.Tenant(r.PathValue("tenant"))
+	if !ok || t.Personal {
+		writeProblem(w, http.StatusNotFound, "no sandbox work tenant "+r.PathValue("tenant"))
+		return
+	}
+	sb.Identity.RevokeAdminConsent(t)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (sb *Sandbox) overview(w http.ResponseWriter, r *http.Request) {

@@ -55,8 +55,9 @@ func TestGraphAuth(t *testing.T) {
 	if !strings.Contains(ge.Error.Message, "expired") {
 		t.Errorf("message %q", ge.Error.Message)
 	}
-	// A token's scopes decide what it may call: 403 otherwise.
-	readOnly := tn.link("alex@contoso.test", "openid", "offline_access", "User.Read", "Mail.Read")
+	// A token's scopes decide what it may call: 403 otherwise. (Sam
+	// consents to these alone; a token carries all a person granted.)
+	readOnly := tn.link("sam@fabrikam.test", "openid", "offline_access", "User.Read", "Mail.Read")
 	tn.expectGraphError(readOnly.AccessToken, "POST", "/me/sendMail", map[string]any{}, 403, "ErrorAccessDenied")
 	tn.expectGraphError(readOnly.AccessToken, "GET", "/me/drive/root/children", nil, 403, "accessDenied")
 	tn.expectGraphError(readOnly.AccessToken, "GET", "/me/calendarView?startDateTime=2026-01-01&endDateTime=2026-02-01", nil, 403, "ErrorAccessDenied")

@@ -66,18 +66,20 @@ func (s *Store) ConsumeOAuthFlow(ctx context.Context, stateHash string) (*graphg
 }
 
 const linkColumns = `user_id, tenant_id, object_id, username, display_name, personal, refresh_token_enc, access_token_enc,
-	access_expires_at, reason, linked_at, updated_at, last_graph_at, last_refresh_at, last_error, last_error_at`
+	access_expires_at, reason, linked_at, updated_at, last_graph_at, last_refresh_at, last_error, last_error_at, granted`
 
 // scanLink reads linkColumns, then the columns more names, if any.
 func (s *Store) scanLink(row interface{ Scan(...any) error }, more ...any) (*graphgate.Link, error) {
 	var l graphgate.Link
 	var refresh string
 	var access sql.NullString
+	var granted string
 	var accessExp, linked, updated, graphAt, refreshAt, errorAt sql.NullInt64
 	if err := row.Scan(append([]any{&l.UserID, &l.TenantID, &l.ObjectID, &l.Username, &l.DisplayName, &l.Personal, &refresh, &access,
-		&accessExp, &l.Reason, &linked, &updated, &graphAt, &refreshAt, &l.LastError, &errorAt}, more...)...); err != nil {
+		&accessExp, &l.Reason, &linked, &updated, &graphAt, &refreshAt, &l.LastError, &errorAt, &granted}, more...)...); err != nil {
 		return nil, err
 	}
+	l.Granted = strings.Fields(granted)
 	l.LastGraphAt, l.LastRefreshAt, l.LastErrorAt = fromMS(graphAt), fromMS(refreshAt), fromMS(errorAt)
 	rt, err := s.keys.Open(refresh, refreshContext)
 	if err != nil {
@@ -116,6 +118,19 @@ func (s *Store) LinkForCall(ctx context.Context, userID int64) (*graphgate.Link,
 		return nil, false, err
 	}
 	return l, enabled, nil
+}
+
+func (s *Store) Reach(ctx context.Context, userID int64) (*graphgate.Reach, error) {
+	defer s.timed("reach")()
+	var capabilities, granted string
+	var personal bool
+	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(c.capabilities, ''), COALESCE(l.granted, ''), COALESCE(l.personal, FALSE)
+		FROM (SELECT 1 AS one) AS o LEFT JOIN m365_config c ON c.id = 1 LEFT JOIN links l ON l.user_id = $1`, userID).
+		Scan(&capabilities, &granted, &personal)
+	if err != nil {
+		return nil, err
+	}
+	return &graphgate.Reach{Capabilities: strings.Fields(capabilities), Granted: strings.Fields(granted), Personal: personal}, nil
 }
 
 func (s *Store) LinkByAccount(ctx context.Context, tenantID, objectID string) (*graphgate.Link, error) {
@@ -237,16 +252,17 @@ func (s *Store) writeLink(ctx context.Context, q interface {
 		l.LinkedAt = l.UpdatedAt
 	}
 	_, err = q.ExecContext(ctx, `INSERT INTO links (user_id, tenant_id, object_id, username, display_name, personal, refresh_token_enc,
-		access_token_enc, access_expires_at, reason, linked_at, updated_at, last_graph_at, last_refresh_at, last_error, last_error_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+		access_token_enc, access_expires_at, reason, linked_at, updated_at, last_graph_at, last_refresh_at, last_error, last_error_at, granted)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 		ON CONFLICT (user_id) DO UPDATE SET tenant_id = excluded.tenant_id, object_id = excluded.object_id,
 		username = excluded.username, display_name = excluded.display_name, personal = excluded.personal,
 		refresh_token_enc = excluded.refresh_token_enc, access_token_enc = excluded.access_token_enc,
 		access_expires_at = excluded.access_expires_at, reason = excluded.reason, linked_at = excluded.linked_at,
 		updated_at = excluded.updated_at, last_graph_at = excluded.last_graph_at, last_refresh_at = excluded.last_refresh_at,
-		last_error = excluded.last_error, last_error_at = excluded.last_error_at`,
+		last_error = excluded.last_error, last_error_at = excluded.last_error_at, granted = excluded.granted`,
 		l.UserID, l.TenantID, l.ObjectID, l.Username, l.DisplayName, l.Personal, refresh, access, ms(l.AccessExpiresAt),
-		l.Reason, ms(l.LinkedAt), ms(l.UpdatedAt), ms(l.LastGraphAt), ms(l.LastRefreshAt), l.LastError, ms(l.LastErrorAt))
+		l.Reason, ms(l.LinkedAt), ms(l.UpdatedAt), ms(l.LastGraphAt), ms(l.LastRefreshAt), l.LastError, ms(l.LastErrorAt),
+		strings.Join(l.Granted, " "))
 	return err
 }
 

@@ -27,6 +27,8 @@ func (s *Server) apiRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/admin/microsoft365/rotate", s.api(s.apiRotateM365))
 	mux.HandleFunc("POST /api/v1/admin/microsoft365/enable", s.api(s.apiEnableM365(true)))
 	mux.HandleFunc("POST /api/v1/admin/microsoft365/disable", s.api(s.apiEnableM365(false)))
+	mux.HandleFunc("GET /api/v1/admin/microsoft365/capabilities", s.api(s.apiGetCapabilities))
+	mux.HandleFunc("PUT /api/v1/admin/microsoft365/capabilities", s.api(s.apiPutCapabilities))
 	mux.HandleFunc("GET /api/v1/admin/users", s.api(s.apiListUsers))
 	mux.HandleFunc("POST /api/v1/admin/users", s.api(s.apiCreateUser))
 	mux.HandleFunc("PATCH /api/v1/admin/users/{id}", s.api(s.apiPatchUser))

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,11 @@ type tileState struct {
 	State string // unavailable, link, linked, reconnect
 	Link  *graphgate.Link
 	Why   string // for unavailable
+	// New are the capabilities the admin turned on that the link has not
+	// all the permissions of: the tile asks for them with one button.
+	New []*graphgate.Capability
+	// Allowed are the capabilities on that the link has granted.
+	Allowed []*graphgate.Capability
 }
 
 type integrationsData struct {
@@ -69,7 +75,13 @@ func (s *Server) tile(r *http.Request, userID int64) (tileState, error) {
 		refused.Reason = s.m365.Refusal(l)
 		return tileState{State: "reconnect", Link: &refused}, nil
 	}
-	return tileState{State: "linked", Link: l}, nil
+	t := tileState{State: "linked", Link: l, New: graphgate.Ungranted(cfg.Capabilities, l.Granted, l.Personal)}
+	for _, name := range cfg.Capabilities {
+		if c, ok := graphgate.CapabilityNamed(name); ok && !slices.Contains(t.New, c) {
+			t.Allowed = append(t.Allowed, c)
+		}
+	}
+	return t, nil
 }
 
 func (s *Server) integrations(w http.ResponseWriter, r *http.Request) {

@@ -21,6 +21,8 @@ type serversData struct {
 	OAuth      *graphgate.OAuthSettings
 	HostsTyped string
 	HostsError string
+	// Capabilities are what the admin can turn on, and what is on.
+	Capabilities capabilitiesView
 }
 
 func (s *Server) servers(w http.ResponseWriter, r *http.Request) {
@@ -59,7 +61,7 @@ func (s *Server) showServers(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	d := serversData{Config: cfg, Status: cfg.Status(), Links: links, Callback: s.cfg.CallbackURL(), Apps: apps, Owners: owners,
-		OAuth: oauth, HostsTyped: strings.Join(oauth.ClientHosts, ", ")}
+		OAuth: oauth, HostsTyped: strings.Join(oauth.ClientHosts, ", "), Capabilities: capabilitiesOf(cfg)}
 	if cfg != nil && !cfg.SecretExpiresAt.IsZero() {
 		d.ExpiresDays = int(cfg.SecretExpiresAt.Sub(s.now()).Hours() / 24)
 	}

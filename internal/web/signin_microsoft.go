@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"strings"
 
 	"graphgate"
 	"graphgate/internal/microsoft365"
@@ -91,8 +92,16 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.errorPage(w, r, err)
 		return
+	case done.AdminConsent != nil:
+		kind, msg := "success", "Microsoft granted the permissions for everyone in your organisation."
+		if !done.AdminConsent.Granted {
+			kind, msg = "error", done.AdminConsent.Error
+		}
+		s.setFlash(w, kind, msg)
+		http.Redirect(w, r, "/admin/servers#capabilities", http.StatusSeeOther)
+		return
 	case !done.SignIn:
-		s.back(w, r, "success", "Linked "+done.Link.DisplayName+" ("+done.Link.Username+"). Your agents can now use Microsoft 365.")
+		s.linked(w, r, done)
 		return
 	}
 	if err := s.startSession(w, r, done.User); err != nil {
@@ -101,11 +110,28 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	if done.LinkNext != "" {
 		// Signed in, not linked (this browser had linked someone before):
-		// link now; Microsoft asks for consent once.
+		// link now; Microsoft asks for consent once. Or linked a work
+		// account: now the permissions only work accounts have.
 		http.Redirect(w, r, done.LinkNext, http.StatusSeeOther)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: knownCookie, Value: "1", Path: "/login", HttpOnly: true, Secure: s.cfg.Secure(),
 		SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
 	http.Redirect(w, r, s.landing(&signedIn{user: done.User}), http.StatusSeeOther)
+}
+
+// linked tells the signed-in person what their link now allows: a new
+// link, or more permissions. A work account's link goes on to Microsoft
+// once more for the permissions only work accounts have.
+func (s *Server) linked(w http.ResponseWriter, r *http.Request, done *microsoft365.Finished) {
+	switch {
+	case done.LinkNext != "":
+		http.Redirect(w, r, done.LinkNext, http.StatusSeeOther)
+	case done.More && len(done.Added) == 0:
+		s.back(w, r, "success", "Microsoft granted nothing new; your link works as before.")
+	case done.More:
+		s.back(w, r, "success", "Allowed "+strings.Join(done.Added, ", ")+". Your agents can use what your admin turned on.")
+	default:
+		s.back(w, r, "success", "Linked "+done.Link.DisplayName+" ("+done.Link.Username+"). Your agents can now use Microsoft 365.")
+	}
 }

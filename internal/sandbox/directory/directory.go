@@ -46,6 +46,9 @@ type Person struct {
 	Mail string
 	// Outsider keeps a person out of the seeded mail of others.
 	Outsider bool
+	// Admin: a Global Administrator of their tenant, who may consent for
+	// everyone in it.
+	Admin bool
 }
 
 // MailAddress is what the email claim carries.
@@ -87,7 +90,7 @@ func New() *Directory {
 		people: []*Person{
 			{ObjectID: "4b1f2c3d-0e5a-4f6b-8c7d-9e0f1a2b3c01", UPN: "admin@contoso.test", DisplayName: "Dana Whitfield",
 				GivenName: "Dana", Surname: "Whitfield", JobTitle: "IT Administrator", Office: "Seattle 2/1120",
-				Phone: "+1 206 555 0110", TimeZone: "Pacific Standard Time", Tenant: Contoso},
+				Phone: "+1 206 555 0110", TimeZone: "Pacific Standard Time", Tenant: Contoso, Admin: true},
 			{ObjectID: "4b1f2c3d-0e5a-4f6b-8c7d-9e0f1a2b3c02", UPN: "alex@contoso.test", DisplayName: "Alex Wilber",
 				GivenName: "Alex", Surname: "Wilber", JobTitle: "Product Manager", Office: "Berlin 4/210",
 				Phone: "+49 30 555 0142", TimeZone: "W. Europe Standard Time", Tenant: Contoso},

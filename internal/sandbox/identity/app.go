@@ -51,31 +51,56 @@ func (a App) secretMatch(value string) (Secret, bool) {
 	return found, ok
 }
 
-// scopeInfo describes a delegated permission the way the consent page words it.
+// scopeInfo describes a delegated permission the way the consent page
+// words it, and who may have it: Personal, whether personal Microsoft
+// accounts have it; Admin, whether only an admin may consent to it.
 type scopeInfo struct {
 	Name        string // canonical spelling
 	Graph       bool   // a Graph permission (qualified in token responses)
 	Description string
+	Personal    bool
+	Admin       bool
 }
 
 var knownScopes = []scopeInfo{
-	{"openid", false, "Sign you in"},
-	{"profile", false, "View your basic profile"},
-	{"email", false, "View your email address"},
-	{"offline_access", false, "Maintain access to data you have given it access to"},
-	{"User.Read", true, "Sign you in and read your profile"},
-	{"User.ReadBasic.All", true, "Read all users' basic profiles"},
-	{"MailboxSettings.Read", true, "Read your mailbox settings"},
-	{"Mail.ReadBasic", true, "Read basic mail in your mailbox"},
-	{"Mail.Read", true, "Read your mail"},
-	{"Mail.ReadWrite", true, "Read and write access to your mail"},
-	{"Mail.Send", true, "Send mail as you"},
-	{"Calendars.Read", true, "Read your calendars"},
-	{"Calendars.ReadWrite", true, "Have full access to your calendars"},
-	{"Files.Read", true, "Read your files"},
-	{"Files.Read.All", true, "Read all files that you have access to"},
-	{"Files.ReadWrite", true, "Have full access to your files"},
-	{"Files.ReadWrite.All", true, "Have full access to all files you have access to"},
+	{"openid", false, "Sign you in", true, false},
+	{"profile", false, "View your basic profile", true, false},
+	{"email", false, "View your email address", true, false},
+	{"offline_access", false, "Maintain access to data you have given it access to", true, false},
+	{"User.Read", true, "Sign you in and read your profile", true, false},
+	{"User.ReadBasic.All", true, "Read all users' basic profiles", false, false},
+	{"User.Read.All", true, "Read all users' full profiles", false, true},
+	{"MailboxSettings.Read", true, "Read your mailbox settings", true, false},
+	{"Mail.ReadBasic", true, "Read basic mail in your mailbox", true, false},
+	{"Mail.Read", true, "Read your mail", true, false},
+	{"Mail.ReadWrite", true, "Read and write access to your mail", true, false},
+	{"Mail.Send", true, "Send mail as you", true, false},
+	{"Mail.Read.Shared", true, "Read mail you can access", false, false},
+	{"Mail.ReadWrite.Shared", true, "Read and write mail you can access", false, false},
+	{"Mail.Send.Shared", true, "Send mail on behalf of others", false, false},
+	{"Calendars.Read", true, "Read your calendars", true, false},
+	{"Calendars.ReadWrite", true, "Have full access to your calendars", true, false},
+	{"Calendars.Read.Shared", true, "Read calendars you can access", false, false},
+	{"Calendars.ReadWrite.Shared", true, "Read and write calendars you can access", false, false},
+	{"Contacts.Read", true, "Read your contacts", true, false},
+	{"People.Read", true, "Read your relevant people list", true, false},
+	{"People.Read.All", true, "Read all users' relevant people lists", false, true},
+	{"Files.Read", true, "Read your files", true, false},
+	{"Files.Read.All", true, "Read all files that you have access to", true, false},
+	{"Files.ReadWrite", true, "Have full access to your files", true, false},
+	{"Files.ReadWrite.All", true, "Have full access to all files you have access to", true, false},
+	{"Sites.Read.All", true, "Read items in all site collections", false, false},
+	{"Sites.ReadWrite.All", true, "Edit or delete items in all site collections", false, false},
+	{"Tasks.Read", true, "Read your tasks and task lists", true, false},
+	{"Tasks.ReadWrite", true, "Create, read, update and delete your tasks and task lists", true, false},
+	{"Chat.ReadBasic", true, "Read names and members of your chat threads", false, false},
+	{"Chat.Read", true, "Read your chat messages", false, false},
+	{"Chat.ReadWrite", true, "Read and write your chat messages", false, false},
+	{"ChatMessage.Send", true, "Send chat messages", false, false},
+	{"Team.ReadBasic.All", true, "Read the names and descriptions of teams", false, false},
+	{"Channel.ReadBasic.All", true, "Read the names and descriptions of channels", false, false},
+	{"ChannelMessage.Read.All", true, "Read user channel messages", false, true},
+	{"ChannelMessage.Send", true, "Send channel messages", false, false},
 }
 
 func lookupScope(name string) (scopeInfo, bool) {

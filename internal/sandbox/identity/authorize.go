@@ -166,7 +166,7 @@ func (s *Server) silentSignIn(w http.ResponseWriter, r *http.Request, req *authR
 		return
 	}
 	s.mu.Lock()
-	consented := containsAll(s.consent[p.ObjectID], req.scopes)
+	consented := containsAll(s.grantedLocked(p), req.scopes)
 	s.mu.Unlock()
 	if !consented {
 		s.redirectError(w, r, req, aadError{400, "interaction_required", 65001,
@@ -223,13 +223,8 @@ func (s *Server) chooseAccount(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	req.person = p
-	consented := containsAll(s.consent[p.ObjectID], req.scopes)
 	s.mu.Unlock()
-	if consented && req.prompt != "consent" {
-		s.finish(w, r, req)
-		return
-	}
-	s.renderConsent(w, r, req)
+	s.afterSignIn(w, r, req)
 }
 
 func (s *Server) answerConsent(w http.ResponseWriter, r *http.Request) {
@@ -241,7 +236,15 @@ func (s *Server) answerConsent(w http.ResponseWriter, r *http.Request) {
 		s.renderPicker(w, r, req, "Pick an account first.")
 		return
 	}
-	if r.PostFormValue("decision") != "accept" {
+	step, _ := s.nextStep(req)
+	switch {
+	case step == stepAdminNeeded:
+		// "Return to the application without granting consent", or a
+		// forged accept: only an admin may grant these.
+		s.forget(req)
+		s.redirectError(w, r, req, errAdminApprovalCancelled)
+		return
+	case r.PostFormValue("decision") != "accept":
 		s.forget(req)
 		s.redirectError(w, r, req, errDeclined)
 		return

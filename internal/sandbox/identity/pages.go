@@ -73,7 +73,8 @@ func (s *Server) renderPicker(w http.ResponseWriter, r *http.Request, req *authR
 	renderPage(w, http.StatusOK, "picker", data)
 }
 
-func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, req *authRequest) {
+// renderConsent shows the consent page for the scopes given: what is new.
+func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, req *authRequest, scopes []string) {
 	host := req.redirectURI
 	if u, err := url.Parse(req.redirectURI); err == nil {
 		host = u.Host
@@ -81,7 +82,7 @@ func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, req *auth
 	renderPage(w, http.StatusOK, "consent", consentPage{
 		Tenant: r.PathValue("tenant"), Request: req.id, AppName: s.App().Name, Publisher: "unverified",
 		Account: req.person.UPN, AccountName: req.person.DisplayName,
-		Permissions: describeScopes(req.scopes), RedirectHost: host,
+		Permissions: describeScopes(scopes), RedirectHost: host,
 	})
 }
 

@@ -39,16 +39,21 @@ type Server struct {
 	accessTTL   time.Duration
 	refreshIdle time.Duration
 
-	mu        sync.Mutex
-	app       App
-	requests  map[string]*authRequest      // pending sign-ins, by request id
-	codes     map[string]*authCode         // authorization codes
-	consent   map[string]map[string]bool   // person oid -> consented scopes
-	sessions  map[string]*session          // refresh token -> the sign-in it continues
-	access    map[string]*AccessToken      // access token -> what it grants
-	counts    map[string]int               // token requests by grant type
-	byPerson  map[string]map[*session]bool // person oid -> live sessions
-	lastPrune time.Time
+	mu       sync.Mutex
+	app      App
+	requests map[string]*authRequest    // pending sign-ins, by request id
+	codes    map[string]*authCode       // authorization codes
+	consent  map[string]map[string]bool // person oid -> consented scopes
+	// tenantConsent is what tenants' admins granted for everyone (tenant
+	// id -> scopes); userConsentOff, tenants that let only admins consent.
+	tenantConsent  map[string]map[string]bool
+	userConsentOff map[string]bool
+	adminRequests  map[string]*adminRequest
+	sessions       map[string]*session          // refresh token -> the sign-in it continues
+	access         map[string]*AccessToken      // access token -> what it grants
+	counts         map[string]int               // token requests by grant type
+	byPerson       map[string]map[*session]bool // person oid -> live sessions
+	lastPrune      time.Time
 	// roles are the app roles assigned to people (person oid -> values), sent
 	// in id_tokens as "roles"; with assignmentRequired, people with no role
 	// are refused (AADSTS50105), as an Entra app that requires assignment.
@@ -97,14 +102,17 @@ func New(dir *directory.Directory, opts Options) (*Server, error) {
 	return &Server{
 		dir: dir, keys: keys, now: opts.Now,
 		accessTTL: opts.AccessTokenTTL, refreshIdle: opts.RefreshTokenIdle,
-		app:      opts.App,
-		requests: map[string]*authRequest{},
-		codes:    map[string]*authCode{},
-		consent:  map[string]map[string]bool{},
-		sessions: map[string]*session{},
-		access:   map[string]*AccessToken{},
-		counts:   map[string]int{},
-		byPerson: map[string]map[*session]bool{},
+		app:            opts.App,
+		requests:       map[string]*authRequest{},
+		codes:          map[string]*authCode{},
+		consent:        map[string]map[string]bool{},
+		tenantConsent:  map[string]map[string]bool{},
+		userConsentOff: map[string]bool{},
+		adminRequests:  map[string]*adminRequest{},
+		sessions:       map[string]*session{},
+		access:         map[string]*AccessToken{},
+		counts:         map[string]int{},
+		byPerson:       map[string]map[*session]bool{},
 	}, nil
 }
 
@@ -116,6 +124,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /{tenant}/login/account", s.chooseAccount)
 	mux.HandleFunc("POST /{tenant}/login/consent", s.answerConsent)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.token)
+	mux.HandleFunc("GET /{tenant}/v2.0/adminconsent", s.adminConsent)
+	mux.HandleFunc("POST /{tenant}/adminconsent/answer", s.answerAdminConsent)
 	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", s.discovery)
 	mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", s.jwks)
 	mux.HandleFunc("GET /login/static/login.css", serveCSS)

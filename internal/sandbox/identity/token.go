@@ -197,7 +197,10 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 			s.writeTokenError(w, r, errBadScope(bad))
 			return
 		}
-		if !subset(requested, sess.scopes) {
+		s.mu.Lock()
+		granted := s.grantedLocked(sess.person)
+		s.mu.Unlock()
+		if !containsAll(granted, graphScopes(requested)) {
 			s.writeTokenError(w, r, errConsentRequired(f.Get("client_id")))
 			return
 		}
@@ -214,6 +217,24 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, sess *session, sc
 	if ttl == 0 {
 		ttl = time.Duration(60+rand.IntN(31)) * time.Minute
 	}
+	// Like Microsoft, tokens carry every Graph permission the person (or
+	// their admin) granted the app, not only those asked for now: an old
+	// refresh token mints tokens with permissions consented since.
+	s.mu.Lock()
+	granted := s.grantedLocked(sess.person)
+	s.mu.Unlock()
+	var carried []string
+	for _, sc := range scopes {
+		if info, _ := lookupScope(sc); !info.Graph {
+			carried = append(carried, sc)
+		}
+	}
+	for _, info := range knownScopes {
+		if info.Graph && granted[info.Name] {
+			carried = append(carried, info.Name)
+		}
+	}
+	scopes = carried
 	resp := tokenResponse{
 		TokenType:    "Bearer",
 		Scope:        responseScope(scopes),
@@ -221,13 +242,13 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, sess *session, sc
 		ExtExpiresIn: int(ttl.Seconds()),
 		AccessToken:  opaque("EwB", 96),
 	}
-	granted := map[string]bool{}
+	carries := map[string]bool{}
 	for _, sc := range graphScopes(scopes) {
-		granted[sc] = true
+		carries[sc] = true
 	}
 	s.mu.Lock()
 	s.pruneLocked(now)
-	s.access[resp.AccessToken] = &AccessToken{Person: sess.person, Scopes: granted, Expires: now.Add(ttl)}
+	s.access[resp.AccessToken] = &AccessToken{Person: sess.person, Scopes: carries, Expires: now.Add(ttl)}
 	if slices.Contains(sess.scopes, "offline_access") {
 		resp.RefreshToken = opaque("M.C5", 192)
 		s.sessions[resp.RefreshToken] = sess

@@ -1,0 +1,192 @@
+package graphgate
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// BasePermissions are the delegated permissions of the base contract:
+// what the Entra app must have, asked for at every link. Capabilities add
+// to them; nothing here depends on which are on.
+var BasePermissions = []string{"openid", "email", "profile", "offline_access", "User.Read", "Mail.Read", "Mail.Send",
+	"Mail.ReadWrite", "Calendars.Read", "Files.Read", "Files.ReadWrite"}
+
+// Permission is a delegated Microsoft Graph permission a capability adds.
+type Permission struct {
+	Name string // as Entra lists it: Calendars.ReadWrite
+	// AdminConsent: Microsoft lets only an admin consent to it.
+	AdminConsent bool
+	// WorkOnly: personal Microsoft accounts do not have it, and asking a
+	// personal account for it fails the whole request (invalid_scope).
+	WorkOnly bool
+}
+
+// CapabilityTool is a tool a capability unlocks and the permission it
+// needs: a person sees it once Microsoft granted that permission.
+type CapabilityTool struct {
+	Name  string
+	Needs string
+	// Otherwise is a tool of the base contract that answers instead
+	// where Needs cannot be had (personal accounts, for a work-only one).
+	Otherwise string
+}
+
+// Capability is a named set of extra delegated permissions an admin turns
+// on, each person grants with one more consent, and agents see once
+// granted. This table is the one place a capability is declared: the admin
+// page, the README, consent requests and tool filtering all read it.
+type Capability struct {
+	Name  string // calendar.write
+	Title string // Calendar changes
+	// Ask is the tile's words for asking a person to grant it.
+	Ask string
+	// Does says what agents can do with it, for admins and people.
+	Does        string
+	Permissions []Permission
+	Tools       []CapabilityTool
+}
+
+// Capabilities are every capability graphgate offers, in the order pages
+// show them.
+var Capabilities = []Capability{
+	{
+		Name: "calendar.write", Title: "Calendar changes", Ask: "Allow calendar changes",
+		Does: "Agents create, change and cancel events (sending the invitations), answer invitations, and find times that suit everyone.",
+		Permissions: []Permission{
+			{Name: "Calendars.ReadWrite"},
+			{Name: "Calendars.Read.Shared", WorkOnly: true},
+		},
+		Tools: []CapabilityTool{
+			{Name: "create_event", Needs: "Calendars.ReadWrite"},
+			{Name: "update_event", Needs: "Calendars.ReadWrite"},
+			{Name: "cancel_event", Needs: "Calendars.ReadWrite"},
+			{Name: "respond_to_event", Needs: "Calendars.ReadWrite"},
+			{Name: "find_meeting_times", Needs: "Calendars.Read.Shared", Otherwise: "find_free_time"},
+		},
+	},
+	{
+		Name: "people", Title: "People", Ask: "Allow finding people",
+		Does: "Agents find colleagues and contacts by name: the people you work with most, then your organisation's directory.",
+		Permissions: []Permission{
+			{Name: "People.Read"},
+			{Name: "User.ReadBasic.All", WorkOnly: true},
+		},
+		Tools: []CapabilityTool{{Name: "find_people", Needs: "People.Read"}},
+	},
+}
+
+// CapabilityNamed finds a capability by its name.
+func CapabilityNamed(name string) (*Capability, bool) {
+	for i := range Capabilities {
+		if Capabilities[i].Name == name {
+			return &Capabilities[i], true
+		}
+	}
+	return nil, false
+}
+
+// CapabilityOfTool is the capability that unlocks a tool, and how; nil
+// for a tool of the base contract.
+func CapabilityOfTool(tool string) (*Capability, *CapabilityTool) {
+	for i := range Capabilities {
+		for j, t := range Capabilities[i].Tools {
+			if t.Name == tool {
+				return &Capabilities[i], &Capabilities[i].Tools[j]
+			}
+		}
+	}
+	return nil, nil
+}
+
+// WantedPermissions are the delegated permissions to ask a person for: the
+// base set and every permission of the capabilities named, without
+// work-only ones for a personal account.
+func WantedPermissions(capabilities []string, personal bool) []string {
+	out := slices.Clone(BasePermissions)
+	for _, name := range capabilities {
+		if c, ok := CapabilityNamed(name); ok {
+			for _, p := range c.PermissionsFor(personal) {
+				if !HasPermission(out, p) {
+					out = append(out, p)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// HasPermission reports whether granted holds the permission, compared
+// as Microsoft compares them: without case.
+func HasPermission(granted []string, name string) bool {
+	return slices.ContainsFunc(granted, func(g string) bool { return strings.EqualFold(g, name) })
+}
+
+// Missing are the permissions of want not in granted.
+func Missing(want, granted []string) []string {
+	var out []string
+	for _, w := range want {
+		if !HasPermission(granted, w) && !isOpenID(w) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// isOpenID reports whether a scope is one of OpenID Connect's, which
+// Microsoft never lists among the granted Graph permissions.
+func isOpenID(s string) bool {
+	return s == "openid" || s == "email" || s == "profile" || s == "offline_access"
+}
+
+// AdminConsent is Microsoft's answer when an admin granted permissions
+// for everyone in their organisation.
+type AdminConsent struct {
+	Granted bool
+	Tenant  string // as Microsoft sent it back: shown, never trusted
+	Error   string // in words, when not granted
+	By      string // the graphgate admin who asked
+	At      time.Time
+}
+
+// Reach is what a person's agents may reach beyond the base contract: the
+// capabilities the admin turned on and the permissions Microsoft granted
+// the person's link. It is read at every MCP request, so that turning a
+// capability off hides its tools at once on every replica.
+type Reach struct {
+	Capabilities []string
+	Granted      []string
+	Personal     bool // the link is a personal Microsoft account
+}
+
+// Opens reports whether a tool may be listed and called: a tool of the
+// base contract always; a capability's tool once the admin turned the
+// capability on and Microsoft granted the permission it needs.
+func (r *Reach) Opens(tool string) bool {
+	c, t := CapabilityOfTool(tool)
+	return c == nil || r != nil && slices.Contains(r.Capabilities, c.Name) && HasPermission(r.Granted, t.Needs)
+}
+
+// PermissionsFor are the capability's permissions an account of the kind
+// given can have.
+func (c *Capability) PermissionsFor(personal bool) []string {
+	var out []string
+	for _, p := range c.Permissions {
+		if !p.WorkOnly || !personal {
+			out = append(out, p.Name)
+		}
+	}
+	return out
+}
+
+// Ungranted are the capabilities on whose permissions a link does not all
+// have: what its person's tile offers to allow.
+func Ungranted(on []string, granted []string, personal bool) []*Capability {
+	var out []*Capability
+	for _, name := range on {
+		if c, ok := CapabilityNamed(name); ok && len(Missing(c.PermissionsFor(personal), granted)) > 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
