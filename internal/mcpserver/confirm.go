@@ -68,6 +68,9 @@ type preview struct {
 	// item and eTag, when set, are the drive item the person saw: the
 	// deletion targets exactly it, on condition that it is unchanged.
 	item, eTag string
+	// quiet: this call reaches nobody else (an event without attendees),
+	// so there is nothing to ask.
+	quiet bool
 }
 
 // seen is the digest an answer is bound to.
@@ -105,7 +108,7 @@ func (s *Server) confirm(ctx context.Context, req *mcp.CallToolRequest, in any, 
 		if err != nil {
 			return nil, err
 		}
-		if st.Seen != pv.seen() {
+		if st.Seen != pv.seen() && !pv.quiet {
 			// It changed after the person saw it: ask about what it is now.
 			return s.elicit(subject, pv, "This changed after you were asked. "), nil
 		}
@@ -121,7 +124,7 @@ func (s *Server) confirm(ctx context.Context, req *mcp.CallToolRequest, in any, 
 	}
 
 	pv, err := summary()
-	if err != nil {
+	if err != nil || pv.quiet {
 		return nil, err
 	}
 	ip := req.Session.InitializeParams()

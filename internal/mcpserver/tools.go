@@ -185,6 +185,7 @@ func allTools() []toolDef {
 		createDraftTool(), updateDraftTool(), sendDraftTool(), replyTool(), forwardTool(), moveMessageTool(),
 		updateMessageTool(), deleteMessageTool(),
 		listCalendarsTool(), listEventsTool(), getEventTool(), findFreeTimeTool(), getScheduleTool(),
+		createEventTool(), updateEventTool(), cancelEventTool(), respondEventTool(), findMeetingTimesTool(), findPeopleTool(),
 		listFilesTool(), searchFilesTool(), listChangesTool(), getFileInfoTool(), readFileTool(), uploadFileTool(), createFolderTool(),
 		moveFileTool(), deleteFileTool(),
 	}

@@ -31,6 +31,7 @@ type Person struct {
 	GivenName   string
 	Surname     string
 	JobTitle    string
+	Department  string
 	Office      string
 	Phone       string
 	// TimeZone is the mailbox time zone as Graph reports it (a Windows name).
@@ -92,7 +93,7 @@ func New() *Directory {
 				GivenName: "Dana", Surname: "Whitfield", JobTitle: "IT Administrator", Office: "Seattle 2/1120",
 				Phone: "+1 206 555 0110", TimeZone: "Pacific Standard Time", Tenant: Contoso, Admin: true},
 			{ObjectID: "4b1f2c3d-0e5a-4f6b-8c7d-9e0f1a2b3c02", UPN: "alex@contoso.test", DisplayName: "Alex Wilber",
-				GivenName: "Alex", Surname: "Wilber", JobTitle: "Product Manager", Office: "Berlin 4/210",
+				GivenName: "Alex", Surname: "Wilber", JobTitle: "Product Manager", Department: "Product", Office: "Berlin 4/210",
 				Phone: "+49 30 555 0142", TimeZone: "W. Europe Standard Time", Tenant: Contoso},
 			{ObjectID: "8d2e4f6a-1b3c-4d5e-9f0a-2b4c6d8e0f03", UPN: "sam@fabrikam.test", DisplayName: "Sam Okafor",
 				GivenName: "Sam", Surname: "Okafor", JobTitle: "Finance Lead", Office: "London 3/14",
@@ -110,6 +111,12 @@ func New() *Directory {
 			{ObjectID: "8d2e4f6a-1b3c-4d5e-9f0a-2b4c6d8e0f06", UPN: "mallory@fabrikam.test", DisplayName: "Mallory Quinn",
 				GivenName: "Mallory", Surname: "Quinn", JobTitle: "Contractor", TimeZone: "GMT Standard Time", Tenant: Fabrikam,
 				NewToGraphgate: true, Mail: "admin@contoso.test", Outsider: true},
+			// Megan is a Contoso colleague everyone's seeded mail already
+			// names (so she is no Outsider to it twice); she has a mailbox
+			// and a calendar for meetings, and is found in the directory.
+			{ObjectID: "4b1f2c3d-0e5a-4f6b-8c7d-9e0f1a2b3c07", UPN: "megan@contoso.test", DisplayName: "Megan Bowen",
+				GivenName: "Megan", Surname: "Bowen", JobTitle: "Marketing Manager", Department: "Marketing", Office: "Seattle 3/212",
+				Phone: "+1 206 555 0177", TimeZone: "Pacific Standard Time", Tenant: Contoso, Outsider: true},
 		},
 	}
 }

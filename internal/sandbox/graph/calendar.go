@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -89,6 +90,16 @@ type Event struct {
 	Recurrence      *Recurrence
 	// Exceptions are changed or cancelled occurrences, by original start date.
 	Exceptions map[string]*Exception
+	// Meetings: the organizer's event and each attendee's copy share
+	// UID; Response is this copy's owner's answer (empty: the seeded
+	// default, accepted); Cancelled, the organizer cancelled it.
+	UID        string
+	Response   string
+	Cancelled  bool
+	NoNewTimes bool // allowNewTimeProposals false
+	// Version counts changes: the change key and etag follow it.
+	Version  int
+	Modified time.Time
 }
 
 // Exception is one changed or cancelled occurrence of a series.
@@ -443,9 +454,9 @@ func (mb *Mailbox) render(o occurrence, tv timeView) *eventJSON {
 		locs = append(locs, map[string]any{"displayName": e.Location, "locationType": "default", "uniqueIdType": "unknown"})
 	}
 	j := &eventJSON{
-		ID: id, CreatedDateTime: e.Created, LastModifiedDateTime: e.Created, ChangeKey: StableID("", e.ID, "ck")[:24],
+		ID: id, CreatedDateTime: e.Created, LastModifiedDateTime: e.Created, ChangeKey: StableID("", e.ID, "ck", strconv.Itoa(e.Version))[:24],
 		Categories: nonNil(e.Categories), OriginalStartTimeZone: e.Zone, OriginalEndTimeZone: e.Zone,
-		ICalUID: StableID("040000008200E00074C5B7101A82E008", e.ID), ReminderMinutesBeforeStart: 15,
+		ICalUID: StableID("040000008200E00074C5B7101A82E008", orDefault(e.UID, e.ID)), ReminderMinutesBeforeStart: 15,
 		IsReminderOn: !e.IsAllDay, Subject: o.subject, BodyPreview: preview(e.Body), Importance: orDefault(e.Importance, "normal"),
 		Sensitivity: orDefault(e.Sensitivity, "normal"), IsAllDay: e.IsAllDay,
 		IsOrganizer: strings.EqualFold(e.Organizer.EmailAddress.Address, mb.Owner.UPN), ResponseRequested: true,
@@ -453,7 +464,8 @@ func (mb *Mailbox) render(o occurrence, tv timeView) *eventJSON {
 		WebLink:               "https://outlook.office365.com/owa/?itemid=" + id + "&exvsurl=1&path=/calendar/item",
 		IsOnlineMeeting:       e.IsOnlineMeeting,
 		OnlineMeetingProvider: "unknown",
-		AllowNewTimeProposals: true,
+		AllowNewTimeProposals: !e.NoNewTimes,
+		IsCancelled:           e.Cancelled,
 		ResponseStatus:        ResponseStatus{Response: "organizer", Time: "0001-01-01T00:00:00Z"},
 		Body:                  e.Body,
 		Start:                 tv.format(o.start, e.IsAllDay),
@@ -466,7 +478,10 @@ func (mb *Mailbox) render(o occurrence, tv timeView) *eventJSON {
 		endUTC:                o.end.UTC(),
 	}
 	if !j.IsOrganizer {
-		j.ResponseStatus = ResponseStatus{Response: "accepted", Time: e.Created.Format(time.RFC3339)}
+		j.ResponseStatus = ResponseStatus{Response: orDefault(e.Response, "accepted"), Time: e.Created.Format(time.RFC3339)}
+	}
+	if !e.Modified.IsZero() {
+		j.LastModifiedDateTime = e.Modified
 	}
 	j.ETag = `W/"` + j.ChangeKey + `"`
 	if o.kind == "seriesMaster" {

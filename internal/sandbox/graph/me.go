@@ -74,6 +74,8 @@ func (s *Server) routes() {
 	}
 	handle("GET /v1.0/me", scopesUser, userDenied, s.me)
 	handle("GET /v1.0/me/mailboxSettings", scopesSettings, mailDenied, s.mailboxSettings)
+	handle("GET /v1.0/me/people", scopesPeople, mailDenied, s.people)
+	handle("GET /v1.0/users", scopesUsers, userDenied, s.users)
 	handle("GET /v1.0/me/mailboxSettings/timeZone", scopesSettings, mailDenied, s.mailboxTimeZone)
 
 	handle("GET /v1.0/me/mailFolders", scopesMailRead, mailDenied, s.listFolders)
@@ -111,6 +113,16 @@ func (s *Server) routes() {
 	handle("GET /v1.0/me/calendars/{calendar}/events", scopesCalRead, mailDenied, s.listEvents)
 	handle("GET /v1.0/me/events/{id}", scopesCalRead, mailDenied, s.getEvent)
 	handle("GET /v1.0/me/events/{id}/instances", scopesCalRead, mailDenied, s.eventInstances)
+	for _, p := range []string{"/v1.0/me/events", "/v1.0/me/calendar/events", "/v1.0/me/calendars/{calendar}/events"} {
+		handle("POST "+p, scopesCalRW, mailDenied, s.createEvent)
+	}
+	handle("PATCH /v1.0/me/events/{id}", scopesCalRW, mailDenied, s.updateEvent)
+	handle("DELETE /v1.0/me/events/{id}", scopesCalRW, mailDenied, s.deleteEvent)
+	handle("POST /v1.0/me/events/{id}/cancel", scopesCalRW, mailDenied, s.cancelEvent)
+	handle("POST /v1.0/me/events/{id}/accept", scopesCalRW, mailDenied, s.respondEvent("accepted"))
+	handle("POST /v1.0/me/events/{id}/tentativelyAccept", scopesCalRW, mailDenied, s.respondEvent("tentativelyAccepted"))
+	handle("POST /v1.0/me/events/{id}/decline", scopesCalRW, mailDenied, s.respondEvent("declined"))
+	handle("POST /v1.0/me/findMeetingTimes", scopesCalShared, mailDenied, s.findMeetingTimes)
 	handle("GET /v1.0/me/calendarView", scopesCalRead, mailDenied, s.calendarView)
 	handle("GET /v1.0/me/calendar/calendarView", scopesCalRead, mailDenied, s.calendarView)
 	handle("GET /v1.0/me/calendarView/delta", scopesCalRead, mailDenied, s.calendarViewDelta)

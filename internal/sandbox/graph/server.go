@@ -79,14 +79,18 @@ func Owns(path string) bool {
 
 // scopes a route accepts: any one of them is enough.
 var (
-	scopesUser     = []string{"User.Read", "User.ReadBasic.All", "User.ReadWrite"}
-	scopesSettings = []string{"MailboxSettings.Read", "MailboxSettings.ReadWrite"}
-	scopesMailRead = []string{"Mail.Read", "Mail.ReadWrite", "Mail.ReadBasic"}
-	scopesMailRW   = []string{"Mail.ReadWrite"}
-	scopesMailSend = []string{"Mail.Send"}
-	scopesCalRead  = []string{"Calendars.Read", "Calendars.ReadWrite", "Calendars.ReadBasic"}
-	scopesFileRead = []string{"Files.Read", "Files.ReadWrite", "Files.Read.All", "Files.ReadWrite.All"}
-	scopesFileRW   = []string{"Files.ReadWrite", "Files.ReadWrite.All"}
+	scopesUser      = []string{"User.Read", "User.ReadBasic.All", "User.ReadWrite"}
+	scopesSettings  = []string{"MailboxSettings.Read", "MailboxSettings.ReadWrite"}
+	scopesMailRead  = []string{"Mail.Read", "Mail.ReadWrite", "Mail.ReadBasic"}
+	scopesMailRW    = []string{"Mail.ReadWrite"}
+	scopesMailSend  = []string{"Mail.Send"}
+	scopesCalRead   = []string{"Calendars.Read", "Calendars.ReadWrite", "Calendars.ReadBasic"}
+	scopesCalRW     = []string{"Calendars.ReadWrite"}
+	scopesCalShared = []string{"Calendars.Read.Shared", "Calendars.ReadWrite.Shared"}
+	scopesPeople    = []string{"People.Read", "People.Read.All"}
+	scopesUsers     = []string{"User.ReadBasic.All", "User.Read.All"}
+	scopesFileRead  = []string{"Files.Read", "Files.ReadWrite", "Files.Read.All", "Files.ReadWrite.All"}
+	scopesFileRW    = []string{"Files.ReadWrite", "Files.ReadWrite.All"}
 )
 
 // handlerFunc is a Graph handler that runs as an authenticated caller.

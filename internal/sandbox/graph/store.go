@@ -11,14 +11,15 @@ import (
 
 // Store holds every person's mailbox, calendar and drive.
 type Store struct {
-	mu    sync.RWMutex
-	boxes map[string]*Mailbox // by object id
-	byUPN map[string]*Mailbox
+	mu     sync.RWMutex
+	boxes  map[string]*Mailbox // by object id
+	byUPN  map[string]*Mailbox
+	people []*directory.Person // the directory, in its order
 }
 
 // NewStore returns a store with an empty mailbox for every person.
 func NewStore(dir *directory.Directory) *Store {
-	st := &Store{boxes: map[string]*Mailbox{}, byUPN: map[string]*Mailbox{}}
+	st := &Store{boxes: map[string]*Mailbox{}, byUPN: map[string]*Mailbox{}, people: dir.People()}
 	for _, p := range dir.People() {
 		mb := newMailbox(p)
 		st.boxes[p.ObjectID] = mb
