@@ -107,3 +107,25 @@ func (l *Linked) SignInAndLink(t testing.TB, email string) int64 {
 	}
 	return u.ID
 }
+
+// AllowMore runs the tile's "Allow at Microsoft" end to end for a signed-in
+// client (decision "accept" or "cancel" at Microsoft) and returns
+// graphgate's answer to the callback.
+func (l *Linked) AllowMore(t testing.TB, c *Client, account, decision string) Response {
+	t.Helper()
+	c.Get("/integrations")
+	r := c.Post("/integrations/microsoft365/allow", nil)
+	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, l.SandboxURL) {
+		t.Fatalf("Allow at Microsoft: %d %s", r.Status, r.Location)
+	}
+	return l.Back(t, c, l.AtMicrosoft(t, r.Location, account, decision))
+}
+
+// Back follows the sandbox's redirect to graphgate's callback.
+func (l *Linked) Back(t testing.TB, c *Client, back string) Response {
+	t.Helper()
+	if !strings.HasPrefix(back, l.URL+"/api/v1/microsoft365/auth/callback?") {
+		t.Fatalf("Microsoft sent the browser to %s", back)
+	}
+	return c.Get(strings.TrimPrefix(back, l.URL))
+}

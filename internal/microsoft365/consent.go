@@ -89,13 +89,15 @@ func (l *Linker) grantedMore(ctx context.Context, out *outcome) (*outcome, error
 }
 
 // GrantMoreProblem explains an error Microsoft sent back when a person was
-// asked for more permissions: their link stays as it was.
-func GrantMoreProblem(code, desc string) string {
+// asked for more permissions: their link stays as it was. After "Need
+// admin approval", Microsoft sends access_denied with error_subcode cancel;
+// a plain Cancel on the consent page has no subcode.
+func GrantMoreProblem(code, subcode, desc string) string {
 	switch n := AADSTSOf(desc); {
-	case n == 90094 || n == 90093 || n == 90095:
-		return "Your organisation lets only an admin grant these permissions. Your link works as before; ask your admin to grant them for everyone."
+	case n == 90094 || n == 90093 || n == 90095 || code == "access_denied" && subcode == "cancel":
+		return "Your organisation lets only an admin grant these permissions. Your link works as before; ask your admin to grant them for everyone (MCP Servers tab, Grant for my organisation)."
 	case code == "access_denied":
-		return "The new permissions were not granted (declined, or your organisation needs an admin to approve them). Your link works as before; if you could not accept, ask your admin."
+		return "You declined the new permissions. Your link works as before; allow them on your Microsoft 365 tile whenever you like."
 	case code == "invalid_scope":
 		return "Microsoft does not offer these permissions to this kind of account. Your link works as before."
 	}

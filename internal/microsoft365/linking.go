@@ -150,7 +150,7 @@ func (l *Linker) complete(ctx context.Context, userID int64, q url.Values) (*out
 	case flow.Purpose == graphgate.FlowAdminConsent:
 		return &outcome{Purpose: flow.Purpose, AdminConsent: adminConsentAnswer(q)}, nil
 	case q.Get("error") != "" && flow.Purpose == graphgate.FlowGrantMore:
-		return nil, problem(GrantMoreProblem(q.Get("error"), q.Get("error_description")))
+		return nil, problem(GrantMoreProblem(q.Get("error"), q.Get("error_subcode"), q.Get("error_description")))
 	case q.Get("error") != "":
 		return nil, problem(AuthorizeProblem(q.Get("error"), q.Get("error_description")))
 	}

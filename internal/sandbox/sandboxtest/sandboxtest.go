@@ -72,3 +72,40 @@ func Code(authURL, account string) (string, error) {
 	}
 	return "", fmt.Errorf("no code in %s", back)
 }
+
+// AdminConsent opens an admin consent URL at the sandbox, signs in as
+// account and answers for the organisation with decision ("accept" or
+// "cancel"); it returns the URL the sandbox sends the browser back to.
+func AdminConsent(consentURL, account, decision string) (string, error) {
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(consentURL)
+	if err != nil {
+		return "", err
+	}
+	page, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode == http.StatusFound {
+		return resp.Header.Get("Location"), nil
+	}
+	m := requestField.FindStringSubmatch(string(page))
+	if m == nil {
+		return "", fmt.Errorf("no admin consent page at %s (status %d)", consentURL, resp.StatusCode)
+	}
+	u, err := url.Parse(consentURL)
+	if err != nil {
+		return "", err
+	}
+	base := u.Scheme + "://" + u.Host + "/" + strings.Split(strings.TrimPrefix(u.Path, "/"), "/")[0]
+	resp, err = c.PostForm(base+"/adminconsent/answer", url.Values{"request": {m[1]}, "account": {account}, "decision": {decision}})
+	if err != nil {
+		return "", err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		return "", fmt.Errorf("the admin consent answer gave status %d", resp.StatusCode)
+	}
+	return resp.Header.Get("Location"), nil
+}
