@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"graphgate"
@@ -29,7 +31,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	sandboxAddr := fs.String("sandbox-addr", "localhost:9000", "the sandbox's address")
 	dataDir := fs.String("data-dir", "", "data folder (default: a new temporary folder)")
 	pw := fs.String("password", "demo", "password of every demo account")
+	caps := fs.String("capabilities", "all", "capabilities to turn on: all, none, or names separated by commas ("+capabilityNames()+")")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	capsGiven := false
+	fs.Visit(func(f *flag.Flag) { capsGiven = capsGiven || f.Name == "capabilities" })
+	capabilities, err := capabilitiesFlag(*caps)
+	if err != nil {
 		return err
 	}
 	if *pw == "" {
@@ -92,6 +101,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			ClientSecret: sandbox.DefaultClientSecret, RedirectURI: callback}); err != nil {
 			return fmt.Errorf("configuring Microsoft 365: %w", err)
 		}
+		capsGiven = true // a new demo starts with them
+	}
+	if capsGiven {
+		if _, err := svc.SetCapabilities(ctx, nil, capabilities); err != nil {
+			return fmt.Errorf("turning capabilities on: %w", err)
+		}
 	}
 	// Sign in with Microsoft for everyone in the sandbox, so that Nina, who
 	// has no account, shows a first sign-in creating one.
@@ -141,8 +156,42 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	fmt.Fprintf(stdout, "\n  Sign in with Microsoft works for every sandbox person (one consent signs in and links).\n")
+	if m, err := a.Store.M365Config(ctx); err == nil {
+		on := strings.Join(m.Capabilities, ", ")
+		if on == "" {
+			on = "none (--capabilities all turns them on)"
+		}
+		fmt.Fprintf(stdout, "  Capabilities on:       %s (each person allows them on their Microsoft 365 tile)\n", on)
+	}
 	fmt.Fprintf(stdout, "  MCP endpoint:          %s/mcp (paste it into an MCP client, or use an agent token)\n", base)
 	fmt.Fprintf(stdout, "  Microsoft 365 sandbox: %s (control API %s/sandbox/)\n", sbBase, sbBase)
 	fmt.Fprintf(stdout, "  Data folder:           %s (%s)\n\n  Press Ctrl+C to stop.\n", *dataDir, kept)
 	return a.Serve(ctx, appLn)
+}
+
+func capabilityNames() string {
+	var names []string
+	for _, c := range graphgate.Capabilities {
+		names = append(names, c.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// capabilitiesFlag reads --capabilities: all, none, or names.
+func capabilitiesFlag(v string) ([]string, error) {
+	switch strings.TrimSpace(v) {
+	case "all":
+		return strings.Split(capabilityNames(), ", "), nil
+	case "none", "":
+		return []string{}, nil
+	}
+	var out []string
+	for _, n := range strings.Split(v, ",") {
+		n = strings.TrimSpace(n)
+		if _, ok := graphgate.CapabilityNamed(n); !ok {
+			return nil, fmt.Errorf("--capabilities: unknown capability %q (choose from all, none, %s)", n, capabilityNames())
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

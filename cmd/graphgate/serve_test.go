@@ -195,7 +195,10 @@ func TestDemoCommand(t *testing.T) {
 	if err != nil || m.Status() != graphgate.StatusActive || m.RedirectURI != base+"/api/v1/microsoft365/auth/callback" {
 		t.Fatalf("demo integration: %+v %v", m, err)
 	}
-	if n, _ := s.CountUsers(context.Background()); n != 4 {
+	if len(m.Capabilities) != len(graphgate.Capabilities) {
+		t.Fatalf("a new demo starts with every capability on, not %v", m.Capabilities)
+	}
+	if n, _ := s.CountUsers(context.Background()); n != 5 {
 		t.Fatalf("%d demo users", n)
 	}
 	if out, err := run(t, "tokens", "create", "--user", "alex@contoso.test", "--name", "agent"); err != nil || !strings.HasPrefix(out, "ggt_") {
@@ -252,5 +255,17 @@ func TestDemoRemovesItsTemporaryFolder(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Fatalf("the temporary data folder is still there: %v", err)
+	}
+}
+
+func TestDemoCapabilitiesFlag(t *testing.T) {
+	if _, err := run(t, "demo", "--capabilities", "people,teams"); err == nil || !strings.Contains(err.Error(), `unknown capability "teams"`) {
+		t.Fatalf("an unknown capability: %v", err)
+	}
+	for v, want := range map[string]int{"all": len(graphgate.Capabilities), "none": 0, "people": 1, " calendar.write , people ": 2} {
+		got, err := capabilitiesFlag(v)
+		if err != nil || len(got) != want {
+			t.Errorf("--capabilities %q: %v %v", v, got, err)
+		}
 	}
 }

@@ -67,6 +67,7 @@ func RunTests(t *testing.T, newDB NewDB) {
 		{"OAuthServer", testOAuthServer},
 		{"SignIn", testSignIn},
 		{"LinkHealth", testLinkHealth},
+		{"Capabilities", testCapabilities},
 		{"Ready", testReady},
 	}
 	for _, tc := range tests {
