@@ -14,12 +14,12 @@ var BasePermissions = []string{"openid", "email", "profile", "offline_access", "
 
 // Permission is a delegated Microsoft Graph permission a capability adds.
 type Permission struct {
-	Name string // as Entra lists it: Calendars.ReadWrite
+	Name string `json:"name"` // as Entra lists it: Calendars.ReadWrite
 	// AdminConsent: Microsoft lets only an admin consent to it.
-	AdminConsent bool
+	AdminConsent bool `json:"adminConsent"`
 	// WorkOnly: personal Microsoft accounts do not have it, and asking a
 	// personal account for it fails the whole request (invalid_scope).
-	WorkOnly bool
+	WorkOnly bool `json:"workOnly"`
 }
 
 // CapabilityTool is a tool a capability unlocks and the permission it
@@ -142,11 +142,11 @@ func isOpenID(s string) bool {
 // AdminConsent is Microsoft's answer when an admin granted permissions
 // for everyone in their organisation.
 type AdminConsent struct {
-	Granted bool
-	Tenant  string // as Microsoft sent it back: shown, never trusted
-	Error   string // in words, when not granted
-	By      string // the graphgate admin who asked
-	At      time.Time
+	Granted bool      `json:"granted"`
+	Tenant  string    `json:"tenant,omitempty"` // as Microsoft sent it back: shown, never trusted
+	Error   string    `json:"error,omitempty"`  // in words, when not granted
+	By      string    `json:"by"`               // the graphgate admin who asked
+	At      time.Time `json:"at"`
 }
 
 // Reach is what a person's agents may reach beyond the base contract: the
