@@ -269,3 +269,69 @@ func tenantConsent(t *testing.T, l *apptest.Linked, tenant string, allowed bool)
 	}
 	resp.Body.Close()
 }
+
+// With "ask me before sending or deleting", whatever reaches other people
+// asks first: an event with attendees (invitations), a change to a meeting,
+// a cancellation, an answer sent to the organizer. An appointment of one's
+// own, or an answer not sent, does not.
+func TestCalendarWritesAskFirst(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	alex := l.SignInAndLink(t, "alex@contoso.test")
+	setCapabilities(t, l, "calendar.write")
+	l.AllowMore(t, signedIn(t, l, "alex@contoso.test"), "alex@contoso.test", "accept")
+	token := askingToken(t, l, alex)
+	megan := sandboxMailbox(t, l, "megan@contoso.test")
+	invited := func(subject string) bool {
+		return slices.ContainsFunc(megan.Events(), func(e *graph.Event) bool { return e.Subject == subject })
+	}
+	event := func(subject string, attendees ...string) map[string]any {
+		return map[string]any{"subject": subject, "start": "2026-12-22T10:00", "end": "2026-12-22T11:00", "time_zone": "Europe/Berlin",
+			"attendees": attendees}
+	}
+
+	no := &person{answer: "decline"}
+	s := connectAsking(t, l, token, "2026-07-28", no)
+	if res := call(t, s, "create_event", event("Focus time"), nil); res.IsError || len(no.seen) != 0 {
+		t.Fatalf("an appointment without attendees: %s, asked %d times", errorText(res), len(no.seen))
+	}
+	if res := call(t, s, "create_event", event("Declined invite", "megan@contoso.test"), nil); !res.IsError || invited("Declined invite") ||
+		len(no.seen) != 1 || !strings.Contains(no.seen[0], "Send this meeting invitation?") || !strings.Contains(no.seen[0], "megan@contoso.test") {
+		t.Fatalf("declined invitation: %s, seen %q", errorText(res), no.seen)
+	}
+
+	yes := &person{answer: "accept"}
+	s = connectAsking(t, l, token, "2026-07-28", yes)
+	var created struct{ ID string }
+	mustCall(t, s, "create_event", event("Accepted invite", "megan@contoso.test"), &created)
+	if !invited("Accepted invite") || len(yes.seen) != 1 {
+		t.Fatalf("accepted invitation: invited %v, asked %d times", invited("Accepted invite"), len(yes.seen))
+	}
+	mustCall(t, s, "update_event", map[string]any{"id": created.ID, "location": "Room 7"}, nil)
+	if len(yes.seen) != 2 || !strings.Contains(yes.seen[1], "Send this meeting update?") || !strings.Contains(yes.seen[1], "Room 7") {
+		t.Fatalf("update: %q", yes.seen)
+	}
+	mustCall(t, s, "cancel_event", map[string]any{"id": created.ID, "comment": "Sorry"}, nil)
+	if len(yes.seen) != 3 || !strings.Contains(yes.seen[2], "Cancel this event?") {
+		t.Fatalf("cancel: %q", yes.seen)
+	}
+
+	// Megan answers Alex's next invitation: sent answers ask, others not.
+	mustCall(t, connect(t, l, agentToken(t, l, alex, false), ""), "create_event", event("Sync", "megan@contoso.test"), nil)
+	meganID := l.SignInAndLink(t, "megan@contoso.test")
+	l.AllowMore(t, signedIn(t, l, "megan@contoso.test"), "megan@contoso.test", "accept")
+	var copyID string
+	for _, e := range megan.Events() {
+		if e.Subject == "Sync" {
+			copyID = e.ID
+		}
+	}
+	careful := &person{answer: "decline"}
+	ms := connectAsking(t, l, askingToken(t, l, meganID), "2026-07-28", careful)
+	if res := call(t, ms, "respond_to_event", map[string]any{"id": copyID, "response": "tentative", "comment": "Maybe"}, nil); !res.IsError ||
+		len(careful.seen) != 1 || !strings.Contains(careful.seen[0], "Send this answer to the organizer?") {
+		t.Fatalf("a sent answer, declined: %s %q", errorText(res), careful.seen)
+	}
+	if res := call(t, ms, "respond_to_event", map[string]any{"id": copyID, "response": "accept", "send_response": false}, nil); res.IsError || len(careful.seen) != 1 {
+		t.Fatalf("an answer not sent: %s, asked %d times", errorText(res), len(careful.seen))
+	}
+}

@@ -18,6 +18,8 @@ func TestTypeScriptClient(t *testing.T) {
 	dir := apptest.ClientCheckDir(t, "@modelcontextprotocol/client")
 	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
 	token := agentToken(t, l, l.SignInAndLink(t, "alex@contoso.test"), false)
+	setCapabilities(t, l, "calendar.write", "people")
+	l.AllowMore(t, signedIn(t, l, "alex@contoso.test"), "alex@contoso.test", "accept")
 	cmd := exec.Command("node", "check.mjs")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GRAPHGATE_MCP_URL="+l.URL+"/mcp", "GRAPHGATE_MCP_TOKEN="+token)
@@ -31,11 +33,16 @@ func TestTypeScriptClient(t *testing.T) {
 		Messages   int      `json:"messages"`
 		WriteError bool     `json:"writeError"`
 		Folder     string   `json:"folder"`
+		People     []string `json:"people"`
+		EventStart string   `json:"eventStart"`
 	}
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("output %s: %v", out, err)
 	}
 	if !slices.Contains(got.Tools, "list_messages") || got.ReadError || got.Messages != 3 || got.WriteError || got.Folder != "/From TypeScript" {
 		t.Fatalf("TypeScript client saw %+v", got)
+	}
+	if !slices.Contains(got.People, "megan@contoso.test") || got.EventStart != "2026-12-21T09:00:00+01:00" {
+		t.Fatalf("TypeScript client's capability tools: %+v", got)
 	}
 }

@@ -311,8 +311,8 @@ func (l *Linker) Finish(ctx context.Context, cb Callback) (*Finished, error) {
 // recordAdminConsent keeps Microsoft's answer to an admin consent on the
 // integration, for the MCP Servers tab, and audits it.
 func (l *Linker) recordAdminConsent(ctx context.Context, admin *graphgate.User, a *graphgate.AdminConsent, done *Finished) error {
-	if admin == nil {
-		return problem("Sign in to graphgate as an admin, then ask for the admin consent again.")
+	if admin == nil || !admin.IsAdmin() {
+		return problem("Only a graphgate admin can record an admin consent. Nothing was recorded.")
 	}
 	a.By, a.At = admin.Email, l.now().UTC()
 	if _, err := l.store.UpdateM365Config(ctx, func(cur *graphgate.M365Config) (*graphgate.M365Config, error) {

@@ -1,5 +1,6 @@
-// Lists graphgate's tools and calls a read and a write tool with the official
-// TypeScript MCP client, pinned to protocol 2026-07-28. Run by the Go test
+// Lists graphgate's tools and calls a read and a write tool, and two tools of
+// capabilities (find_people, create_event), with the official TypeScript MCP
+// client, pinned to protocol 2026-07-28. Run by the Go test
 // TestTypeScriptClient with GRAPHGATE_MCP_URL and GRAPHGATE_MCP_TOKEN set.
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 
@@ -22,7 +23,14 @@ await client.connect(transport);
 const { tools } = await client.listTools();
 const read = await client.callTool({ name: 'list_messages', arguments: { page_size: 3 } });
 const write = await client.callTool({ name: 'create_folder', arguments: { name: 'From TypeScript' } });
+const people = await client.callTool({ name: 'find_people', arguments: { query: 'meg' } });
+const event = await client.callTool({
+  name: 'create_event',
+  arguments: { subject: 'From TypeScript', start: '2026-12-21T09:00', end: '2026-12-21T09:30', time_zone: 'Europe/Berlin' },
+});
 console.log(JSON.stringify({
+  people: (people.structuredContent?.people ?? []).map((p) => p.email),
+  eventStart: event.structuredContent?.start ?? '',
   tools: tools.map((t) => t.name),
   readError: read.isError ?? false,
   messages: read.structuredContent?.messages?.length ?? 0,
