@@ -248,3 +248,50 @@ func getEventTool() toolDef {
 		return toEvent(e, loc, zone), nil
 	})
 }
+
+// Text renders a page of events for the model: one line each, times in
+// the page's zone; attendees, join links and previews are in the
+// structured content and get_event.
+func (o eventsOut) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d events", len(o.Events))
+	if len(o.Events) > 0 {
+		fmt.Fprintf(&b, ", times in %s", o.Events[0].TimeZone)
+	}
+	if o.NextCursor != "" {
+		fmt.Fprintf(&b, "; more with cursor=%q", o.NextCursor)
+	}
+	b.WriteString("\nid | when | subject | where | organizer | attendees | show as\n")
+	for _, e := range o.Events {
+		b.WriteString(eventLine(e) + "\n")
+	}
+	return b.String()
+}
+
+func eventLine(e EventOut) string {
+	when := e.Start + " all day"
+	if !e.AllDay {
+		start, end := e.StartUTC.In(zoneOrUTC(e.TimeZone)), e.EndUTC.In(zoneOrUTC(e.TimeZone))
+		when = start.Format("Mon 2006-01-02 15:04") + "-" + end.Format("15:04")
+		if end.YearDay() != start.YearDay() || end.Year() != start.Year() {
+			when = start.Format("Mon 2006-01-02 15:04") + " to " + end.Format("Mon 2006-01-02 15:04")
+		}
+	}
+	flags := e.ShowAs
+	if e.JoinURL != "" {
+		flags += ",online"
+	}
+	if e.SeriesID != "" {
+		flags += ",recurring"
+	}
+	return fmt.Sprintf("%s | %s | %s | %s | %s | %d | %s", e.ID, when, trimRunes(e.Subject, 60), trimRunes(e.Location, 30),
+		e.Organizer, len(e.Attendees), flags)
+}
+
+// zoneOrUTC resolves a zone name of graphgate's own answers.
+func zoneOrUTC(name string) *time.Location {
+	if loc, err := time.LoadLocation(name); err == nil {
+		return loc
+	}
+	return time.UTC
+}

@@ -46,18 +46,10 @@ func searchTerm(v string) string {
 	return strings.ToLower(strings.Trim(v, `"`))
 }
 
-// matches is the people search's fuzziness: a word of the name or the
-// address starting with the term.
+// matches is the search's fuzziness: the term anywhere in the name or the
+// address, without case.
 func matches(term, name, addr string) bool {
-	if term == "" {
-		return true
-	}
-	for _, w := range strings.Fields(strings.ToLower(name)) {
-		if strings.HasPrefix(w, term) {
-			return true
-		}
-	}
-	return strings.HasPrefix(strings.ToLower(name), term) || strings.HasPrefix(strings.ToLower(addr), term)
+	return strings.Contains(strings.ToLower(name), term) || strings.Contains(strings.ToLower(addr), term)
 }
 
 func (s *Server) people(w http.ResponseWriter, r *http.Request, mb *Mailbox) {
