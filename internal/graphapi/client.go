@@ -27,7 +27,8 @@ import (
 )
 
 // TokenFunc returns an access token for the caller; refresh asks for a new
-// one after Graph refused the last.
+// one after Graph refused the last. A client sending requests at once calls
+// it at once: it must be safe for concurrent use.
 type TokenFunc func(ctx context.Context, refresh bool) (string, error)
 
 // Client calls Graph for one person.

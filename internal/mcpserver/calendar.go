@@ -86,7 +86,7 @@ type gEvent struct {
 type EventOut struct {
 	ID        string    `json:"id"`
 	Subject   string    `json:"subject"`
-	Start     string    `json:"start" jsonschema:"local time with its UTC offset (RFC 3339); a date for all-day events"`
+	Start     string    `json:"start" jsonschema:"RFC 3339 with offset; a date when all-day"`
 	End       string    `json:"end"`
 	StartUTC  time.Time `json:"start_utc"`
 	EndUTC    time.Time `json:"end_utc"`
@@ -96,7 +96,7 @@ type EventOut struct {
 	Organizer string    `json:"organizer,omitempty"`
 	Attendees []string  `json:"attendees,omitempty"`
 	ShowAs    string    `json:"show_as,omitempty"`
-	Kind      string    `json:"kind" jsonschema:"singleInstance, occurrence, exception or seriesMaster"`
+	Kind      string    `json:"kind" jsonschema:"singleInstance, occurrence, exception, seriesMaster"`
 	SeriesID  string    `json:"series_id,omitempty"`
 	JoinURL   string    `json:"join_url,omitempty"`
 	Preview   string    `json:"preview,omitempty"`
@@ -168,8 +168,8 @@ func listEventsTool() toolDef {
 	return define("calendar", &mcp.Tool{
 		Name:  "list_events",
 		Title: "List events",
-		Description: "Lists calendar events in a time window (default: the next 7 days), with recurring series expanded into " +
-			"their occurrences, ordered by start. Times are given in time_zone (default: the person's own zone) with their offset, and in UTC. " + writtenByOthers,
+		Description: "Lists calendar events in a window (default: the next 7 days), series expanded into occurrences, by start. " +
+			"Times in time_zone (default the person's own) with their offset, and in UTC. " + writtenByOthers,
 		Annotations: annotations("List events", true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in listEventsIn) (eventsOut, error) {
 		loc, zone, err := s.zoneOf(ctx, g, in.TimeZone)

@@ -52,7 +52,7 @@ type changesOut struct {
 	Count         int         `json:"count"`
 	NextCursor    string      `json:"next_cursor,omitempty" jsonschema:"more changes of this round: pass as cursor now"`
 	ChangesCursor string      `json:"changes_cursor,omitempty" jsonschema:"the round is complete: keep it and pass it as cursor later to get what changed since"`
-	Restarted     bool        `json:"restarted,omitempty" jsonschema:"the earlier cursor had expired, so this is the full current state again"`
+	Restarted     bool        `json:"restarted,omitempty" jsonschema:"the earlier cursor had expired: this is the whole state again"`
 	Note          string      `json:"note,omitempty"`
 }
 

@@ -83,6 +83,12 @@ func (s *Server) cursorOf(ctx context.Context, link string, ttl time.Duration) (
 	if u.RawQuery != "" {
 		rel += "?" + u.RawQuery
 	}
+	return s.cursorOfPath(ctx, rel, ttl)
+}
+
+// cursorOfPath keeps a relative Graph path (or a tool's own state in that
+// form) as a cursor for the tool being run, for ttl.
+func (s *Server) cursorOfPath(ctx context.Context, rel string, ttl time.Duration) (string, error) {
 	id := base64.RawURLEncoding.EncodeToString(s.d.Keys.MAC(cursorPurpose, cursorSubject(ctx, rel))[:cursorIDSize])
 	now := s.d.Now()
 	// Half the time to live: a cursor handed out is always kept at least

@@ -230,8 +230,8 @@ func readFileTool() toolDef {
 	return define("files", &mcp.Tool{
 		Name:  "read_file",
 		Title: "Read a file",
-		Description: "Reads a OneDrive text file (txt, md, csv, json, ...) and returns its text, capped at max_chars with truncated set. " +
-			"For other files it returns the details and a one-time download link (valid 15 minutes). " + untrustedToolNote,
+		Description: "Reads a OneDrive text file (txt, md, csv, json, ...): its text, capped at max_chars (truncated set). " +
+			"Other files: the details and a one-time download link (15 minutes). " + untrustedToolNote,
 		Annotations: annotations("Read a file", true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in readFileIn) (readFileOut, error) {
 		limit := in.MaxChars

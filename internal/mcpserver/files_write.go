@@ -38,9 +38,9 @@ func uploadFileTool() toolDef {
 	return define("files", &mcp.Tool{
 		Name:  "upload_file",
 		Title: "Upload a file",
-		Description: "Writes a file to OneDrive from text or base64 content (up to 4 MB inline). For larger files, set large: " +
-			"the answer is a one-time upload_url (30 minutes) to PUT the bytes to, which graphgate streams into OneDrive. " +
-			"When the file exists it is replaced, or renamed or refused with if_exists.",
+		Description: "Writes a file to OneDrive from text or base64 (up to 4 MB inline). Larger: set large, " +
+			"and PUT the bytes to the one-time upload_url (30 minutes) the answer gives. " +
+			"An existing file is replaced, or renamed or refused with if_exists.",
 		Annotations: annotations("Upload a file", false, true, false),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in uploadIn) (uploadOut, error) {
 		var content []byte

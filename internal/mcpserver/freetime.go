@@ -107,7 +107,7 @@ func findFreeTimeTool() toolDef {
 		Title: "Find free time",
 		Description: "Finds free slots of at least the given length in the person's own calendar within a window " +
 			"(default: the next 7 days), in working hours (09:00 to 17:00, Monday to Friday, in their time zone) unless any_time is set. " +
-			"Events shown as free do not block a slot; tentative ones do.",
+			"Free events do not block a slot; tentative ones do.",
 		Annotations: annotations("Find free time", true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in findFreeTimeIn) (freeTimeOut, error) {
 		loc, zone, err := s.zoneOf(ctx, g, in.TimeZone)

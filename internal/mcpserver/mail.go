@@ -175,9 +175,8 @@ func listMessagesTool() toolDef {
 	return define("mail", &mcp.Tool{
 		Name:  "list_messages",
 		Title: "List messages",
-		Description: "Lists a mail folder's messages, newest first (the inbox unless folder is given), optionally only unread, " +
-			"from one sender or in a date range: a summary per message (id, subject, sender, recipients, received, read, preview) " +
-			"and next_cursor for the next page. get_message gives a full body. " + writtenByOthers,
+		Description: "Lists a mail folder's messages, newest first (default the inbox), optionally only unread, " +
+			"from one sender or in a date range: a summary each, and next_cursor. get_message gives a full body. " + writtenByOthers,
 		Annotations: annotations("List messages", true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in listMessagesIn) (MessagesOut, error) {
 		size, err := pageSize(in.PageSize, 10, 50)
@@ -257,7 +256,7 @@ func searchMessagesTool() toolDef {
 		Name:  "search_messages",
 		Title: "Search mail",
 		Description: "Searches the whole mailbox with a KQL query (free text, from:, to:, subject:, body:, attachment:, " +
-			"hasattachment:true, received>=YYYY-MM-DD). Results come newest first, at most 1,000 in all. Returns message summaries and next_cursor. " + writtenByOthers,
+			"hasattachment:true, received>=YYYY-MM-DD): summaries, newest first, at most 1,000 in all, and next_cursor. " + writtenByOthers,
 		Annotations: annotations("Search mail", true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in searchIn) (MessagesOut, error) {
 		size, err := pageSize(in.PageSize, 10, 50)
@@ -415,9 +414,9 @@ func sendMessageTool() toolDef {
 	return defineAsking("mail", &mcp.Tool{
 		Name:  "send_message",
 		Title: "Send an email",
-		Description: "Sends a new email (a copy goes to Sent Items). cc, bcc, body_type html and attachments under 3 MB in all are optional; " +
-			"files of 3 MB to 150 MB go in large_attachments, and the message leaves when the last has arrived through its upload link. " +
-			"Cannot be undone; never repeated automatically after an unclear failure.",
+		Description: "Sends a new email (a copy goes to Sent Items), attachments under 3 MB in all inline; " +
+			"files of 3 MB to 150 MB go in large_attachments, and it leaves when the last has arrived through its upload link. " +
+			"Cannot be undone; never repeated after an unclear failure.",
 		Annotations: annotations("Send an email", false, false, false),
 	}, sendSummary, func(ctx context.Context, g *graphapi.Client, s *Server, in sendIn) (sentOut, error) {
 		if len(in.To)+len(in.Cc)+len(in.Bcc) == 0 {

@@ -410,11 +410,11 @@ func TestReadOnlyAndToolsets(t *testing.T) {
 	files := connect(t, l, agentToken(t, l, id, false, "files"), "")
 	names = toolNames(t, files)
 	for _, n := range names {
-		if !slices.Contains([]string{"list_files", "search_files", "list_changes", "get_file_info", "read_file", "upload_file", "create_folder", "move_file", "delete_file"}, n) {
+		if !slices.Contains([]string{"list_files", "search_files", "list_changes", "search", "get_file_info", "read_file", "upload_file", "create_folder", "move_file", "delete_file"}, n) {
 			t.Fatalf("files-only token lists %s", n)
 		}
 	}
-	// list_changes serves three toolsets, each call checked for its source.
+	// list_changes and search serve three toolsets, each call checked for its source.
 	cal := connect(t, l, agentToken(t, l, id, true, "calendar"), "")
 	if !slices.Contains(toolNames(t, cal), "list_changes") {
 		t.Fatal("a calendar token does not see list_changes")

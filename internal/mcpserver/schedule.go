@@ -103,8 +103,8 @@ func getScheduleTool() toolDef {
 	return define("calendar", &mcp.Tool{
 		Name:  "get_schedule",
 		Title: "Free/busy of people",
-		Description: "Shows when the person and their colleagues (by email address) are busy within a window (default: the next 7 days), " +
-			"with each one's working hours. Colleagues' entries show times and status only. Work and school accounts only; " +
+		Description: "Shows when the person and colleagues (by address) are busy in a window (default: the next 7 days), " +
+			"with their working hours; colleagues' entries show times and status only. Work and school accounts; " +
 			"for the person's own free slots use find_free_time.",
 		Annotations: annotations("Free/busy of people", true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in getScheduleIn) (scheduleOut, error) {

@@ -186,7 +186,7 @@ func allTools() []toolDef {
 		updateMessageTool(), deleteMessageTool(),
 		listCalendarsTool(), listEventsTool(), getEventTool(), findFreeTimeTool(), getScheduleTool(),
 		createEventTool(), updateEventTool(), cancelEventTool(), respondEventTool(), findMeetingTimesTool(), findPeopleTool(),
-		listFilesTool(), searchFilesTool(), listChangesTool(), getFileInfoTool(), readFileTool(), uploadFileTool(), createFolderTool(),
+		listFilesTool(), searchFilesTool(), listChangesTool(), searchTool(), getFileInfoTool(), readFileTool(), uploadFileTool(), createFolderTool(),
 		moveFileTool(), deleteFileTool(),
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -265,10 +266,14 @@ func (t *Tokens) For(userID int64) func(ctx context.Context, refresh bool) (stri
 }
 
 // ForFrom is For, starting with a token the caller just got, so the first
-// request needs no second lookup.
+// request needs no second lookup. It is safe for concurrent use: a tool may
+// send several Graph requests at once.
 func (t *Tokens) ForFrom(userID int64, first string) func(ctx context.Context, refresh bool) (string, error) {
 	last := first
+	var mu sync.Mutex
 	return func(ctx context.Context, refresh bool) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
 		if first != "" && !refresh {
 			tok := first
 			first = ""

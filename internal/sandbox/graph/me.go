@@ -75,6 +75,7 @@ func (s *Server) routes() {
 	handle("GET /v1.0/me", scopesUser, userDenied, s.me)
 	handle("GET /v1.0/me/mailboxSettings", scopesSettings, mailDenied, s.mailboxSettings)
 	handle("GET /v1.0/me/people", scopesPeople, mailDenied, s.people)
+	handle("POST /v1.0/search/query", append(append(append([]string{}, scopesMailRead...), scopesCalRead...), scopesFileRead...), "Forbidden", s.searchQuery)
 	handle("GET /v1.0/users", scopesUsers, userDenied, s.users)
 	handle("GET /v1.0/me/mailboxSettings/timeZone", scopesSettings, mailDenied, s.mailboxTimeZone)
 

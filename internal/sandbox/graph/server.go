@@ -4,6 +4,7 @@
 package graph
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -123,6 +124,7 @@ func (s *Server) authed(scopes []string, deniedCode string, h handlerFunc) http.
 			WriteError(w, r, http.StatusForbidden, deniedCode, msg)
 			return
 		}
+		r = r.WithContext(context.WithValue(r.Context(), callerKey{}, caller))
 		mb, ok := s.store.Mailbox(caller.Person.ObjectID)
 		if !ok {
 			WriteError(w, r, http.StatusNotFound, "MailboxNotEnabledForRESTAPI", "The mailbox is either inactive, soft-deleted, or is hosted on-premise.")
@@ -130,6 +132,14 @@ func (s *Server) authed(scopes []string, deniedCode string, h handlerFunc) http.
 		}
 		h(w, r, mb)
 	}
+}
+
+type callerKey struct{}
+
+// callerOf is who an authenticated request runs as.
+func callerOf(r *http.Request) Caller {
+	c, _ := r.Context().Value(callerKey{}).(Caller)
+	return c
 }
 
 func hasAny(have map[string]bool, want []string) bool {
