@@ -45,6 +45,16 @@ type Capability struct {
 	Does        string
 	Permissions []Permission
 	Tools       []CapabilityTool
+	// Params are arguments of tools of the base contract that only work
+	// with the capability (a shared mailbox's address): agents see them
+	// once granted.
+	Params []CapabilityParam
+}
+
+// CapabilityParam is an argument a capability adds to a tool, and the
+// permission it needs.
+type CapabilityParam struct {
+	Tool, Param, Needs string
 }
 
 // Capabilities are every capability graphgate offers, in the order pages
@@ -74,6 +84,37 @@ var Capabilities = []Capability{
 		},
 		Tools: []CapabilityTool{{Name: "find_people", Needs: "People.Read"}},
 	},
+	{
+		Name: "shared_mailboxes", Title: "Shared mailboxes", Ask: "Allow shared mailboxes",
+		Does: "Agents read shared mailboxes and send from them, and read calendars shared with you, where Exchange gives you access.",
+		Permissions: []Permission{
+			{Name: "Mail.Read.Shared", WorkOnly: true},
+			{Name: "Mail.Send.Shared", WorkOnly: true},
+			{Name: "Calendars.Read.Shared", WorkOnly: true},
+		},
+		Params: []CapabilityParam{
+			{"list_mail_folders", "mailbox", "Mail.Read.Shared"},
+			{"list_messages", "mailbox", "Mail.Read.Shared"},
+			{"search_messages", "mailbox", "Mail.Read.Shared"},
+			{"get_message", "mailbox", "Mail.Read.Shared"},
+			{"send_message", "mailbox", "Mail.Send.Shared"},
+			{"list_events", "owner", "Calendars.Read.Shared"},
+			{"get_event", "owner", "Calendars.Read.Shared"},
+		},
+	},
+}
+
+// CapabilityOfParam is the capability that adds an argument to a tool,
+// and how; nil when the tool has none.
+func CapabilityOfParam(tool string) (*Capability, *CapabilityParam) {
+	for i := range Capabilities {
+		for j, p := range Capabilities[i].Params {
+			if p.Tool == tool {
+				return &Capabilities[i], &Capabilities[i].Params[j]
+			}
+		}
+	}
+	return nil, nil
 }
 
 // CapabilityNamed finds a capability by its name.
@@ -165,6 +206,13 @@ type Reach struct {
 func (r *Reach) Opens(tool string) bool {
 	c, t := CapabilityOfTool(tool)
 	return c == nil || r != nil && slices.Contains(r.Capabilities, c.Name) && HasPermission(r.Granted, t.Needs)
+}
+
+// OpensParam reports whether the capability argument of a tool (if it
+// has one) may be used: on, and its permission granted.
+func (r *Reach) OpensParam(tool string) bool {
+	c, p := CapabilityOfParam(tool)
+	return c != nil && r != nil && slices.Contains(r.Capabilities, c.Name) && HasPermission(r.Granted, p.Needs)
 }
 
 // PermissionsFor are the capability's permissions an account of the kind

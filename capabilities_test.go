@@ -29,6 +29,9 @@ func capabilityTable() string {
 		for _, t := range c.Tools {
 			tools = append(tools, "`"+t.Name+"`")
 		}
+		for _, p := range c.Params {
+			tools = append(tools, "`"+p.Tool+"` with `"+p.Param+"`")
+		}
 		or := func(list []string, none string) string {
 			if len(list) == 0 {
 				return none

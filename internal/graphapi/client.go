@@ -44,10 +44,29 @@ type Client struct {
 	// Observe, when set, hears "retry" and "throttled" events.
 	Observe func(event string)
 	sleep   func(ctx context.Context, d time.Duration) error
+	// Mailbox, when set, is the address of another mailbox (a shared one,
+	// or a calendar shared with the person) that the mail and calendar
+	// paths under me/ are sent to instead: users/{address}/...
+	Mailbox string
 	// requestIDs are Graph's request-ids of every answer this client got,
 	// for the audit log.
 	mu         sync.Mutex
 	requestIDs []string
+}
+
+// mailboxPaths are the me/ paths that Mailbox redirects: mail and calendar.
+var mailboxPaths = []string{"me/messages", "me/mailFolders", "me/events", "me/calendar"}
+
+func (c *Client) inMailbox(p string) string {
+	if c.Mailbox == "" {
+		return p
+	}
+	for _, prefix := range mailboxPaths {
+		if strings.HasPrefix(p, prefix) {
+			return "users/" + url.PathEscape(c.Mailbox) + strings.TrimPrefix(p, "me")
+		}
+	}
+	return p
 }
 
 // RequestIDs returns the request-id of every answer so far.
@@ -120,6 +139,9 @@ type Request struct {
 	// Safe marks a request that can be repeated after a 503, a 504 or a
 	// network error: reads, PATCH, DELETE, PUT. A send never is.
 	Safe bool
+	// Own keeps the request on the person's own mailbox whatever the
+	// client's Mailbox says (their time zone, say).
+	Own bool
 }
 
 // Response is a completed call.
@@ -179,7 +201,11 @@ func (c *Client) resolve(path string, q url.Values) (*url.URL, error) {
 
 // Do performs the request and decodes a JSON answer into out (when not nil).
 func (c *Client) Do(ctx context.Context, req Request, out any) (*Response, error) {
-	u, err := c.resolve(req.Path, req.Query)
+	p := req.Path
+	if !req.Own {
+		p = c.inMailbox(p)
+	}
+	u, err := c.resolve(p, req.Query)
 	if err != nil {
 		return nil, err
 	}

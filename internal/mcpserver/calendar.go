@@ -133,6 +133,7 @@ func toEvent(e gEvent, loc *time.Location, zone string) EventOut {
 }
 
 type listEventsIn struct {
+	inOwner
 	Start      string `json:"start,omitempty" jsonschema:"window start (RFC 3339 or YYYY-MM-DD); default now"`
 	End        string `json:"end,omitempty" jsonschema:"window end; default 7 days after the start; at most 366 days after it"`
 	CalendarID string `json:"calendar_id,omitempty" jsonschema:"a calendar id from list_calendars; default the main calendar"`
@@ -221,6 +222,7 @@ func listEventsTool() toolDef {
 }
 
 type getEventIn struct {
+	inOwner
 	ID       string `json:"id" jsonschema:"an event id from list_events"`
 	TimeZone string `json:"time_zone,omitempty" jsonschema:"IANA time zone for the times; default the person's own (see get_profile)"`
 }

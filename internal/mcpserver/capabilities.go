@@ -2,12 +2,16 @@ package mcpserver
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"graphgate"
+	"graphgate/internal/graphapi"
 )
 
 // opened lists the capability tools a person's reach opens, sorted: with
@@ -18,6 +22,11 @@ func opened(r *graphgate.Reach) []string {
 		for _, t := range c.Tools {
 			if r.Opens(t.Name) {
 				out = append(out, t.Name)
+			}
+		}
+		for _, p := range c.Params {
+			if r.OpensParam(p.Tool) {
+				out = append(out, p.Tool+"."+p.Param)
 			}
 		}
 	}
@@ -72,4 +81,64 @@ func workOnly(c *graphgate.Capability, permission string) bool {
 		}
 	}
 	return false
+}
+
+// inMailbox and inOwner are the shared_mailboxes capability's arguments:
+// another mailbox, or another person's calendar, the person may open in
+// Exchange. The tools' code is unchanged: the call's Graph client sends
+// their mail and calendar paths there (graphapi.Client.Mailbox).
+type inMailbox struct {
+	Mailbox string `json:"mailbox,omitempty" jsonschema:"a shared mailbox's address; default the person's own"`
+}
+
+type inOwner struct {
+	Owner string `json:"owner,omitempty" jsonschema:"whose calendar (an address shared with the person); default their own"`
+}
+
+func (m inMailbox) otherMailbox() string { return m.Mailbox }
+func (o inOwner) otherMailbox() string   { return o.Owner }
+
+// otherMailbox is the address an input names with mailbox or owner.
+func otherMailbox(in any) string {
+	if m, ok := in.(interface{ otherMailbox() string }); ok {
+		return strings.TrimSpace(m.otherMailbox())
+	}
+	return ""
+}
+
+// useMailbox points the call's Graph client at the other mailbox the input
+// names, once the caller's reach opens the tool's argument for it.
+func (s *Server) useMailbox(c *caller, tool string, in any, g *graphapi.Client) error {
+	addr := otherMailbox(in)
+	if addr == "" {
+		return nil
+	}
+	capability, p := graphgate.CapabilityOfParam(tool)
+	if capability == nil {
+		return nil
+	}
+	if !c.reach.OpensParam(tool) {
+		return message(s.closedWords(c.reach, capability, &graphgate.CapabilityTool{Name: tool + "'s " + p.Param, Needs: p.Needs}))
+	}
+	if at := strings.Index(addr, "@"); at < 1 || at == len(addr)-1 || len(addr) > 320 || strings.ContainsAny(addr, " <>,;/\\?#%\"") {
+		return invalid(fmt.Sprintf("%s must be an email address, not %q", p.Param, addr))
+	}
+	g.Mailbox = addr
+	return nil
+}
+
+// hideClosedParam returns t without the capability argument its caller
+// cannot use: agents see it once it works for them.
+func hideClosedParam(t *mcp.Tool, reach *graphgate.Reach) *mcp.Tool {
+	_, p := graphgate.CapabilityOfParam(t.Name)
+	schema, ok := t.InputSchema.(*jsonschema.Schema)
+	if p == nil || reach.OpensParam(t.Name) || !ok {
+		return t
+	}
+	narrowed := *schema
+	narrowed.Properties = maps.Clone(schema.Properties)
+	delete(narrowed.Properties, p.Param)
+	tc := *t
+	tc.InputSchema = &narrowed
+	return &tc
 }

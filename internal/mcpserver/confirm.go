@@ -297,7 +297,7 @@ func sendSummary(_ context.Context, _ *graphapi.Client, in sendIn) (preview, err
 	for _, a := range in.LargeAttachments {
 		names = append(names, a.Name+" (uploaded next)")
 	}
-	return preview{text: brief("Send this email?", [][2]string{{"To", strings.Join(in.To, ", ")}, {"Cc", strings.Join(in.Cc, ", ")},
+	return preview{text: brief("Send this email?", [][2]string{{"From", in.Mailbox}, {"To", strings.Join(in.To, ", ")}, {"Cc", strings.Join(in.Cc, ", ")},
 		{"Bcc", strings.Join(in.Bcc, ", ")}, {"Subject", in.Subject}, {"Attachments", strings.Join(names, ", ")}}, in.Body)}, nil
 }
 

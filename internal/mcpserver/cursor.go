@@ -123,6 +123,11 @@ func (s *Server) pathOfCursor(ctx context.Context, cursor string) (string, error
 	if strings.Contains(c.Path, "://") || strings.HasPrefix(c.Path, "/") || hasDotSegment(c.Path) {
 		return "", errBadCursor
 	}
+	// A listing of another mailbox goes on only while the capability that
+	// opened it still does (turned off, its cursors stop too).
+	if tc := callFromContext(ctx); strings.HasPrefix(c.Path, "users/") && (tc.caller == nil || !tc.caller.reach.OpensParam(tc.tool)) {
+		return "", tell("That cursor lists a shared mailbox, which this person's agents may no longer open. Start the listing again.")
+	}
 	return c.Path, nil
 }
 

@@ -103,7 +103,7 @@ type MessagesOut struct {
 	NextCursor string           `json:"next_cursor,omitempty" jsonschema:"pass as cursor for the next page; absent on the last"`
 }
 
-type foldersIn struct{}
+type foldersIn struct{ inMailbox }
 
 type folderOut struct {
 	ID     string `json:"id"`
@@ -141,6 +141,7 @@ func listMailFoldersTool() toolDef {
 }
 
 type listMessagesIn struct {
+	inMailbox
 	Folder     string `json:"folder,omitempty" jsonschema:"folder id or well-known name (inbox, sentitems, drafts, archive, deleteditems, junkemail); default inbox"`
 	UnreadOnly bool   `json:"unread_only,omitempty" jsonschema:"only unread messages"`
 	From       string `json:"from,omitempty" jsonschema:"only messages from this email address"`
@@ -246,6 +247,7 @@ func (s *Server) messagesOut(ctx context.Context, res messageList) (MessagesOut,
 }
 
 type searchIn struct {
+	inMailbox
 	Query    string `json:"query" jsonschema:"KQL search, e.g. 'budget', 'from:alex subject:report', 'hasattachment:true', 'received>=2026-11-01'"`
 	PageSize int    `json:"page_size,omitempty" jsonschema:"messages per page, 1 to 50; default 10" bounds:"1,50"`
 	Cursor   string `json:"cursor,omitempty" jsonschema:"next_cursor from the previous page"`
@@ -285,6 +287,7 @@ func searchMessagesTool() toolDef {
 }
 
 type getMessageIn struct {
+	inMailbox
 	ID       string `json:"id" jsonschema:"the message id, from list_messages or search_messages"`
 	Offset   int    `json:"offset,omitempty" jsonschema:"character offset into the body, to read past a truncated one" bounds:"0,100000000"`
 	MaxChars int    `json:"max_chars,omitempty" jsonschema:"body characters to return, 500 to 50000; default 20000" bounds:"500,50000"`
@@ -377,6 +380,7 @@ type fileIn struct {
 }
 
 type sendIn struct {
+	inMailbox
 	To          []string `json:"to" jsonschema:"recipient email addresses"`
 	Cc          []string `json:"cc,omitempty"`
 	Bcc         []string `json:"bcc,omitempty"`
@@ -462,6 +466,13 @@ func sendMessageTool() toolDef {
 		}
 		if atts != nil {
 			msg["attachments"] = atts
+		}
+		if in.Mailbox != "" {
+			// Send As the shared mailbox: from, never sender (Exchange sets it).
+			msg["from"] = map[string]any{"emailAddress": map[string]string{"address": in.Mailbox}}
+			if len(in.LargeAttachments) > 0 {
+				return sentOut{}, invalid("large_attachments cannot be sent from a shared mailbox; attach files under 3 MB in all, or send from the person's own mailbox")
+			}
 		}
 		if len(in.LargeAttachments) > 0 {
 			return s.sendAfterUploads(ctx, g, msg, in.LargeAttachments)

@@ -251,7 +251,7 @@ func (s *Server) buildServer(p *apitoken.Principal, reach *graphgate.Reach) *mcp
 	srv.AddReceivingMiddleware(toolsOnly, s.capabilityGate)
 	for _, d := range s.tools {
 		if p != nil && allowed(p, d) && reach.Opens(d.name) {
-			d.add(srv, s)
+			d.add(srv, s, reach)
 		}
 	}
 	return srv

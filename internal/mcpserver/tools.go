@@ -13,6 +13,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"graphgate"
 	"graphgate/internal/graphapi"
 )
 
@@ -25,7 +26,8 @@ type toolDef struct {
 	// then checks the toolset of what it is asked for (list_changes).
 	also     []string
 	readOnly bool
-	add      func(srv *mcp.Server, s *Server)
+	// add adds the tool to a server for callers whose reach is reach.
+	add func(srv *mcp.Server, s *Server, reach *graphgate.Reach)
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -72,12 +74,15 @@ func defineAsking[In, Out any](toolset string, t *mcp.Tool, summary func(ctx con
 		panic(fmt.Sprintf("tool %s: output schema: %v", t.Name, err))
 	}
 	t.OutputSchema = out
-	return toolDef{name: t.Name, toolset: toolset, readOnly: t.Annotations.ReadOnlyHint, add: func(srv *mcp.Server, s *Server) {
+	return toolDef{name: t.Name, toolset: toolset, readOnly: t.Annotations.ReadOnlyHint, add: func(srv *mcp.Server, s *Server, reach *graphgate.Reach) {
 		// call runs the tool for the caller: the Graph client it used
 		// (for the audit) and the result, or the error the model is told.
 		call := func(ctx context.Context, c *caller, req *mcp.CallToolRequest, in In) (g *graphapi.Client, _ *mcp.CallToolResult, err error) {
 			if g, err = s.graph(ctx, c); err != nil {
 				return nil, nil, err
+			}
+			if err := s.useMailbox(c, t.Name, in, g); err != nil {
+				return g, nil, err
 			}
 			ctx = context.WithValue(ctx, callCtxKey{}, &toolCall{caller: c, tool: t.Name})
 			if summary != nil && c.access.ConfirmWrites() {
@@ -103,7 +108,7 @@ func defineAsking[In, Out any](toolset string, t *mcp.Tool, summary func(ctx con
 			return g, &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: compactText(answer)}},
 				StructuredContent: json.RawMessage(structured)}, nil
 		}
-		srv.AddTool(t, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		srv.AddTool(hideClosedParam(t, reach), func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			start := s.d.Now()
 			c := callerOf(req)
 			in, err := arguments[In](req.Params.Arguments, inResolved)

@@ -56,7 +56,7 @@ func (s *Server) zoneOfMailbox(ctx context.Context, g *graphapi.Client, userID i
 				IsOrganizer           bool   `json:"isOrganizer"`
 			} `json:"value"`
 		}
-		if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: "me/events", Safe: true, Query: url.Values{
+		if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: "me/events", Safe: true, Own: true, Query: url.Values{
 			"$top": {"50"}, "$select": {"originalStartTimeZone,isOrganizer"}, "$orderby": {"createdDateTime desc"}}}, &evs); err == nil {
 			counts := map[string]int{}
 			best := ""

@@ -50,6 +50,23 @@ type Person struct {
 	// Admin: a Global Administrator of their tenant, who may consent for
 	// everyone in it.
 	Admin bool
+	// FullAccess, for a shared mailbox, are the people (UPNs) Exchange lets
+	// read it and send as it (Full Access and Send As).
+	FullAccess []string
+}
+
+// Reaches reports whether Exchange lets p open mailbox (their own, or a
+// shared one they have Full Access to).
+func (mailbox *Person) Reaches(p *Person) bool {
+	if mailbox == p {
+		return true
+	}
+	for _, upn := range mailbox.FullAccess {
+		if strings.EqualFold(upn, p.UPN) {
+			return true
+		}
+	}
+	return false
 }
 
 // MailAddress is what the email claim carries.
@@ -74,6 +91,8 @@ func (p *Person) Personal() bool { return p.Tenant.Personal }
 type Directory struct {
 	tenants []*Tenant
 	people  []*Person
+	// shared are shared mailboxes: mailboxes nobody signs in to.
+	shared []*Person
 }
 
 // Tenants of the sandbox.
@@ -118,8 +137,16 @@ func New() *Directory {
 				GivenName: "Megan", Surname: "Bowen", JobTitle: "Marketing Manager", Department: "Marketing", Office: "Seattle 3/212",
 				Phone: "+1 206 555 0177", TimeZone: "Pacific Standard Time", Tenant: Contoso, Outsider: true},
 		},
+		shared: []*Person{
+			{ObjectID: "4b1f2c3d-0e5a-4f6b-8c7d-9e0f1a2b3c10", UPN: "support@contoso.test", DisplayName: "Contoso Support",
+				TimeZone: "Pacific Standard Time", Tenant: Contoso, Outsider: true,
+				FullAccess: []string{"alex@contoso.test", "megan@contoso.test"}},
+		},
 	}
 }
+
+// SharedMailboxes returns the shared mailboxes, in a stable order.
+func (d *Directory) SharedMailboxes() []*Person { return d.shared }
 
 // People returns every person, in a stable order.
 func (d *Directory) People() []*Person { return d.people }

@@ -331,6 +331,9 @@ type messageInput struct {
 	Attachments             []*Attachment      `json:"attachments"`
 	InternetMessageHeaders  []map[string]any   `json:"internetMessageHeaders"`
 	SingleValueProps        []*json.RawMessage `json:"singleValueExtendedProperties"`
+	// From sends as another mailbox (Send As: Mail.Send.Shared and the
+	// Exchange right); sendMail checks it.
+	From *Recipient `json:"from"`
 }
 
 // decodeStrict reads a JSON body and refuses properties the type does not have,
@@ -547,9 +550,21 @@ func (s *Server) sendMail(w http.ResponseWriter, r *http.Request, mb *Mailbox) {
 		e.write(w, r)
 		return
 	}
+	var as *Mailbox
+	if f := in.Message.From; f != nil && !strings.EqualFold(f.EmailAddress.Address, mb.Owner.UPN) {
+		other, ok := s.store.MailboxByAddress(f.EmailAddress.Address)
+		if !ok || !hasAny(callerOf(r).Scopes, []string{"Mail.Send.Shared"}) || !other.Owner.Reaches(mb.Owner) {
+			WriteError(w, r, http.StatusForbidden, "ErrorSendAsDenied", "The user account which was used to submit this request does not have the right to send mail on behalf of the specified sending account. Cannot submit message.")
+			return
+		}
+		as = other
+	}
 	mb.mu.Lock()
 	m := mb.newDraft(s.now())
 	_ = in.Message.apply(m)
+	if as != nil {
+		m.From, m.Sender = as.self(), as.self() // Send As: both the mailbox
+	}
 	if len(m.ToRecipients)+len(m.CcRecipients)+len(m.BccRecipients) == 0 {
 		mb.mu.Unlock()
 		badRequest("ErrorInvalidRecipients", "At least one recipient isn't valid., A message can't be sent because it contains no recipients.").write(w, r)

@@ -72,6 +72,24 @@ func (s *Server) routes() {
 	handle := func(pattern string, scopes []string, denied string, h handlerFunc) {
 		m.HandleFunc(pattern, s.authed(scopes, denied, h))
 	}
+	// Reading another mailbox or calendar the person may open: the same
+	// routes under /users/{user}, with the .Shared scopes.
+	for _, route := range []struct {
+		path           string
+		scopes, shared []string
+		h              handlerFunc
+	}{
+		{"mailFolders", scopesMailRead, scopesMailShared, s.listFolders},
+		{"mailFolders/{folder}/messages", scopesMailRead, scopesMailShared, s.listMessages},
+		{"messages", scopesMailRead, scopesMailShared, s.listMessages},
+		{"messages/{id}", scopesMailRead, scopesMailShared, s.getMessage},
+		{"messages/{id}/attachments", scopesMailRead, scopesMailShared, s.listAttachments},
+		{"events/{id}", scopesCalRead, scopesCalShared, s.getEvent},
+		{"calendarView", scopesCalRead, scopesCalShared, s.calendarView},
+		{"calendar/calendarView", scopesCalRead, scopesCalShared, s.calendarView},
+	} {
+		m.HandleFunc("GET /v1.0/users/{user}/"+route.path, s.authedFor(route.scopes, route.shared, mailDenied, route.h))
+	}
 	handle("GET /v1.0/me", scopesUser, userDenied, s.me)
 	handle("GET /v1.0/me/mailboxSettings", scopesSettings, mailDenied, s.mailboxSettings)
 	handle("GET /v1.0/me/people", scopesPeople, mailDenied, s.people)

@@ -80,18 +80,19 @@ func Owns(path string) bool {
 
 // scopes a route accepts: any one of them is enough.
 var (
-	scopesUser      = []string{"User.Read", "User.ReadBasic.All", "User.ReadWrite"}
-	scopesSettings  = []string{"MailboxSettings.Read", "MailboxSettings.ReadWrite"}
-	scopesMailRead  = []string{"Mail.Read", "Mail.ReadWrite", "Mail.ReadBasic"}
-	scopesMailRW    = []string{"Mail.ReadWrite"}
-	scopesMailSend  = []string{"Mail.Send"}
-	scopesCalRead   = []string{"Calendars.Read", "Calendars.ReadWrite", "Calendars.ReadBasic"}
-	scopesCalRW     = []string{"Calendars.ReadWrite"}
-	scopesCalShared = []string{"Calendars.Read.Shared", "Calendars.ReadWrite.Shared"}
-	scopesPeople    = []string{"People.Read", "People.Read.All"}
-	scopesUsers     = []string{"User.ReadBasic.All", "User.Read.All"}
-	scopesFileRead  = []string{"Files.Read", "Files.ReadWrite", "Files.Read.All", "Files.ReadWrite.All"}
-	scopesFileRW    = []string{"Files.ReadWrite", "Files.ReadWrite.All"}
+	scopesUser       = []string{"User.Read", "User.ReadBasic.All", "User.ReadWrite"}
+	scopesSettings   = []string{"MailboxSettings.Read", "MailboxSettings.ReadWrite"}
+	scopesMailRead   = []string{"Mail.Read", "Mail.ReadWrite", "Mail.ReadBasic"}
+	scopesMailRW     = []string{"Mail.ReadWrite"}
+	scopesMailSend   = []string{"Mail.Send"}
+	scopesCalRead    = []string{"Calendars.Read", "Calendars.ReadWrite", "Calendars.ReadBasic"}
+	scopesCalRW      = []string{"Calendars.ReadWrite"}
+	scopesCalShared  = []string{"Calendars.Read.Shared", "Calendars.ReadWrite.Shared"}
+	scopesMailShared = []string{"Mail.Read.Shared", "Mail.ReadWrite.Shared"}
+	scopesPeople     = []string{"People.Read", "People.Read.All"}
+	scopesUsers      = []string{"User.ReadBasic.All", "User.Read.All"}
+	scopesFileRead   = []string{"Files.Read", "Files.ReadWrite", "Files.Read.All", "Files.ReadWrite.All"}
+	scopesFileRW     = []string{"Files.ReadWrite", "Files.ReadWrite.All"}
 )
 
 // handlerFunc is a Graph handler that runs as an authenticated caller.
@@ -100,28 +101,12 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, mb *Mailbox)
 // authed checks the bearer token and the scopes, then runs h on the caller's mailbox.
 func (s *Server) authed(scopes []string, deniedCode string, h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || raw == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`)
-			WriteError(w, r, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty.")
-			return
-		}
-		caller, err := s.auth.Authenticate(raw)
-		if err != nil {
-			msg := "IDX14100: JWT is not well formed, there are no dots (.)."
-			if errors.Is(err, ErrTokenExpired) {
-				msg = "Lifetime validation failed, the token is expired."
-			}
-			w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000", error="invalid_token"`)
-			WriteError(w, r, http.StatusUnauthorized, "InvalidAuthenticationToken", msg)
+		caller, ok := s.authenticate(w, r)
+		if !ok {
 			return
 		}
 		if !hasAny(caller.Scopes, scopes) {
-			msg := "Access is denied. Check credentials and try again."
-			if deniedCode == "Authorization_RequestDenied" {
-				msg = "Insufficient privileges to complete the operation."
-			}
-			WriteError(w, r, http.StatusForbidden, deniedCode, msg)
+			denied(w, r, deniedCode)
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), callerKey{}, caller))
@@ -132,6 +117,62 @@ func (s *Server) authed(scopes []string, deniedCode string, h handlerFunc) http.
 		}
 		h(w, r, mb)
 	}
+}
+
+// authedFor serves /users/{user}/...: the caller's own mailbox with the
+// scopes of /me, another one with the .Shared scopes and, as Exchange
+// wants too, the right to open it (Full Access to a shared mailbox).
+func (s *Server) authedFor(scopes, shared []string, deniedCode string, h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		caller, ok := s.authenticate(w, r)
+		if !ok {
+			return
+		}
+		key := r.PathValue("user")
+		target, found := s.store.MailboxByAddress(key)
+		if !found {
+			target, found = s.store.Mailbox(strings.ToLower(key))
+		}
+		switch {
+		case !found:
+			WriteError(w, r, http.StatusNotFound, "ErrorInvalidUser", "The requested user '"+key+"' is invalid.")
+			return
+		case target.Owner == caller.Person && !hasAny(caller.Scopes, scopes),
+			target.Owner != caller.Person && (!hasAny(caller.Scopes, shared) || !target.Owner.Reaches(caller.Person)):
+			denied(w, r, deniedCode)
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, caller)), target)
+	}
+}
+
+// authenticate checks the bearer token, answering 401 as Graph does.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (Caller, bool) {
+	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || raw == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`)
+		WriteError(w, r, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty.")
+		return Caller{}, false
+	}
+	caller, err := s.auth.Authenticate(raw)
+	if err != nil {
+		msg := "IDX14100: JWT is not well formed, there are no dots (.)."
+		if errors.Is(err, ErrTokenExpired) {
+			msg = "Lifetime validation failed, the token is expired."
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000", error="invalid_token"`)
+		WriteError(w, r, http.StatusUnauthorized, "InvalidAuthenticationToken", msg)
+		return Caller{}, false
+	}
+	return caller, true
+}
+
+func denied(w http.ResponseWriter, r *http.Request, code string) {
+	msg := "Access is denied. Check credentials and try again."
+	if code == "Authorization_RequestDenied" {
+		msg = "Insufficient privileges to complete the operation."
+	}
+	WriteError(w, r, http.StatusForbidden, code, msg)
 }
 
 type callerKey struct{}

@@ -20,7 +20,7 @@ type Store struct {
 // NewStore returns a store with an empty mailbox for every person.
 func NewStore(dir *directory.Directory) *Store {
 	st := &Store{boxes: map[string]*Mailbox{}, byUPN: map[string]*Mailbox{}, people: dir.People()}
-	for _, p := range dir.People() {
+	for _, p := range append(append([]*directory.Person{}, dir.People()...), dir.SharedMailboxes()...) {
 		mb := newMailbox(p)
 		st.boxes[p.ObjectID] = mb
 		st.byUPN[lower(p.UPN)] = mb

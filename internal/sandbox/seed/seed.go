@@ -30,7 +30,7 @@ const (
 // Populate fills every mailbox in store.
 func Populate(store *graph.Store, dir *directory.Directory, seed uint64, anchor time.Time) {
 	anchor = anchor.UTC().Truncate(time.Second)
-	for _, p := range dir.People() {
+	for _, p := range append(append([]*directory.Person{}, dir.People()...), dir.SharedMailboxes()...) {
 		mb, ok := store.Mailbox(p.ObjectID)
 		if !ok {
 			continue

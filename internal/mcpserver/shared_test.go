@@ -1,0 +1,127 @@
+package mcpserver_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"graphgate/internal/apptest"
+	"graphgate/internal/sandbox"
+	"graphgate/internal/sandbox/graph"
+)
+
+func hasParam(t *testing.T, l *apptest.Linked, token, tool, param string) bool {
+	t.Helper()
+	res, err := connect(t, l, token, "").ListTools(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tl := range res.Tools {
+		if tl.Name == tool {
+			b, _ := tl.InputSchema.(map[string]any)
+			props, _ := b["properties"].(map[string]any)
+			_, ok := props[param]
+			return ok
+		}
+	}
+	t.Fatalf("no tool %s", tool)
+	return false
+}
+
+// The shared_mailboxes capability: the mail reading tools and send_message
+// take a mailbox, list_events and get_event an owner, once granted; Exchange
+// decides who may open what; cursors are bound to the mailbox.
+func TestSharedMailboxes(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	alex := l.SignInAndLink(t, "alex@contoso.test")
+	token := agentToken(t, l, alex, false)
+	support := map[string]any{"mailbox": "support@contoso.test", "page_size": 3}
+
+	if hasParam(t, l, token, "list_messages", "mailbox") {
+		t.Fatal("mailbox offered while the capability is off")
+	}
+	s := connect(t, l, token, "")
+	if res := call(t, s, "list_messages", support, nil); !res.IsError || !strings.Contains(errorText(res), "shared_mailboxes") {
+		t.Fatalf("a shared mailbox while off: %s", errorText(res))
+	}
+	setCapabilities(t, l, "shared_mailboxes")
+	if res := call(t, connect(t, l, token, ""), "list_messages", support, nil); !res.IsError || !strings.Contains(errorText(res), "Mail.Read.Shared") {
+		t.Fatalf("a shared mailbox before allowing it: %s", errorText(res))
+	}
+	l.AllowMore(t, signedIn(t, l, "alex@contoso.test"), "alex@contoso.test", "accept")
+	if !hasParam(t, l, token, "list_messages", "mailbox") || !hasParam(t, l, token, "list_events", "owner") || hasParam(t, l, token, "list_files", "mailbox") {
+		t.Fatal("the arguments are not offered once granted")
+	}
+
+	s = connect(t, l, token, "")
+	var page struct {
+		Messages []struct {
+			ID, Subject string
+		}
+		NextCursor string `json:"next_cursor"`
+	}
+	mustCall(t, s, "list_messages", support, &page)
+	shared := sandboxMailbox(t, l, "support@contoso.test")
+	if len(page.Messages) != 3 || !slices.ContainsFunc(shared.Messages(), func(m *graph.Message) bool { return m.ID == page.Messages[0].ID }) {
+		t.Fatalf("support's messages: %+v", page)
+	}
+	var msg struct{ ID, Subject string }
+	mustCall(t, s, "get_message", map[string]any{"mailbox": "support@contoso.test", "id": page.Messages[0].ID}, &msg)
+	if msg.Subject != page.Messages[0].Subject {
+		t.Fatalf("get_message in support: %+v", msg)
+	}
+	// Without the mailbox, the id is looked for in alex's own: not there.
+	if res := call(t, s, "get_message", map[string]any{"id": page.Messages[0].ID}, nil); !res.IsError {
+		t.Error("support's message found in alex's own mailbox")
+	}
+	var more struct{ Messages []struct{ ID string } }
+	mustCall(t, s, "list_messages", map[string]any{"cursor": page.NextCursor}, &more)
+	if len(more.Messages) == 0 || !slices.ContainsFunc(shared.Messages(), func(m *graph.Message) bool { return m.ID == more.Messages[0].ID }) {
+		t.Fatalf("the cursor did not continue support's listing: %+v", more)
+	}
+	var events struct{ Events []struct{ ID string } }
+	mustCall(t, s, "list_events", map[string]any{"owner": "support@contoso.test"}, &events)
+	mustCall(t, s, "search_messages", map[string]any{"mailbox": "support@contoso.test", "query": "budget"}, nil)
+
+	// Send As the shared mailbox.
+	mustCall(t, s, "send_message", map[string]any{"mailbox": "support@contoso.test", "to": []string{"megan@contoso.test"},
+		"subject": "From support", "body": "Hello"}, nil)
+	got := slices.IndexFunc(sandboxMailbox(t, l, "megan@contoso.test").Messages(), func(m *graph.Message) bool {
+		return m.Subject == "From support" && m.From != nil && m.From.EmailAddress.Address == "support@contoso.test"
+	})
+	if got < 0 {
+		t.Fatal("megan got nothing from support")
+	}
+
+	// What Exchange refuses, in Microsoft's words.
+	for _, tc := range []struct {
+		tool string
+		args map[string]any
+		says string
+	}{
+		{"list_messages", map[string]any{"mailbox": "megan@contoso.test"}, "ErrorAccessDenied"},
+		{"list_messages", map[string]any{"mailbox": "nobody@contoso.test"}, "ErrorInvalidUser"},
+		{"list_messages", map[string]any{"mailbox": "support@contoso.test/../me"}, "email address"},
+		{"send_message", map[string]any{"mailbox": "megan@contoso.test", "to": []string{"sam@fabrikam.test"}, "subject": "x", "body": "x"}, "ErrorSendAsDenied"},
+	} {
+		if res := call(t, s, tc.tool, tc.args, nil); !res.IsError || !strings.Contains(errorText(res), tc.says) {
+			t.Errorf("%s %v: %s", tc.tool, tc.args, errorText(res))
+		}
+	}
+	// Sam has the permissions but no right in Exchange.
+	sam := l.SignInAndLink(t, "sam@fabrikam.test")
+	l.AllowMore(t, signedIn(t, l, "sam@fabrikam.test"), "sam@fabrikam.test", "accept")
+	if res := call(t, connect(t, l, agentToken(t, l, sam, false), ""), "list_messages", support, nil); !res.IsError ||
+		!strings.Contains(errorText(res), "Access is denied") {
+		t.Fatalf("sam opened support: %s", errorText(res))
+	}
+	// Someone else's cursor is refused; turned off, support's cursors stop.
+	if res := call(t, connect(t, l, agentToken(t, l, sam, false), ""), "list_messages", map[string]any{"cursor": page.NextCursor}, nil); !res.IsError {
+		t.Error("sam continued alex's listing of support")
+	}
+	setCapabilities(t, l)
+	if res := call(t, connect(t, l, token, ""), "list_messages", map[string]any{"cursor": page.NextCursor}, nil); !res.IsError ||
+		!strings.Contains(errorText(res), "may no longer open") {
+		t.Fatalf("a shared mailbox's cursor after turning the capability off: %s", errorText(res))
+	}
+}
