@@ -155,6 +155,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			fmt.Fprintf(stdout, "    %-22s %-5s %s: no account yet; click Sign in with Microsoft\n", p.UPN, "", p.DisplayName)
 		}
 	}
+	for _, m := range sb.Directory.SharedMailboxes() {
+		fmt.Fprintf(stdout, "    %-22s %-5s %s: a shared mailbox; %s may open it (shared_mailboxes)\n", m.UPN, "", m.DisplayName,
+			strings.Join(m.FullAccess, " and "))
+	}
 	fmt.Fprintf(stdout, "\n  Sign in with Microsoft works for every sandbox person (one consent signs in and links).\n")
 	if m, err := a.Store.M365Config(ctx); err == nil {
 		on := strings.Join(m.Capabilities, ", ")

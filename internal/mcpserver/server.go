@@ -485,6 +485,9 @@ func outcomeOf(err error) string {
 // off the request path.
 func (s *Server) audit(ctx context.Context, u *graphgate.User, tool string, g *graphapi.Client, details map[string]string) {
 	if g != nil {
+		if g.Mailbox != "" {
+			details["mailbox"] = g.Mailbox // another mailbox the person opened
+		}
 		if ids := g.RequestIDs(); len(ids) > 0 {
 			details["graph_request_ids"] = strings.Join(ids, ",")
 			if details["outcome"] == "ok" {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"graphgate"
 	"graphgate/internal/apptest"
 	"graphgate/internal/sandbox"
 	"graphgate/internal/sandbox/graph"
@@ -82,6 +83,12 @@ func TestSharedMailboxes(t *testing.T) {
 	var events struct{ Events []struct{ ID string } }
 	mustCall(t, s, "list_events", map[string]any{"owner": "support@contoso.test"}, &events)
 	mustCall(t, s, "search_messages", map[string]any{"mailbox": "support@contoso.test", "query": "budget"}, nil)
+
+	// The audit log says which mailbox a call opened.
+	audit, _, _ := l.App.Store.ListAudit(t.Context(), graphgate.AuditFilter{Action: graphgate.ActionToolCall})
+	if !slices.ContainsFunc(audit, func(e *graphgate.AuditEvent) bool { return e.Details["mailbox"] == "support@contoso.test" }) {
+		t.Error("no audit event names the shared mailbox")
+	}
 
 	// Send As the shared mailbox.
 	mustCall(t, s, "send_message", map[string]any{"mailbox": "support@contoso.test", "to": []string{"megan@contoso.test"},
