@@ -57,6 +57,11 @@ type Client struct {
 // mailboxPaths are the me/ paths that Mailbox redirects: mail and calendar.
 var mailboxPaths = []string{"me/messages", "me/mailFolders", "me/events", "me/calendar"}
 
+// Routed is the path a request for p goes to: another mailbox's, when
+// Mailbox is set and p is one of its mail or calendar paths. A path kept
+// for later (a download link) is kept routed.
+func (c *Client) Routed(p string) string { return c.inMailbox(p) }
+
 func (c *Client) inMailbox(p string) string {
 	if c.Mailbox == "" {
 		return p

@@ -331,7 +331,7 @@ func forwardSummary(ctx context.Context, g *graphapi.Client, in forwardIn) (prev
 		{"Attachments", strings.Join(names, ", ")}}, in.Comment), version: m.ChangeKey}, err
 }
 
-func deleteMessageSummary(ctx context.Context, g *graphapi.Client, in idIn) (preview, error) {
+func deleteMessageSummary(ctx context.Context, g *graphapi.Client, in deleteIn) (preview, error) {
 	m, _, err := messageBrief(ctx, g, in.ID)
 	from := ""
 	if m.From != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"strings"
 	"time"
 
 	"graphgate"
@@ -52,6 +53,14 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.d.Tokens.AccessToken(r.Context(), d.UserID); err != nil {
 		http.Error(w, s.linkProblem(err).Error(), http.StatusForbidden)
 		return
+	}
+	if strings.HasPrefix(d.Source, "users/") {
+		// Another mailbox's attachment: only while the capability that
+		// opened it still does.
+		if reach, err := s.d.Store.Reach(r.Context(), d.UserID); err != nil || !reach.OpensParam("get_attachment") {
+			http.Error(w, "This link opens a shared mailbox, which your agents may no longer open.", http.StatusForbidden)
+			return
+		}
 	}
 	g, err := s.graphFor(d.UserID, "")
 	if err != nil {

@@ -485,6 +485,7 @@ func sendMessageTool() toolDef {
 }
 
 type getAttachmentIn struct {
+	inMailbox
 	MessageID    string `json:"message_id" jsonschema:"the message's id"`
 	AttachmentID string `json:"attachment_id" jsonschema:"an attachment id from get_message"`
 	MaxChars     int    `json:"max_chars,omitempty" jsonschema:"text characters to return, 500 to 100000; default 20000" bounds:"500,100000"`
@@ -537,7 +538,7 @@ func getAttachmentTool() toolDef {
 			out.Text, out.Truncated = untrusted("attachment "+a.Name, string(runes[:min(limit, len(runes))])), len(runes) > limit || lw.n <= 0
 			return out, nil
 		}
-		out.DownloadURL, out.ExpiresAt, err = s.downloadLink(ctx, ap+"/$value", a.Name, a.ContentType)
+		out.DownloadURL, out.ExpiresAt, err = s.downloadLink(ctx, g.Routed(ap+"/$value"), a.Name, a.ContentType)
 		return out, err
 	})
 }

@@ -216,6 +216,12 @@ func updateDraftTool() toolDef {
 	})
 }
 
+// deleteIn is delete_message's input: a message, in a shared mailbox too.
+type deleteIn struct {
+	inMailbox
+	idIn
+}
+
 type idIn struct {
 	ID string `json:"id" jsonschema:"the message id"`
 }
@@ -245,6 +251,7 @@ func sendDraftTool() toolDef {
 }
 
 type replyIn struct {
+	inMailbox
 	ID       string `json:"id" jsonschema:"the message to reply to"`
 	Comment  string `json:"comment" jsonschema:"the reply text, put above the quoted message"`
 	ReplyAll bool   `json:"reply_all,omitempty" jsonschema:"reply to the sender and every recipient"`
@@ -273,6 +280,7 @@ func replyTool() toolDef {
 }
 
 type forwardIn struct {
+	inMailbox
 	ID      string   `json:"id" jsonschema:"the message to forward"`
 	To      []string `json:"to" jsonschema:"who to forward it to"`
 	Comment string   `json:"comment,omitempty"`
@@ -304,6 +312,7 @@ func forwardTool() toolDef {
 }
 
 type moveIn struct {
+	inMailbox
 	ID     string `json:"id"`
 	Folder string `json:"folder" jsonschema:"destination folder id or well-known name (archive, inbox, junkemail, ...)"`
 }
@@ -340,7 +349,7 @@ func deleteMessageTool() toolDef {
 		Title:       "Delete a message",
 		Description: "Moves a message to Deleted Items, from where the user can still restore it. Returns its new id there.",
 		Annotations: annotations("Delete a message", false, true, false),
-	}, deleteMessageSummary, func(ctx context.Context, g *graphapi.Client, s *Server, in idIn) (doneOut, error) {
+	}, deleteMessageSummary, func(ctx context.Context, g *graphapi.Client, s *Server, in deleteIn) (doneOut, error) {
 		out, err := move(ctx, g, in.ID, "deleteditems")
 		out.Message = "Moved to Deleted Items."
 		return out, err
@@ -348,6 +357,7 @@ func deleteMessageTool() toolDef {
 }
 
 type updateMessageIn struct {
+	inMailbox
 	ID         string    `json:"id"`
 	IsRead     *bool     `json:"is_read,omitempty" jsonschema:"mark read (true) or unread (false)"`
 	Flag       string    `json:"flag,omitempty" jsonschema:"flagged, complete or notFlagged"`

@@ -1,6 +1,7 @@
 package mcpserver_test
 
 import (
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -100,6 +101,55 @@ func TestSharedMailboxes(t *testing.T) {
 		t.Fatal("megan got nothing from support")
 	}
 
+	// An attachment of support's, through a one-time link that works only
+	// while the capability does.
+	var withFile *graph.Message
+	for _, m := range shared.Messages() {
+		for _, a := range m.Attachments {
+			if !strings.HasPrefix(a.ContentType, "text/") && withFile == nil {
+				withFile = m
+			}
+		}
+	}
+	if withFile == nil {
+		t.Fatal("support has no message with a file attached")
+	}
+	var att struct {
+		DownloadURL string `json:"download_url"`
+	}
+	link := func() string {
+		mustCall(t, connect(t, l, token, ""), "get_attachment", map[string]any{"mailbox": "support@contoso.test", "message_id": withFile.ID,
+			"attachment_id": withFile.Attachments[0].ID}, &att)
+		return att.DownloadURL
+	}
+	if resp, err := http.Get(link()); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("support's attachment: %v %v", err, resp)
+	}
+	stale := link()
+
+	// Filing and answering in support: each acts there, not in alex's own.
+	target := page.Messages[1].ID
+	mustCall(t, s, "update_message", map[string]any{"mailbox": "support@contoso.test", "id": target, "is_read": true, "flag": "flagged"}, nil)
+	var moved struct{ ID string }
+	mustCall(t, s, "move_message", map[string]any{"mailbox": "support@contoso.test", "id": target, "folder": "archive"}, &moved)
+	if !slices.ContainsFunc(shared.Messages(), func(m *graph.Message) bool {
+		return m.ID == moved.ID && m.ParentFolderID == shared.Folder("archive").ID
+	}) {
+		t.Fatalf("the message did not move within support: %+v", moved)
+	}
+	mustCall(t, s, "reply_to_message", map[string]any{"mailbox": "support@contoso.test", "id": page.Messages[2].ID, "comment": "On it"}, nil)
+	if !slices.ContainsFunc(shared.Messages(), func(m *graph.Message) bool {
+		return strings.HasPrefix(m.Subject, "RE: ") && m.From != nil && m.From.EmailAddress.Address == "support@contoso.test"
+	}) {
+		t.Error("the reply did not go from support")
+	}
+	mustCall(t, s, "delete_message", map[string]any{"mailbox": "support@contoso.test", "id": moved.ID}, nil)
+	if !slices.ContainsFunc(shared.Messages(), func(m *graph.Message) bool {
+		return m.ID != moved.ID && m.ParentFolderID == shared.Folder("deleteditems").ID
+	}) {
+		t.Error("nothing reached support's Deleted Items")
+	}
+
 	// What Exchange refuses, in Microsoft's words.
 	for _, tc := range []struct {
 		tool string
@@ -127,6 +177,9 @@ func TestSharedMailboxes(t *testing.T) {
 		t.Error("sam continued alex's listing of support")
 	}
 	setCapabilities(t, l)
+	if resp, err := http.Get(stale); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a shared mailbox's download link after turning the capability off: %v %v", err, resp)
+	}
 	if res := call(t, connect(t, l, token, ""), "list_messages", map[string]any{"cursor": page.NextCursor}, nil); !res.IsError ||
 		!strings.Contains(errorText(res), "may no longer open") {
 		t.Fatalf("a shared mailbox's cursor after turning the capability off: %s", errorText(res))

@@ -52,6 +52,18 @@ func TestToolSnapshots(t *testing.T) {
 	if len(raw) > 55<<10 {
 		t.Errorf("tools/list with every capability is %d bytes, over the 55 KB budget", len(raw))
 	}
+	// An argument of another mailbox is declared by a capability, or it
+	// would be offered to everyone and ignored.
+	for _, tool := range res.Tools {
+		props, _ := tool.InputSchema.(map[string]any)["properties"].(map[string]any)
+		for _, p := range []string{"mailbox", "owner"} {
+			if _, ok := props[p]; ok {
+				if _, declared := graphgate.CapabilityOfParam(tool.Name); declared == nil || declared.Param != p {
+					t.Errorf("%s takes %s, which no capability declares", tool.Name, p)
+				}
+			}
+		}
+	}
 	update := os.Getenv("UPDATE_TOOLSNAPS") == "true"
 	seen := map[string]bool{}
 	for _, tool := range res.Tools {

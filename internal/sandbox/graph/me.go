@@ -2,6 +2,7 @@ package graph
 
 import (
 	"net/http"
+	"strings"
 )
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request, mb *Mailbox) {
@@ -72,23 +73,35 @@ func (s *Server) routes() {
 	handle := func(pattern string, scopes []string, denied string, h handlerFunc) {
 		m.HandleFunc(pattern, s.authed(scopes, denied, h))
 	}
-	// Reading another mailbox or calendar the person may open: the same
-	// routes under /users/{user}, with the .Shared scopes.
+	// Another mailbox or calendar the person may open: the same routes
+	// under /users/{user}, with the .Shared scopes.
+	mailSendShared := []string{"Mail.Send.Shared"}
+	mailRWShared := []string{"Mail.ReadWrite.Shared"}
 	for _, route := range []struct {
-		path           string
+		pattern        string
 		scopes, shared []string
 		h              handlerFunc
 	}{
-		{"mailFolders", scopesMailRead, scopesMailShared, s.listFolders},
-		{"mailFolders/{folder}/messages", scopesMailRead, scopesMailShared, s.listMessages},
-		{"messages", scopesMailRead, scopesMailShared, s.listMessages},
-		{"messages/{id}", scopesMailRead, scopesMailShared, s.getMessage},
-		{"messages/{id}/attachments", scopesMailRead, scopesMailShared, s.listAttachments},
-		{"events/{id}", scopesCalRead, scopesCalShared, s.getEvent},
-		{"calendarView", scopesCalRead, scopesCalShared, s.calendarView},
-		{"calendar/calendarView", scopesCalRead, scopesCalShared, s.calendarView},
+		{"GET mailFolders", scopesMailRead, scopesMailShared, s.listFolders},
+		{"GET mailFolders/{folder}/messages", scopesMailRead, scopesMailShared, s.listMessages},
+		{"GET messages", scopesMailRead, scopesMailShared, s.listMessages},
+		{"GET messages/{id}", scopesMailRead, scopesMailShared, s.getMessage},
+		{"GET messages/{id}/attachments", scopesMailRead, scopesMailShared, s.listAttachments},
+		{"GET messages/{id}/attachments/{att}", scopesMailRead, scopesMailShared, s.getAttachment},
+		{"GET messages/{id}/attachments/{att}/$value", scopesMailRead, scopesMailShared, s.attachmentValue},
+		{"PATCH messages/{id}", scopesMailRW, mailRWShared, s.updateMessage},
+		{"DELETE messages/{id}", scopesMailRW, mailRWShared, s.deleteMessage},
+		{"POST messages/{id}/{action}", scopesMailRW, mailRWShared, s.messageAction},
+		{"POST messages/{id}/send", scopesMailSend, mailSendShared, s.withAction("send")},
+		{"POST messages/{id}/reply", scopesMailSend, mailSendShared, s.withAction("reply")},
+		{"POST messages/{id}/replyAll", scopesMailSend, mailSendShared, s.withAction("replyAll")},
+		{"POST messages/{id}/forward", scopesMailSend, mailSendShared, s.withAction("forward")},
+		{"GET events/{id}", scopesCalRead, scopesCalShared, s.getEvent},
+		{"GET calendarView", scopesCalRead, scopesCalShared, s.calendarView},
+		{"GET calendar/calendarView", scopesCalRead, scopesCalShared, s.calendarView},
 	} {
-		m.HandleFunc("GET /v1.0/users/{user}/"+route.path, s.authedFor(route.scopes, route.shared, mailDenied, route.h))
+		method, path, _ := strings.Cut(route.pattern, " ")
+		m.HandleFunc(method+" /v1.0/users/{user}/"+path, s.authedFor(route.scopes, route.shared, mailDenied, route.h))
 	}
 	handle("GET /v1.0/me", scopesUser, userDenied, s.me)
 	handle("GET /v1.0/me/mailboxSettings", scopesSettings, mailDenied, s.mailboxSettings)
