@@ -304,7 +304,7 @@ func sendSummary(_ context.Context, _ *graphapi.Client, in sendIn) (preview, err
 // sendDraftSummary is bound to the draft's changeKey: an edit after the
 // person saw it (other recipients, another subject) makes graphgate ask
 // again.
-func sendDraftSummary(ctx context.Context, g *graphapi.Client, in idIn) (preview, error) {
+func sendDraftSummary(ctx context.Context, g *graphapi.Client, in deleteIn) (preview, error) {
 	m, names, err := messageBrief(ctx, g, in.ID)
 	return preview{text: brief("Send this draft?", [][2]string{{"To", strings.Join(addresses(m.ToRecipients), ", ")}, {"Cc", strings.Join(addresses(m.CcRecipients), ", ")},
 		{"Bcc", strings.Join(addresses(m.BccRecipients), ", ")}, {"Subject", m.Subject}, {"Attachments", strings.Join(names, ", ")}}, m.BodyPreview),

@@ -461,7 +461,7 @@ func sendMessageTool() toolDef {
 		if total >= 3<<20 {
 			return sentOut{}, invalid("attachments must be under 3 MB in all; put files of 3 MB to 150 MB in large_attachments")
 		}
-		if err := checkLarge(in.LargeAttachments); err != nil {
+		if err := checkLargeIn(in.Mailbox, in.LargeAttachments); err != nil {
 			return sentOut{}, err
 		}
 		if atts != nil {
@@ -470,9 +470,6 @@ func sendMessageTool() toolDef {
 		if in.Mailbox != "" {
 			// Send As the shared mailbox: from, never sender (Exchange sets it).
 			msg["from"] = map[string]any{"emailAddress": map[string]string{"address": in.Mailbox}}
-			if len(in.LargeAttachments) > 0 {
-				return sentOut{}, invalid("large_attachments cannot be sent from a shared mailbox; attach files under 3 MB in all, or send from the person's own mailbox")
-			}
 		}
 		if len(in.LargeAttachments) > 0 {
 			return s.sendAfterUploads(ctx, g, msg, in.LargeAttachments)

@@ -24,6 +24,7 @@ func messagePath(id string) (string, error) {
 }
 
 type draftIn struct {
+	inMailbox
 	To       []string `json:"to,omitempty"`
 	Cc       []string `json:"cc,omitempty"`
 	Bcc      []string `json:"bcc,omitempty"`
@@ -90,9 +91,13 @@ func (s *Server) sendAfterUploads(ctx context.Context, g *graphapi.Client, msg m
 		"If an upload fails, the draft stays: update_draft gives new links, send_draft sends it.", len(large))}, nil
 }
 
-// checkLarge checks the large attachments' names and types before anything
-// is created.
-func checkLarge(list []largeAttachmentIn) error {
+// checkLargeIn checks the large attachments' names and types before
+// anything is created, for a message of mailbox ("" for the person's own):
+// another mailbox's messages take no upload links.
+func checkLargeIn(mailbox string, list []largeAttachmentIn) error {
+	if mailbox != "" && len(list) > 0 {
+		return invalid("large_attachments cannot go to a shared mailbox's message; attach files under 3 MB, or use the person's own mailbox")
+	}
 	if len(list) > 10 {
 		return invalid("give at most 10 large attachments")
 	}
@@ -157,7 +162,7 @@ func createDraftTool() toolDef {
 		if err != nil {
 			return draftOut{}, err
 		}
-		if err := checkLarge(in.LargeAttachments); err != nil {
+		if err := checkLargeIn(in.Mailbox, in.LargeAttachments); err != nil {
 			return draftOut{}, err
 		}
 		var m gMessage
@@ -194,7 +199,7 @@ func updateDraftTool() toolDef {
 		if err != nil {
 			return draftOut{}, err
 		}
-		if err := checkLarge(in.LargeAttachments); err != nil {
+		if err := checkLargeIn(in.Mailbox, in.LargeAttachments); err != nil {
 			return draftOut{}, err
 		}
 		if len(body) == 0 && len(in.LargeAttachments) == 0 {
@@ -216,7 +221,8 @@ func updateDraftTool() toolDef {
 	})
 }
 
-// deleteIn is delete_message's input: a message, in a shared mailbox too.
+// deleteIn is delete_message's and send_draft's input: a message, in a
+// shared mailbox too.
 type deleteIn struct {
 	inMailbox
 	idIn
@@ -238,7 +244,7 @@ func sendDraftTool() toolDef {
 		Title:       "Send a draft",
 		Description: "Sends a draft created with create_draft. It cannot be undone, and is never repeated automatically after an unclear failure.",
 		Annotations: annotations("Send a draft", false, false, false),
-	}, sendDraftSummary, func(ctx context.Context, g *graphapi.Client, s *Server, in idIn) (doneOut, error) {
+	}, sendDraftSummary, func(ctx context.Context, g *graphapi.Client, s *Server, in deleteIn) (doneOut, error) {
 		p, err := messagePath(in.ID)
 		if err != nil {
 			return doneOut{}, err

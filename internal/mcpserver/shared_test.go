@@ -150,6 +150,21 @@ func TestSharedMailboxes(t *testing.T) {
 		t.Error("nothing reached support's Deleted Items")
 	}
 
+	// A draft in support, edited and sent from it.
+	var draft struct{ ID string }
+	mustCall(t, s, "create_draft", map[string]any{"mailbox": "support@contoso.test", "to": []string{"megan@contoso.test"}, "subject": "Support draft"}, &draft)
+	mustCall(t, s, "update_draft", map[string]any{"mailbox": "support@contoso.test", "id": draft.ID, "body": "Checked."}, nil)
+	mustCall(t, s, "send_draft", map[string]any{"mailbox": "support@contoso.test", "id": draft.ID}, nil)
+	if !slices.ContainsFunc(sandboxMailbox(t, l, "megan@contoso.test").Messages(), func(m *graph.Message) bool {
+		return m.Subject == "Support draft" && m.From != nil && m.From.EmailAddress.Address == "support@contoso.test"
+	}) {
+		t.Error("the draft did not go from support")
+	}
+	if res := call(t, s, "create_draft", map[string]any{"mailbox": "support@contoso.test", "subject": "big",
+		"large_attachments": []map[string]string{{"name": "big.bin"}}}, nil); !res.IsError || !strings.Contains(errorText(res), "shared mailbox") {
+		t.Errorf("large attachments to a shared mailbox's draft: %s", errorText(res))
+	}
+
 	// What Exchange refuses, in Microsoft's words.
 	for _, tc := range []struct {
 		tool string

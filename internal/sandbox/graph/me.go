@@ -89,6 +89,7 @@ func (s *Server) routes() {
 		{"GET messages/{id}/attachments", scopesMailRead, scopesMailShared, s.listAttachments},
 		{"GET messages/{id}/attachments/{att}", scopesMailRead, scopesMailShared, s.getAttachment},
 		{"GET messages/{id}/attachments/{att}/$value", scopesMailRead, scopesMailShared, s.attachmentValue},
+		{"POST messages", scopesMailRW, mailRWShared, s.createMessage},
 		{"PATCH messages/{id}", scopesMailRW, mailRWShared, s.updateMessage},
 		{"DELETE messages/{id}", scopesMailRW, mailRWShared, s.deleteMessage},
 		{"POST messages/{id}/{action}", scopesMailRW, mailRWShared, s.messageAction},
