@@ -104,10 +104,11 @@ func TestSharedMailboxes(t *testing.T) {
 	// An attachment of support's, through a one-time link that works only
 	// while the capability does.
 	var withFile *graph.Message
+	var file *graph.Attachment
 	for _, m := range shared.Messages() {
 		for _, a := range m.Attachments {
 			if !strings.HasPrefix(a.ContentType, "text/") && withFile == nil {
-				withFile = m
+				withFile, file = m, a
 			}
 		}
 	}
@@ -119,7 +120,7 @@ func TestSharedMailboxes(t *testing.T) {
 	}
 	link := func() string {
 		mustCall(t, connect(t, l, token, ""), "get_attachment", map[string]any{"mailbox": "support@contoso.test", "message_id": withFile.ID,
-			"attachment_id": withFile.Attachments[0].ID}, &att)
+			"attachment_id": file.ID}, &att)
 		return att.DownloadURL
 	}
 	if resp, err := http.Get(link()); err != nil || resp.StatusCode != 200 {
