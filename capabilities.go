@@ -127,6 +127,15 @@ func CapabilityOfParam(tool string) (*Capability, *CapabilityParam) {
 	return nil, nil
 }
 
+// CapabilityNames are every capability's name, in the table's order.
+func CapabilityNames() []string {
+	out := make([]string, len(Capabilities))
+	for i, c := range Capabilities {
+		out[i] = c.Name
+	}
+	return out
+}
+
 // CapabilityNamed finds a capability by its name.
 func CapabilityNamed(name string) (*Capability, bool) {
 	for i := range Capabilities {

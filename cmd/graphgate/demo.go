@@ -173,19 +173,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return a.Serve(ctx, appLn)
 }
 
-func capabilityNames() string {
-	var names []string
-	for _, c := range graphgate.Capabilities {
-		names = append(names, c.Name)
-	}
-	return strings.Join(names, ", ")
-}
+func capabilityNames() string { return strings.Join(graphgate.CapabilityNames(), ", ") }
 
 // capabilitiesFlag reads --capabilities: all, none, or names.
 func capabilitiesFlag(v string) ([]string, error) {
 	switch strings.TrimSpace(v) {
 	case "all":
-		return strings.Split(capabilityNames(), ", "), nil
+		return graphgate.CapabilityNames(), nil
 	case "none", "":
 		return []string{}, nil
 	}

@@ -24,12 +24,8 @@ func (s *Service) SetCapabilities(ctx context.Context, actor *graphgate.User, na
 	}
 	for _, n := range names {
 		if _, ok := graphgate.CapabilityNamed(n); !ok {
-			known := make([]string, len(graphgate.Capabilities))
-			for i, c := range graphgate.Capabilities {
-				known[i] = c.Name
-			}
 			return nil, graphgate.Errorf(graphgate.EINVALID, "Unknown capability %q (graphgate offers %s).",
-				microsoft365.PlainText(n, 64), strings.Join(known, ", "))
+				microsoft365.PlainText(n, 64), strings.Join(graphgate.CapabilityNames(), ", "))
 		}
 	}
 	var before []string

@@ -238,12 +238,12 @@ func getEventTool() toolDef {
 		if err != nil {
 			return EventOut{}, err
 		}
-		seg, ok := idSegment(in.ID)
-		if !ok {
-			return EventOut{}, invalid("id must be an event id from list_events")
+		p, err := eventPath(in.ID)
+		if err != nil {
+			return EventOut{}, err
 		}
 		var e gEvent
-		if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: "me/events/" + seg, Safe: true,
+		if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: p, Safe: true,
 			Header: map[string][]string{"Prefer": {`outlook.timezone="` + zone + `"`}}}, &e); err != nil {
 			return EventOut{}, err
 		}

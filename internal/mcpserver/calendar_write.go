@@ -34,6 +34,17 @@ type createEventIn struct {
 	Online bool `json:"online_meeting,omitempty" jsonschema:"add an online meeting link (Teams for work accounts)"`
 }
 
+// eventRequest is the fields given as Graph's event, in the zone asked
+// for (default the person's own), and that zone.
+func (s *Server) eventRequest(ctx context.Context, g *graphapi.Client, in eventFieldsIn) (*time.Location, string, map[string]any, error) {
+	loc, zone, err := s.zoneOf(ctx, g, in.TimeZone)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	body, err := eventBody(in, loc, zone)
+	return loc, zone, body, err
+}
+
 // eventBody turns the fields given into Graph's event, times in zone.
 func eventBody(in eventFieldsIn, loc *time.Location, zone string) (map[string]any, error) {
 	body := map[string]any{}
@@ -87,6 +98,15 @@ func eventBody(in eventFieldsIn, loc *time.Location, zone string) (map[string]an
 	return body, nil
 }
 
+// eventPath is the Graph path of an event by the id an agent gave.
+func eventPath(id string) (string, error) {
+	seg, ok := idSegment(id)
+	if !ok {
+		return "", invalid("id must be an event id from list_events")
+	}
+	return "me/events/" + seg, nil
+}
+
 // parseLocal reads a time given as local (in loc) or with an offset.
 func parseLocal(name, v string, loc *time.Location) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
@@ -115,11 +135,7 @@ func createEventTool() toolDef {
 		if in.Subject == "" || in.Start == "" || in.End == "" {
 			return EventOut{}, invalid("subject, start and end are required")
 		}
-		loc, zone, err := s.zoneOf(ctx, g, in.TimeZone)
-		if err != nil {
-			return EventOut{}, err
-		}
-		body, err := eventBody(in.eventFieldsIn, loc, zone)
+		loc, zone, body, err := s.eventRequest(ctx, g, in.eventFieldsIn)
 		if err != nil {
 			return EventOut{}, err
 		}
@@ -157,22 +173,18 @@ func updateEventTool() toolDef {
 			"Attendees are sent the update at once.",
 		Annotations: annotations("Change an event", false, false, true),
 	}, updateEventSummary, func(ctx context.Context, g *graphapi.Client, s *Server, in updateEventIn) (EventOut, error) {
-		seg, ok := idSegment(in.ID)
-		if !ok {
-			return EventOut{}, invalid("id must be an event id from list_events")
-		}
-		loc, zone, err := s.zoneOf(ctx, g, in.TimeZone)
+		p, err := eventPath(in.ID)
 		if err != nil {
 			return EventOut{}, err
 		}
-		body, err := eventBody(in.eventFieldsIn, loc, zone)
+		loc, zone, body, err := s.eventRequest(ctx, g, in.eventFieldsIn)
 		if err != nil {
 			return EventOut{}, err
 		}
 		if len(body) == 0 {
 			return EventOut{}, invalid("give at least one of subject, start, end, attendees, optional_attendees, location or body")
 		}
-		req := graphapi.Request{Method: "PATCH", Path: "me/events/" + seg, Body: body, Header: preferZone(zone), Safe: true}
+		req := graphapi.Request{Method: "PATCH", Path: p, Body: body, Header: preferZone(zone), Safe: true}
 		if pv := callFromContext(ctx).accepted; pv != nil && pv.version != "" {
 			// Change exactly the event the person saw; a retry after an
 			// unclear failure would then meet its own change.
@@ -189,15 +201,15 @@ func updateEventTool() toolDef {
 // eventBrief reads what a person is asked about an event: its subject,
 // times, organizer and attendees, and its etag.
 func eventBrief(ctx context.Context, g *graphapi.Client, id string) (gEvent, string, error) {
-	seg, ok := idSegment(id)
-	if !ok {
-		return gEvent{}, "", invalid("id must be an event id from list_events")
+	p, err := eventPath(id)
+	if err != nil {
+		return gEvent{}, "", err
 	}
 	var e struct {
 		gEvent
 		ETag string `json:"@odata.etag"`
 	}
-	_, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: "me/events/" + seg, Safe: true, Header: preferZone("UTC"),
+	_, err = g.Do(ctx, graphapi.Request{Method: "GET", Path: p, Safe: true, Header: preferZone("UTC"),
 		Query: url.Values{"$select": {"subject,start,end,organizer,attendees,location,isOrganizer"}}}, &e)
 	return e.gEvent, e.ETag, err
 }
@@ -243,15 +255,15 @@ func cancelEventTool() toolDef {
 			"For a meeting someone else organizes, use respond_to_event with decline.",
 		Annotations: annotations("Cancel an event", false, true, true),
 	}, cancelEventSummary, func(ctx context.Context, g *graphapi.Client, s *Server, in cancelEventIn) (doneOut, error) {
-		seg, ok := idSegment(in.ID)
-		if !ok {
-			return doneOut{}, invalid("id must be an event id from list_events")
+		p, err := eventPath(in.ID)
+		if err != nil {
+			return doneOut{}, err
 		}
 		body := map[string]string{}
 		if in.Comment != "" {
 			body["comment"] = in.Comment
 		}
-		if _, err := g.Do(ctx, graphapi.Request{Method: "POST", Path: "me/events/" + seg + "/cancel", Body: body}, nil); err != nil {
+		if _, err := g.Do(ctx, graphapi.Request{Method: "POST", Path: p + "/cancel", Body: body}, nil); err != nil {
 			var ge *graphapi.Error
 			if errors.As(err, &ge) && ge.Status == 400 && strings.Contains(ge.Message, "organizer") {
 				return doneOut{}, tell("Only the organizer can cancel this meeting. To leave it, use respond_to_event with response decline.")
@@ -288,9 +300,9 @@ func respondEventTool() toolDef {
 		Description: "Accepts, tentatively accepts or declines a meeting invitation, with an optional comment and (tentative or decline) a new time to propose. The organizer is told unless send_response is false; a declined meeting leaves the calendar.",
 		Annotations: annotations("Answer an invitation", false, false, true),
 	}, respondEventSummary, func(ctx context.Context, g *graphapi.Client, s *Server, in respondEventIn) (doneOut, error) {
-		seg, ok := idSegment(in.ID)
-		if !ok {
-			return doneOut{}, invalid("id must be an event id from list_events")
+		p, err := eventPath(in.ID)
+		if err != nil {
+			return doneOut{}, err
 		}
 		action, ok := map[string]string{"accept": "accept", "tentative": "tentativelyAccept", "decline": "decline"}[in.Response]
 		if !ok {
@@ -318,7 +330,7 @@ func respondEventTool() toolDef {
 			}
 			body["proposedNewTime"] = when
 		}
-		if _, err := g.Do(ctx, graphapi.Request{Method: "POST", Path: "me/events/" + seg + "/" + action, Body: body}, nil); err != nil {
+		if _, err := g.Do(ctx, graphapi.Request{Method: "POST", Path: p + "/" + action, Body: body}, nil); err != nil {
 			return doneOut{}, err
 		}
 		msg := map[string]string{"accept": "Accepted.", "tentativelyAccept": "Tentatively accepted.", "decline": "Declined; the meeting left the calendar."}[action]

@@ -68,22 +68,29 @@ func (k *keptCursors) add(id string, until time.Time) {
 // cursorOf turns a next or delta link into a cursor for the tool being
 // run, kept for ttl.
 func (s *Server) cursorOf(ctx context.Context, link string, ttl time.Duration) (string, error) {
-	if link == "" {
+	rel := relativeLink(link)
+	if rel == "" {
 		return "", nil
 	}
+	return s.cursorOfPath(ctx, rel, ttl)
+}
+
+// relativeLink is a Graph next or delta link relative to /v1.0/ (path and
+// query), "" for none or one that is not Graph's.
+func relativeLink(link string) string {
 	u, err := url.Parse(link)
-	if err != nil {
-		return "", nil
+	if link == "" || err != nil {
+		return ""
 	}
 	i := strings.Index(u.Path, "/v1.0/")
 	if i < 0 {
-		return "", nil
+		return ""
 	}
 	rel := u.Path[i+len("/v1.0/"):]
 	if u.RawQuery != "" {
 		rel += "?" + u.RawQuery
 	}
-	return s.cursorOfPath(ctx, rel, ttl)
+	return rel
 }
 
 // cursorOfPath keeps a relative Graph path (or a tool's own state in that

@@ -282,14 +282,5 @@ func (s *Server) searchOwn(ctx context.Context, g *graphapi.Client, source, q, a
 		}
 		hits = append(hits, hit)
 	}
-	next := ""
-	if u, err := url.Parse(res.Next); err == nil && res.Next != "" {
-		if i := strings.Index(u.Path, "/v1.0/"); i >= 0 {
-			next = u.Path[i+len("/v1.0/"):]
-			if u.RawQuery != "" {
-				next += "?" + u.RawQuery
-			}
-		}
-	}
-	return hits, next, nil
+	return hits, relativeLink(res.Next), nil
 }
