@@ -108,6 +108,7 @@ var Capabilities = []Capability{
 			{"move_message", "mailbox", "Mail.ReadWrite.Shared"},
 			{"update_message", "mailbox", "Mail.ReadWrite.Shared"},
 			{"delete_message", "mailbox", "Mail.ReadWrite.Shared"},
+			{"list_changes", "mailbox", "Mail.Read.Shared"},
 			{"list_events", "owner", "Calendars.Read.Shared"},
 			{"get_event", "owner", "Calendars.Read.Shared"},
 		},

@@ -24,10 +24,14 @@ import (
 // the tool starts again from the current state and says so, as Graph asks
 // delta clients to.
 //
+// With the shared_mailboxes capability, mail changes of a shared mailbox
+// too: the path, and so the cursor, names the mailbox.
+//
 // One tool serves three toolsets: a token sees it when it may read any of
 // them, and each call checks the toolset of its source.
 
 type listChangesIn struct {
+	inMailbox
 	Source   string `json:"source" jsonschema:"what to watch: mail (one folder), calendar (a time window) or files (OneDrive)"`
 	Cursor   string `json:"cursor,omitempty" jsonschema:"next_cursor or changes_cursor from an earlier call with the same source; leave out to start with the current state"`
 	Folder   string `json:"folder,omitempty" jsonschema:"mail: folder id or well-known name; default inbox"`
@@ -202,8 +206,12 @@ func listChangesTool() toolDef {
 		if call.caller == nil || !call.caller.access.Allows(src.toolset, false) {
 			return changesOut{}, invalid("this token may not read " + src.toolset + "; ask for a token that includes it")
 		}
-		// A cursor continues only the source that issued it.
-		call.tool = "list_changes " + in.Source
+		if in.Mailbox != "" && in.Source != "mail" {
+			return changesOut{}, invalid("mailbox goes with source mail only")
+		}
+		// A cursor continues only the source that issued it (and, for
+		// mail, the mailbox: its path names it).
+		call.cursorScope = "list_changes " + in.Source
 		size, err := pageSize(in.PageSize, 50, 200)
 		if err != nil {
 			return changesOut{}, err
@@ -222,7 +230,7 @@ func listChangesTool() toolDef {
 			if req.Path, err = s.pathOfCursor(ctx, in.Cursor); err != nil {
 				return changesOut{}, err
 			}
-			if !strings.HasPrefix(req.Path, src.path) || !strings.Contains(req.Path, "delta") {
+			if !strings.HasPrefix(req.Path, g.Routed(src.path)) || !strings.Contains(req.Path, "delta") {
 				return changesOut{}, errBadCursor
 			}
 			req.Query = nil

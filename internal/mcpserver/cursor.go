@@ -148,5 +148,10 @@ func callerID(ctx context.Context) int64 {
 
 // cursorSubject is what a cursor's id covers: the tool, the person, the path.
 func cursorSubject(ctx context.Context, path string) []byte {
-	return []byte(callFromContext(ctx).tool + "\x00" + strconv.FormatInt(callerID(ctx), 10) + "\x00" + path)
+	tc := callFromContext(ctx)
+	scope := tc.tool
+	if tc.cursorScope != "" {
+		scope = tc.cursorScope
+	}
+	return []byte(scope + "\x00" + strconv.FormatInt(callerID(ctx), 10) + "\x00" + path)
 }

@@ -37,6 +37,17 @@ func (s *Server) downloadLink(ctx context.Context, source, name, contentType str
 	return s.d.BaseURL + DownloadPath + token, expires, nil
 }
 
+// mayStillOpen says whether a one-time link to path, made by tool for a
+// person, may still be used: a link into another mailbox works only while
+// the capability that opened it still does.
+func (s *Server) mayStillOpen(ctx context.Context, userID int64, path, tool string) bool {
+	if !strings.HasPrefix(path, "users/") {
+		return true
+	}
+	reach, err := s.d.Store.Reach(ctx, userID)
+	return err == nil && reach.OpensParam(tool)
+}
+
 // serveDownload streams a one-time download from Graph to the client,
 // without holding the file in memory.
 func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
@@ -54,13 +65,9 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, s.linkProblem(err).Error(), http.StatusForbidden)
 		return
 	}
-	if strings.HasPrefix(d.Source, "users/") {
-		// Another mailbox's attachment: only while the capability that
-		// opened it still does.
-		if reach, err := s.d.Store.Reach(r.Context(), d.UserID); err != nil || !reach.OpensParam("get_attachment") {
-			http.Error(w, "This link opens a shared mailbox, which your agents may no longer open.", http.StatusForbidden)
-			return
-		}
+	if !s.mayStillOpen(r.Context(), d.UserID, d.Source, "get_attachment") {
+		http.Error(w, "This link opens a shared mailbox, which your agents may no longer open.", http.StatusForbidden)
+		return
 	}
 	g, err := s.graphFor(d.UserID, "")
 	if err != nil {

@@ -461,7 +461,7 @@ func sendMessageTool() toolDef {
 		if total >= 3<<20 {
 			return sentOut{}, invalid("attachments must be under 3 MB in all; put files of 3 MB to 150 MB in large_attachments")
 		}
-		if err := checkLargeIn(in.Mailbox, in.LargeAttachments); err != nil {
+		if err := checkLargeIn(in.LargeAttachments); err != nil {
 			return sentOut{}, err
 		}
 		if atts != nil {

@@ -76,6 +76,8 @@ func (s *Server) sendAfterUploads(ctx context.Context, g *graphapi.Client, msg m
 	if err != nil {
 		return sentOut{}, err
 	}
+	// The links and the send outlive the call: they keep the mailbox.
+	p = g.Routed(p)
 	c := callerFromContext(ctx)
 	send := &graphgate.PendingSend{ID: randomToken(), UserID: c.user.ID, TokenID: c.access.TokenID(), GrantID: c.access.GrantID(),
 		Label: c.access.Label(), Target: p, Remaining: len(large), ExpiresAt: s.d.Now().Add(pendingSendTTL).UTC()}
@@ -92,12 +94,8 @@ func (s *Server) sendAfterUploads(ctx context.Context, g *graphapi.Client, msg m
 }
 
 // checkLargeIn checks the large attachments' names and types before
-// anything is created, for a message of mailbox ("" for the person's own):
-// another mailbox's messages take no upload links.
-func checkLargeIn(mailbox string, list []largeAttachmentIn) error {
-	if mailbox != "" && len(list) > 0 {
-		return invalid("large_attachments cannot go to a shared mailbox's message; attach files under 3 MB, or use the person's own mailbox")
-	}
+// anything is created.
+func checkLargeIn(list []largeAttachmentIn) error {
 	if len(list) > 10 {
 		return invalid("give at most 10 large attachments")
 	}
@@ -162,7 +160,7 @@ func createDraftTool() toolDef {
 		if err != nil {
 			return draftOut{}, err
 		}
-		if err := checkLargeIn(in.Mailbox, in.LargeAttachments); err != nil {
+		if err := checkLargeIn(in.LargeAttachments); err != nil {
 			return draftOut{}, err
 		}
 		var m gMessage
@@ -173,7 +171,7 @@ func createDraftTool() toolDef {
 		if err != nil {
 			return draftOut{}, err
 		}
-		uploads, err := s.attachLarge(ctx, p, in.LargeAttachments, "")
+		uploads, err := s.attachLarge(ctx, g.Routed(p), in.LargeAttachments, "")
 		return draftOut{ID: m.ID, Subject: m.Subject, Uploads: uploads}, err
 	})
 }
@@ -199,7 +197,7 @@ func updateDraftTool() toolDef {
 		if err != nil {
 			return draftOut{}, err
 		}
-		if err := checkLargeIn(in.Mailbox, in.LargeAttachments); err != nil {
+		if err := checkLargeIn(in.LargeAttachments); err != nil {
 			return draftOut{}, err
 		}
 		if len(body) == 0 && len(in.LargeAttachments) == 0 {
@@ -216,7 +214,7 @@ func updateDraftTool() toolDef {
 		if !m.IsDraft && len(in.LargeAttachments) > 0 {
 			return draftOut{}, invalid("only drafts take attachments: this message was sent")
 		}
-		uploads, err := s.attachLarge(ctx, p, in.LargeAttachments, "")
+		uploads, err := s.attachLarge(ctx, g.Routed(p), in.LargeAttachments, "")
 		return draftOut{ID: m.ID, Subject: m.Subject, Uploads: uploads}, err
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"graphgate"
 	"graphgate/internal/apptest"
@@ -161,9 +162,73 @@ func TestSharedMailboxes(t *testing.T) {
 	}) {
 		t.Error("the draft did not go from support")
 	}
-	if res := call(t, s, "create_draft", map[string]any{"mailbox": "support@contoso.test", "subject": "big",
-		"large_attachments": []map[string]string{{"name": "big.bin"}}}, nil); !res.IsError || !strings.Contains(errorText(res), "shared mailbox") {
-		t.Errorf("large attachments to a shared mailbox's draft: %s", errorText(res))
+
+	// A large file sent from support: the draft waits in support's Drafts,
+	// the upload attaches there and the last one sends it from support.
+	var big struct {
+		DraftID string `json:"draft_id"`
+		Uploads []struct {
+			UploadURL string `json:"upload_url"`
+		} `json:"uploads"`
+	}
+	mustCall(t, s, "send_message", map[string]any{"mailbox": "support@contoso.test", "to": []string{"megan@contoso.test"}, "subject": "Big from support",
+		"body": "The scan.", "large_attachments": []map[string]string{{"name": "scan.pdf", "content_type": "application/pdf"}}}, &big)
+	if len(big.Uploads) != 1 || !slices.ContainsFunc(shared.Messages(), func(m *graph.Message) bool { return m.ID == big.DraftID && m.IsDraft }) {
+		t.Fatalf("the draft is not in support's Drafts: %+v", big)
+	}
+	if status, body := putUpload(t, big.Uploads[0].UploadURL, 3<<20+7); status != http.StatusCreated || !strings.Contains(body, `"sent":true`) {
+		t.Fatalf("upload to support's draft: %d %s", status, body)
+	}
+	if !slices.ContainsFunc(sandboxMailbox(t, l, "megan@contoso.test").Messages(), func(m *graph.Message) bool {
+		return m.Subject == "Big from support" && m.From.EmailAddress.Address == "support@contoso.test" &&
+			len(m.Attachments) == 1 && len(m.Attachments[0].ContentBytes) == 3<<20+7
+	}) {
+		t.Error("the large attachment did not go from support")
+	}
+	var waiting struct {
+		ID      string
+		Uploads []struct {
+			UploadURL string `json:"upload_url"`
+		} `json:"uploads"`
+	}
+	mustCall(t, s, "create_draft", map[string]any{"mailbox": "support@contoso.test", "subject": "Later",
+		"large_attachments": []map[string]string{{"name": "later.bin"}}}, &waiting)
+
+	// What changed in support: its own round, its own cursor.
+	var changes struct {
+		Changes       []struct{ ID string }
+		NextCursor    string `json:"next_cursor"`
+		ChangesCursor string `json:"changes_cursor"`
+	}
+	inbox := map[string]any{"source": "mail", "mailbox": "support@contoso.test", "page_size": 200}
+	mustCall(t, s, "list_changes", inbox, &changes)
+	if len(changes.Changes) == 0 || !slices.ContainsFunc(shared.Messages(), func(m *graph.Message) bool { return m.ID == changes.Changes[0].ID }) {
+		t.Fatalf("support's inbox changes: %d, first %+v", len(changes.Changes), changes.Changes[:min(1, len(changes.Changes))])
+	}
+	for rounds := 0; changes.NextCursor != ""; rounds++ {
+		if rounds == 20 {
+			t.Fatal("the round never ends")
+		}
+		next := changes.NextCursor
+		changes.NextCursor = ""
+		mustCall(t, s, "list_changes", map[string]any{"source": "mail", "mailbox": "support@contoso.test", "cursor": next}, &changes)
+	}
+	if res := call(t, s, "list_changes", map[string]any{"source": "mail", "cursor": changes.ChangesCursor}, nil); !res.IsError {
+		t.Error("support's changes cursor continued in alex's own mailbox")
+	}
+	if res := call(t, s, "list_changes", map[string]any{"source": "files", "mailbox": "support@contoso.test"}, nil); !res.IsError {
+		t.Error("a mailbox with OneDrive's changes")
+	}
+	shared.AddMessage(&graph.Message{Subject: "New for support", ParentFolderID: shared.Folder("inbox").ID, ReceivedDateTime: time.Now(),
+		From: &graph.Recipient{EmailAddress: graph.EmailAddress{Address: "megan@contoso.test"}}})
+	var since struct {
+		Changes []struct {
+			Message *struct{ Subject string }
+		}
+	}
+	mustCall(t, s, "list_changes", map[string]any{"source": "mail", "mailbox": "support@contoso.test", "cursor": changes.ChangesCursor}, &since)
+	if len(since.Changes) != 1 || since.Changes[0].Message == nil || since.Changes[0].Message.Subject != "New for support" {
+		t.Fatalf("what changed in support since: %+v", since)
 	}
 
 	// What Exchange refuses, in Microsoft's words.
@@ -195,6 +260,9 @@ func TestSharedMailboxes(t *testing.T) {
 	setCapabilities(t, l)
 	if resp, err := http.Get(stale); err != nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a shared mailbox's download link after turning the capability off: %v %v", err, resp)
+	}
+	if status, body := putUpload(t, waiting.Uploads[0].UploadURL, 3<<20); status != http.StatusForbidden {
+		t.Errorf("a shared mailbox's upload link after turning the capability off: %d %s", status, body)
 	}
 	if res := call(t, connect(t, l, token, ""), "list_messages", map[string]any{"cursor": page.NextCursor}, nil); !res.IsError ||
 		!strings.Contains(errorText(res), "may no longer open") {

@@ -225,6 +225,9 @@ func applyBounds(typ reflect.Type, schema *jsonschema.Schema) {
 type toolCall struct {
 	caller *caller
 	tool   string
+	// cursorScope, when set, is what the call's cursors are bound to in
+	// place of the tool's name: list_changes binds them to its source too.
+	cursorScope string
 	// accepted is what the person accepted, when the tool asked them:
 	// the tool acts on exactly that (delete_file, the item and its eTag).
 	accepted *preview

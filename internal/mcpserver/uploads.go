@@ -109,6 +109,11 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 		refuse(s.linkProblem(err).Error(), http.StatusForbidden)
 		return
 	}
+	if !s.mayStillOpen(r.Context(), u.UserID, u.Target, "update_draft") ||
+		u.SendID != "" && !s.mayStillOpen(r.Context(), u.UserID, u.Target, "send_message") {
+		refuse("This link attaches to a message of a shared mailbox, which your agents may no longer open.", http.StatusForbidden)
+		return
+	}
 	// A large file takes longer than the server's usual read deadline.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadTime))
 	g, err := s.graphFor(u.UserID, "")

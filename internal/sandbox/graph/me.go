@@ -84,6 +84,7 @@ func (s *Server) routes() {
 	}{
 		{"GET mailFolders", scopesMailRead, scopesMailShared, s.listFolders},
 		{"GET mailFolders/{folder}/messages", scopesMailRead, scopesMailShared, s.listMessages},
+		{"GET mailFolders/{folder}/messages/delta", scopesMailRead, scopesMailShared, s.messagesDelta},
 		{"GET messages", scopesMailRead, scopesMailShared, s.listMessages},
 		{"GET messages/{id}", scopesMailRead, scopesMailShared, s.getMessage},
 		{"GET messages/{id}/attachments", scopesMailRead, scopesMailShared, s.listAttachments},
@@ -93,6 +94,7 @@ func (s *Server) routes() {
 		{"PATCH messages/{id}", scopesMailRW, mailRWShared, s.updateMessage},
 		{"DELETE messages/{id}", scopesMailRW, mailRWShared, s.deleteMessage},
 		{"POST messages/{id}/{action}", scopesMailRW, mailRWShared, s.messageAction},
+		{"POST messages/{id}/attachments/createUploadSession", scopesMailRW, mailRWShared, s.createAttachmentUploadSession},
 		{"POST messages/{id}/send", scopesMailSend, mailSendShared, s.withAction("send")},
 		{"POST messages/{id}/reply", scopesMailSend, mailSendShared, s.withAction("reply")},
 		{"POST messages/{id}/replyAll", scopesMailSend, mailSendShared, s.withAction("replyAll")},
