@@ -49,11 +49,19 @@ func (s *Server) capabilityGate(next mcp.MethodHandler) mcp.MethodHandler {
 		if capability == nil || c == nil || c.reach.Opens(tool.Name) {
 			return next(ctx, method, req)
 		}
-		res := &mcp.CallToolResult{IsError: true}
-		res.Content = []mcp.Content{&mcp.TextContent{Text: s.closedWords(c.reach, capability, tool)}}
-		return res, nil
+		err := notAllowed{message(s.closedWords(c.reach, capability, tool))}
+		// Counted and audited like any call: an admin sees what agents
+		// reach for that is not on.
+		s.record(ctx, c, tool.Name, s.d.Now(), nil, err)
+		return toolError(err), nil
 	}
 }
+
+// notAllowed is a call of a capability's tool or argument the caller
+// cannot use yet: nothing ran.
+type notAllowed struct{ error }
+
+func (e notAllowed) Unwrap() error { return e.error }
 
 // closedWords says why a capability's tool is closed to the caller and
 // what would open it.
@@ -118,7 +126,7 @@ func (s *Server) useMailbox(c *caller, tool string, in any, g *graphapi.Client) 
 		return nil
 	}
 	if !c.reach.OpensParam(tool) {
-		return message(s.closedWords(c.reach, capability, &graphgate.CapabilityTool{Name: tool + "'s " + p.Param, Needs: p.Needs}))
+		return notAllowed{message(s.closedWords(c.reach, capability, &graphgate.CapabilityTool{Name: tool + "'s " + p.Param, Needs: p.Needs}))}
 	}
 	if at := strings.Index(addr, "@"); at < 1 || at == len(addr)-1 || len(addr) > 320 || strings.ContainsAny(addr, " <>,;/\\?#%\"") {
 		return invalid(fmt.Sprintf("%s must be an email address, not %q", p.Param, addr))

@@ -55,6 +55,17 @@ func TestCapabilityLifecycle(t *testing.T) {
 	if !res.IsError || !strings.Contains(errorText(res), "calendar.write") || !strings.Contains(errorText(res), "admin") {
 		t.Fatalf("create_event while off: %s", errorText(res))
 	}
+	// Refused, but audited and counted: the admin sees what agents reach for.
+	var refused []*graphgate.AuditEvent
+	for deadline := time.Now().Add(10 * time.Second); len(refused) == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		refused, _, _ = l.App.Store.ListAudit(t.Context(), graphgate.AuditFilter{Action: graphgate.ActionToolCall})
+	}
+	if len(refused) != 1 || refused[0].Target != "create_event" || refused[0].Details["outcome"] != "not_allowed" {
+		t.Fatalf("the closed call's audit: %+v", refused)
+	}
+	if m := l.NewClient().Get("/metrics").Body; !strings.Contains(m, `graphgate_mcp_tool_calls_total{outcome="not_allowed",tool="create_event"} 1`) {
+		t.Error("the closed call is not counted")
+	}
 
 	setCapabilities(t, l, "calendar.write", "people")
 	s = connect(t, l, token, "")

@@ -470,9 +470,12 @@ func (s *Server) record(ctx context.Context, c *caller, tool string, start time.
 func outcomeOf(err error) string {
 	var bad *badInput
 	var args invalidArguments
+	var closed notAllowed
 	switch {
 	case errors.As(err, &args):
 		return "invalid_arguments"
+	case errors.As(err, &closed):
+		return "not_allowed"
 	case errors.As(err, &bad):
 		return "user_error"
 	case err != nil:

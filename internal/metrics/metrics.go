@@ -41,7 +41,7 @@ func New() *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 12),
 		}, []string{"op"}),
 		toolCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "graphgate_mcp_tool_calls_total", Help: "MCP tool calls, by tool and outcome (ok, invalid_arguments, user_error, error).",
+			Name: "graphgate_mcp_tool_calls_total", Help: "MCP tool calls, by tool and outcome (ok, invalid_arguments, not_allowed, user_error, error).",
 		}, []string{"tool", "outcome"}),
 		toolDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "graphgate_mcp_tool_duration_seconds", Help: "Time to answer MCP tool calls, by tool.",

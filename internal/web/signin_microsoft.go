@@ -108,6 +108,8 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, err)
 		return
 	}
+	http.SetCookie(w, &http.Cookie{Name: knownCookie, Value: "1", Path: "/login", HttpOnly: true, Secure: s.cfg.Secure(),
+		SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
 	if done.LinkNext != "" {
 		// Signed in, not linked (this browser had linked someone before):
 		// link now; Microsoft asks for consent once. Or linked a work
@@ -115,8 +117,6 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, done.LinkNext, http.StatusSeeOther)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: knownCookie, Value: "1", Path: "/login", HttpOnly: true, Secure: s.cfg.Secure(),
-		SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
 	http.Redirect(w, r, s.landing(&signedIn{user: done.User}), http.StatusSeeOther)
 }
 

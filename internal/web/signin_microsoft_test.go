@@ -182,6 +182,34 @@ func TestSignInWithMicrosoft(t *testing.T) {
 	})
 }
 
+// A first sign-in that goes on to Microsoft for the permissions only work
+// accounts have is remembered like any other: the next one from this
+// browser asks only who it is.
+func TestFirstSignInGoingOnToWorkOnlyPermissions(t *testing.T) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	ctx := context.Background()
+	setRules(t, l, admin.SignInForm{Microsoft: true, Who: graphgate.SignInTenants, Tenants: directory.Contoso.ID, Passwords: true})
+	if _, err := l.App.Web.Admin().SetCapabilities(ctx, nil, []string{"people"}); err != nil {
+		t.Fatal(err)
+	}
+	c := l.NewClient()
+	r, _ := signInWithMicrosoft(t, l, c, "nina@contoso.test")
+	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, l.SandboxURL) {
+		t.Fatalf("nina is not sent on for the work-only permissions: %d %s", r.Status, r.Location)
+	}
+	if r := l.Back(t, c, l.AtMicrosoft(t, r.Location, "nina@contoso.test", "accept")); r.Status != http.StatusSeeOther {
+		t.Fatalf("the work-only consent: %d %s", r.Status, r.Body)
+	}
+	if page := c.Get("/integrations"); !strings.Contains(page.Body, `data-state="linked"`) {
+		t.Fatal("nina is not linked")
+	}
+	c.Post("/logout", url.Values{"csrf": {c.CSRF()}})
+	_, authURL := signInWithMicrosoft(t, l, c, "nina@contoso.test")
+	if u, _ := url.Parse(authURL); u.Query().Get("scope") != "openid profile email" {
+		t.Fatalf("nina's next sign-in asks for %q", u.Query().Get("scope"))
+	}
+}
+
 // TestSignInWithMicrosoftInABrowser: a Contoso person without a graphgate
 // account clicks Sign in with Microsoft, accepts one consent, and lands on
 // Connect your tools with their account linked.
