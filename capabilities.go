@@ -113,6 +113,17 @@ var Capabilities = []Capability{
 			{"get_event", "owner", "Calendars.Read.Shared"},
 		},
 	},
+	{
+		Name: "tasks", Title: "To Do tasks", Ask: "Allow To Do tasks",
+		Does:        "Agents read your Microsoft To Do lists and tasks, add tasks, and change, complete or reopen them.",
+		Permissions: []Permission{{Name: "Tasks.ReadWrite"}},
+		Tools: []CapabilityTool{
+			{Name: "list_task_lists", Needs: "Tasks.ReadWrite"},
+			{Name: "list_tasks", Needs: "Tasks.ReadWrite"},
+			{Name: "create_task", Needs: "Tasks.ReadWrite"},
+			{Name: "update_task", Needs: "Tasks.ReadWrite"},
+		},
+	},
 }
 
 // CapabilityOfParam is the capability that adds an argument to a tool,

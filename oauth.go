@@ -90,12 +90,14 @@ type OAuthToken struct {
 }
 
 // Toolsets an agent can be limited to.
-var Toolsets = []string{"mail", "calendar", "files", "profile", "people"}
+var Toolsets = []string{"mail", "calendar", "files", "profile", "people", "tasks"}
 
 // Scopes are what an OAuth client may ask for: each toolset, to read or to
-// write (profile and people only read). calendar.write and people.read
-// reach tools only where the admin turned their capability on.
-var Scopes = []string{"mail.read", "mail.write", "calendar.read", "calendar.write", "files.read", "files.write", "profile", "people.read"}
+// write (profile and people only read). calendar.write, people.read and
+// the tasks scopes reach tools only where the admin turned their
+// capability on.
+var Scopes = []string{"mail.read", "mail.write", "calendar.read", "calendar.write", "files.read", "files.write", "profile", "people.read",
+	"tasks.read", "tasks.write"}
 
 // ScopeFor is the scope a tool of the toolset needs.
 func ScopeFor(toolset string, write bool) string {

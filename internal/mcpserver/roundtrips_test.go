@@ -1,6 +1,7 @@
 package mcpserver_test
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -8,53 +9,87 @@ import (
 
 	"graphgate/internal/apptest"
 	"graphgate/internal/sandbox"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// capabilityCalls are the capability tools, one call each, as the round-trip
-// test and the latency measure run them, in an order where each finds
-// what the one before made.
-func capabilityCalls(eventID func() string) []struct {
+// capabilityCall is one call of a capability tool, as the round-trip test
+// and the latency measure make it.
+type capabilityCall struct {
 	tool string
 	args func() map[string]any
 	// graph is how many Graph requests the call makes, and depth how many
 	// it waits for one after the other (find_people asks the people the
 	// person works with and the directory at once).
 	graph, depth int
-} {
+}
+
+// capabilityCalls are the capability tools, one call each, in an order
+// where each finds what the one before made (made holds the ids of the
+// event and the task created). The person's zone is known by then (it is
+// fetched once an hour, see zone.go).
+func capabilityCalls(made map[string]string) []capabilityCall {
 	zone := "Europe/Berlin"
-	return []struct {
-		tool         string
-		args         func() map[string]any
-		graph, depth int
-	}{
+	return []capabilityCall{
 		{"create_event", func() map[string]any {
 			return map[string]any{"subject": "Measured", "start": "2026-12-23T10:00", "end": "2026-12-23T11:00", "time_zone": zone,
 				"attendees": []string{"megan@contoso.test"}}
 		}, 1, 1},
-		{"update_event", func() map[string]any { return map[string]any{"id": eventID(), "location": "Room 2", "time_zone": zone} }, 1, 1},
+		{"update_event", func() map[string]any {
+			return map[string]any{"id": made["create_event"], "location": "Room 2", "time_zone": zone}
+		}, 1, 1},
 		{"find_meeting_times", func() map[string]any {
 			return map[string]any{"attendees": []string{"megan@contoso.test"}, "time_zone": zone}
 		}, 1, 1},
 		{"find_people", func() map[string]any { return map[string]any{"query": "meg"} }, 2, 1},
-		{"cancel_event", func() map[string]any { return map[string]any{"id": eventID(), "comment": "measured"} }, 1, 1},
+		{"cancel_event", func() map[string]any { return map[string]any{"id": made["create_event"], "comment": "measured"} }, 1, 1},
+		// list_task_lists learns the default list the others use.
+		{"list_task_lists", func() map[string]any { return map[string]any{} }, 1, 1},
+		{"list_tasks", func() map[string]any { return map[string]any{"status": "all", "page_size": 25} }, 1, 1},
+		{"create_task", func() map[string]any { return map[string]any{"title": "Measured", "due_date": "2026-12-24"} }, 1, 1},
+		{"update_task", func() map[string]any { return map[string]any{"id": made["create_task"], "importance": "high"} }, 1, 1},
+	}
+}
+
+// measuredCapabilities are what the round-trip test and the latency
+// measure turn on.
+var measuredCapabilities = []string{"calendar.write", "people", "tasks"}
+
+// startMeasured is alex with every measured capability granted, and the
+// person's zone already known.
+func startMeasured(t *testing.T) (*apptest.Linked, *mcp.ClientSession) {
+	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+	alex := l.SignInAndLink(t, "alex@contoso.test")
+	setCapabilities(t, l, measuredCapabilities...)
+	l.AllowMore(t, signedIn(t, l, "alex@contoso.test"), "alex@contoso.test", "accept")
+	s := connect(t, l, agentToken(t, l, alex, false), "")
+	mustCall(t, s, "get_profile", map[string]any{}, nil)
+	return l, s
+}
+
+// remember keeps the id a creating call answered.
+func remember(made map[string]string, tool string, res *mcp.CallToolResult) {
+	var out struct {
+		ID   string
+		Task struct{ ID string }
+	}
+	if raw, err := json.Marshal(res.StructuredContent); err == nil && json.Unmarshal(raw, &out) == nil {
+		switch tool {
+		case "create_event":
+			made[tool] = out.ID
+		case "create_task":
+			made[tool] = out.Task.ID
+		}
 	}
 }
 
 // Every capability tool makes the fewest Graph requests its answer needs.
 func TestCapabilityToolsRoundTrips(t *testing.T) {
-	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
-	alex := l.SignInAndLink(t, "alex@contoso.test")
-	setCapabilities(t, l, "calendar.write", "people")
-	l.AllowMore(t, signedIn(t, l, "alex@contoso.test"), "alex@contoso.test", "accept")
-	s := connect(t, l, agentToken(t, l, alex, false), "")
-	var id string
-	for _, c := range capabilityCalls(func() string { return id }) {
+	l, s := startMeasured(t)
+	made := map[string]string{}
+	for _, c := range capabilityCalls(made) {
 		l.Sandbox.ResetRequests()
-		var out struct{ ID string }
-		mustCall(t, s, c.tool, c.args(), &out)
-		if c.tool == "create_event" {
-			id = out.ID
-		}
+		remember(made, c.tool, mustCall(t, s, c.tool, c.args(), nil))
 		n := 0
 		for route, k := range l.Sandbox.Requests() {
 			if strings.Contains(route, " /v1.0/") {
@@ -104,17 +139,13 @@ func TestCapabilityToolsLatency(t *testing.T) {
 	if os.Getenv("GRAPHGATE_MEASURE_LATENCY") != "1" {
 		t.Skip("set GRAPHGATE_MEASURE_LATENCY=1, or run ./scripts/tool-latency")
 	}
-	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
-	alex := l.SignInAndLink(t, "alex@contoso.test")
-	setCapabilities(t, l, "calendar.write", "people")
-	l.AllowMore(t, signedIn(t, l, "alex@contoso.test"), "alex@contoso.test", "accept")
-	s := connect(t, l, agentToken(t, l, alex, false), "")
+	l, s := startMeasured(t)
 	const delay = 100 * time.Millisecond
 	if _, err := l.Sandbox.AddFault(sandbox.Fault{Path: "^/v1.0/", Delay: delay.String()}); err != nil {
 		t.Fatal(err)
 	}
-	var id string
-	for _, c := range capabilityCalls(func() string { return id }) {
+	made := map[string]string{}
+	for _, c := range capabilityCalls(made) {
 		const rounds = 5
 		var best time.Duration
 		for i := range rounds {
@@ -123,11 +154,10 @@ func TestCapabilityToolsLatency(t *testing.T) {
 				break // cancels once
 			}
 			start := time.Now()
-			var out struct{ ID string }
-			mustCall(t, s, c.tool, args, &out)
+			res := mustCall(t, s, c.tool, args, nil)
 			took := time.Since(start)
-			if c.tool == "create_event" && i == 0 {
-				id = out.ID
+			if i == 0 {
+				remember(made, c.tool, res)
 			}
 			if best == 0 || took < best {
 				best = took

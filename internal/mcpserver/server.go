@@ -69,6 +69,8 @@ type Server struct {
 	// a server registers every tool, which is costly to do per request.
 	servers sync.Map // string -> *mcp.Server
 	zones   zoneCache
+	// defaultLists are people's default To Do lists (see tasks.go).
+	defaultLists defaultListCache
 	// touched is when each person's last successful Graph call was recorded
 	// (user id -> time.Time): at most once a minute, not on every call.
 	touched sync.Map

@@ -193,6 +193,7 @@ func allTools() []toolDef {
 		createEventTool(), updateEventTool(), cancelEventTool(), respondEventTool(), findMeetingTimesTool(), findPeopleTool(),
 		listFilesTool(), searchFilesTool(), listChangesTool(), searchTool(), getFileInfoTool(), readFileTool(), uploadFileTool(), createFolderTool(),
 		moveFileTool(), deleteFileTool(),
+		listTaskListsTool(), listTasksTool(), createTaskTool(), updateTaskTool(),
 	}
 }
 

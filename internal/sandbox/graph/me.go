@@ -107,6 +107,11 @@ func (s *Server) routes() {
 		m.HandleFunc(method+" /v1.0/users/{user}/"+path, s.authedFor(route.scopes, route.shared, mailDenied, route.h))
 	}
 	handle("GET /v1.0/me", scopesUser, userDenied, s.me)
+	handle("GET /v1.0/me/todo/lists", scopesTaskRead, mailDenied, s.listTaskLists)
+	handle("GET /v1.0/me/todo/lists/{list}/tasks", scopesTaskRead, mailDenied, s.listTasks)
+	handle("POST /v1.0/me/todo/lists/{list}/tasks", scopesTaskRW, mailDenied, s.createTask)
+	handle("GET /v1.0/me/todo/lists/{list}/tasks/{task}", scopesTaskRead, mailDenied, s.getTask)
+	handle("PATCH /v1.0/me/todo/lists/{list}/tasks/{task}", scopesTaskRW, mailDenied, s.updateTask)
 	handle("GET /v1.0/me/mailboxSettings", scopesSettings, mailDenied, s.mailboxSettings)
 	handle("GET /v1.0/me/people", scopesPeople, mailDenied, s.people)
 	handle("POST /v1.0/search/query", append(append(append([]string{}, scopesMailRead...), scopesCalRead...), scopesFileRead...), "Forbidden", s.searchQuery)

@@ -56,6 +56,7 @@ type Mailbox struct {
 	calendars []*Calendar
 	events    map[string]*Event
 	drive     *Drive
+	taskLists []*TaskList
 	// deltas are the message and calendar delta snapshots, by token.
 	deltas   map[int64]deltaState
 	deltaSeq int64

@@ -48,6 +48,9 @@ func Populate(store *graph.Store, dir *directory.Directory, seed uint64, anchor 
 		g.mail()
 		g.calendar()
 		g.drive()
+		if p.FullAccess == nil { // a shared mailbox has no To Do
+			g.tasks()
+		}
 	}
 }
 
