@@ -124,14 +124,66 @@ var Capabilities = []Capability{
 			{Name: "update_task", Needs: "Tasks.ReadWrite"},
 		},
 	},
+	{
+		Name: "teams.chats", Title: "Teams chats", Ask: "Allow Teams chats",
+		Does:        "Agents read your Teams chats (one-on-one, group and meeting chats) and send messages in them.",
+		Permissions: []Permission{{Name: "Chat.ReadWrite", WorkOnly: true}},
+		Tools: []CapabilityTool{
+			{Name: "list_chats", Needs: "Chat.ReadWrite"},
+			{Name: "read_chat", Needs: "Chat.ReadWrite"},
+			{Name: "send_chat_message", Needs: "Chat.ReadWrite"},
+		},
+	},
+	{
+		Name: "teams.channels", Title: "Teams channels", Ask: "Allow Teams channels",
+		Does: "Agents list your teams and their channels, read channel threads and replies, and start or answer threads.",
+		Permissions: []Permission{
+			{Name: "Team.ReadBasic.All", WorkOnly: true},
+			{Name: "Channel.ReadBasic.All", WorkOnly: true},
+			{Name: "ChannelMessage.Read.All", AdminConsent: true, WorkOnly: true},
+			{Name: "ChannelMessage.Send", WorkOnly: true},
+		},
+		Tools: []CapabilityTool{
+			{Name: "list_teams", Needs: "Team.ReadBasic.All"},
+			{Name: "list_channels", Needs: "Channel.ReadBasic.All"},
+			{Name: "read_channel", Needs: "ChannelMessage.Read.All"},
+			{Name: "post_channel_message", Needs: "ChannelMessage.Send"},
+		},
+	},
+	{
+		Name: "sharepoint", Title: "SharePoint", Ask: "Allow SharePoint",
+		Does:        "Agents find the SharePoint sites you can reach and read their document libraries with the files tools.",
+		Permissions: []Permission{{Name: "Sites.Read.All", WorkOnly: true}},
+		Tools: []CapabilityTool{
+			{Name: "search_sites", Needs: "Sites.Read.All"},
+			{Name: "list_site_drives", Needs: "Sites.Read.All"},
+		},
+		Params: libraryParams("Sites.Read.All", "list_files", "search_files", "get_file_info", "read_file", "list_changes"),
+	},
+	{
+		Name: "sharepoint.write", Title: "SharePoint changes", Ask: "Allow changing SharePoint files",
+		Does:        "Agents upload, move and delete files and make folders in SharePoint document libraries (SharePoint finds them).",
+		Permissions: []Permission{{Name: "Sites.ReadWrite.All", WorkOnly: true}},
+		Params:      libraryParams("Sites.ReadWrite.All", "upload_file", "create_folder", "move_file", "delete_file"),
+	},
+}
+
+// libraryParams are the site and drive arguments that send files tools
+// to a SharePoint document library.
+func libraryParams(needs string, tools ...string) []CapabilityParam {
+	var out []CapabilityParam
+	for _, t := range tools {
+		out = append(out, CapabilityParam{t, "site", needs}, CapabilityParam{t, "drive", needs})
+	}
+	return out
 }
 
 // CapabilityOfParam is the capability that adds an argument to a tool,
-// and how; nil when the tool has none.
-func CapabilityOfParam(tool string) (*Capability, *CapabilityParam) {
+// and how; nil when none does.
+func CapabilityOfParam(tool, param string) (*Capability, *CapabilityParam) {
 	for i := range Capabilities {
 		for j, p := range Capabilities[i].Params {
-			if p.Tool == tool {
+			if p.Tool == tool && p.Param == param {
 				return &Capabilities[i], &Capabilities[i].Params[j]
 			}
 		}
@@ -239,10 +291,10 @@ func (r *Reach) Opens(tool string) bool {
 	return c == nil || r != nil && slices.Contains(r.Capabilities, c.Name) && HasPermission(r.Granted, t.Needs)
 }
 
-// OpensParam reports whether the capability argument of a tool (if it
-// has one) may be used: on, and its permission granted.
-func (r *Reach) OpensParam(tool string) bool {
-	c, p := CapabilityOfParam(tool)
+// OpensParam reports whether a capability's argument of a tool may be
+// used: on, and its permission granted.
+func (r *Reach) OpensParam(tool, param string) bool {
+	c, p := CapabilityOfParam(tool, param)
 	return c != nil && r != nil && slices.Contains(r.Capabilities, c.Name) && HasPermission(r.Granted, p.Needs)
 }
 

@@ -29,8 +29,17 @@ func capabilityTable() string {
 		for _, t := range c.Tools {
 			tools = append(tools, "`"+t.Name+"`")
 		}
+		// A tool's arguments together: `list_files` with `site` or `drive`.
+		var order []string
+		params := map[string][]string{}
 		for _, p := range c.Params {
-			tools = append(tools, "`"+p.Tool+"` with `"+p.Param+"`")
+			if params[p.Tool] == nil {
+				order = append(order, p.Tool)
+			}
+			params[p.Tool] = append(params[p.Tool], "`"+p.Param+"`")
+		}
+		for _, tool := range order {
+			tools = append(tools, "`"+tool+"` with "+strings.Join(params[tool], " or "))
 		}
 		or := func(list []string, none string) string {
 			if len(list) == 0 {

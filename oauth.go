@@ -90,14 +90,14 @@ type OAuthToken struct {
 }
 
 // Toolsets an agent can be limited to.
-var Toolsets = []string{"mail", "calendar", "files", "profile", "people", "tasks"}
+var Toolsets = []string{"mail", "calendar", "files", "profile", "people", "tasks", "teams"}
 
 // Scopes are what an OAuth client may ask for: each toolset, to read or to
 // write (profile and people only read). calendar.write, people.read and
-// the tasks scopes reach tools only where the admin turned their
-// capability on.
+// the tasks and teams scopes reach tools only where the admin turned their
+// capability on; files.read and files.write cover SharePoint's.
 var Scopes = []string{"mail.read", "mail.write", "calendar.read", "calendar.write", "files.read", "files.write", "profile", "people.read",
-	"tasks.read", "tasks.write"}
+	"tasks.read", "tasks.write", "teams.read", "teams.write"}
 
 // ScopeFor is the scope a tool of the toolset needs.
 func ScopeFor(toolset string, write bool) string {

@@ -129,3 +129,25 @@ func (l *Linked) Back(t testing.TB, c *Client, back string) Response {
 	}
 	return c.Get(strings.TrimPrefix(back, l.URL))
 }
+
+// GrantForOrganisation runs the MCP Servers tab's "Grant for my
+// organisation at Microsoft" end to end, Contoso's Global Administrator
+// accepting: every permission of the base set and the capabilities on,
+// admin-only ones included, for everyone in Contoso.
+func (l *Linked) GrantForOrganisation(t testing.TB) {
+	t.Helper()
+	admin := l.NewClient()
+	admin.SignIn(AdminEmail, AdminPassword)
+	admin.Get("/admin/servers")
+	r := admin.Post("/admin/servers/microsoft365/admin-consent", nil)
+	if r.Status != http.StatusSeeOther || !strings.Contains(r.Location, "/v2.0/adminconsent?") {
+		t.Fatalf("admin consent: %d %s", r.Status, r.Location)
+	}
+	back, err := sandboxtest.AdminConsent(r.Location, "admin@contoso.test", "accept")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := l.Back(t, admin, back); r.Status != http.StatusSeeOther {
+		t.Fatalf("back from admin consent: %d", r.Status)
+	}
+}

@@ -48,6 +48,10 @@ type Client struct {
 	// or a calendar shared with the person) that the mail and calendar
 	// paths under me/ are sent to instead: users/{address}/...
 	Mailbox string
+	// Drive, when set, is a SharePoint document library (drives/{id} or
+	// sites/{site}/drive) that the OneDrive paths under me/drive are sent
+	// to instead.
+	Drive string
 	// requestIDs are Graph's request-ids of every answer this client got,
 	// for the audit log.
 	mu         sync.Mutex
@@ -58,11 +62,13 @@ type Client struct {
 var mailboxPaths = []string{"me/messages", "me/mailFolders", "me/events", "me/calendar"}
 
 // Routed is the path a request for p goes to: another mailbox's, when
-// Mailbox is set and p is one of its mail or calendar paths. A path kept
-// for later (a download link) is kept routed.
-func (c *Client) Routed(p string) string { return c.inMailbox(p) }
-
-func (c *Client) inMailbox(p string) string {
+// Mailbox is set and p is one of its mail or calendar paths; a library's,
+// when Drive is set and p is a OneDrive path. A path kept for later (a
+// download link, a cursor's scope) is kept routed.
+func (c *Client) Routed(p string) string {
+	if c.Drive != "" && (p == "me/drive" || strings.HasPrefix(p, "me/drive/")) {
+		return c.Drive + strings.TrimPrefix(p, "me/drive")
+	}
 	if c.Mailbox == "" {
 		return p
 	}
@@ -208,7 +214,7 @@ func (c *Client) resolve(path string, q url.Values) (*url.URL, error) {
 func (c *Client) Do(ctx context.Context, req Request, out any) (*Response, error) {
 	p := req.Path
 	if !req.Own {
-		p = c.inMailbox(p)
+		p = c.Routed(p)
 	}
 	u, err := c.resolve(p, req.Query)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -25,7 +27,7 @@ func opened(r *graphgate.Reach) []string {
 			}
 		}
 		for _, p := range c.Params {
-			if r.OpensParam(p.Tool) {
+			if r.OpensParam(p.Tool, p.Param) {
 				out = append(out, p.Tool+"."+p.Param)
 			}
 		}
@@ -103,49 +105,141 @@ type inOwner struct {
 	Owner string `json:"owner,omitempty" jsonschema:"whose calendar (an address shared with the person); default their own"`
 }
 
-func (m inMailbox) otherMailbox() string { return m.Mailbox }
-func (o inOwner) otherMailbox() string   { return o.Owner }
-
-// otherMailbox is the address an input names with mailbox or owner.
-func otherMailbox(in any) string {
-	if m, ok := in.(interface{ otherMailbox() string }); ok {
-		return strings.TrimSpace(m.otherMailbox())
-	}
-	return ""
+// inLibrary are the sharepoint capabilities' arguments: a document
+// library instead of the person's OneDrive, where the files tools' paths
+// are sent (graphapi.Client.Drive).
+type inLibrary struct {
+	Site  string `json:"site,omitempty" jsonschema:"a SharePoint site (id or URL): its main library; default the person's OneDrive"`
+	Drive string `json:"drive,omitempty" jsonschema:"a library id from list_site_drives"`
 }
 
-// useMailbox points the call's Graph client at the other mailbox the input
-// names, once the caller's reach opens the tool's argument for it.
-func (s *Server) useMailbox(c *caller, tool string, in any, g *graphapi.Client) error {
-	addr := otherMailbox(in)
-	if addr == "" {
-		return nil
+func (m inMailbox) otherPlace() map[string]string { return map[string]string{"mailbox": m.Mailbox} }
+func (o inOwner) otherPlace() map[string]string   { return map[string]string{"owner": o.Owner} }
+func (l inLibrary) otherPlace() map[string]string {
+	return map[string]string{"site": l.Site, "drive": l.Drive}
+}
+
+// otherPlaces are the capability arguments an input gives (mailbox,
+// owner, site, drive), by name; Go promotes the method of the one
+// embedded struct, so an input embeds at most one kind.
+func otherPlaces(in any) map[string]string {
+	out := map[string]string{}
+	if m, ok := in.(interface{ otherPlace() map[string]string }); ok {
+		for k, v := range m.otherPlace() {
+			if v = strings.TrimSpace(v); v != "" {
+				out[k] = v
+			}
+		}
 	}
-	capability, p := graphgate.CapabilityOfParam(tool)
-	if capability == nil {
-		return nil
+	return out
+}
+
+// usePlace points the call's Graph client at the other mailbox or the
+// library the input names, once the caller's reach opens the tool's
+// argument for it.
+func (s *Server) usePlace(c *caller, tool string, in any, g *graphapi.Client) error {
+	places := otherPlaces(in)
+	for param := range places {
+		capability, p := graphgate.CapabilityOfParam(tool, param)
+		if capability == nil {
+			return invalid(tool + " takes no " + param)
+		}
+		if !c.reach.OpensParam(tool, param) {
+			return notAllowed{message(s.closedWords(c.reach, capability, &graphgate.CapabilityTool{Name: tool + "'s " + p.Param, Needs: p.Needs}))}
+		}
 	}
-	if !c.reach.OpensParam(tool) {
-		return notAllowed{message(s.closedWords(c.reach, capability, &graphgate.CapabilityTool{Name: tool + "'s " + p.Param, Needs: p.Needs}))}
+	if len(places) > 1 {
+		return invalid("give one of " + strings.Join(slices.Sorted(maps.Keys(places)), ", ") + ", not several")
 	}
-	if at := strings.Index(addr, "@"); at < 1 || at == len(addr)-1 || len(addr) > 320 || strings.ContainsAny(addr, " <>,;/\\?#%\"") {
-		return invalid(fmt.Sprintf("%s must be an email address, not %q", p.Param, addr))
+	for param, v := range places {
+		switch param {
+		case "mailbox", "owner":
+			if at := strings.Index(v, "@"); at < 1 || at == len(v)-1 || len(v) > 320 || strings.ContainsAny(v, " <>,;/\\?#%\"") {
+				return invalid(fmt.Sprintf("%s must be an email address, not %q", param, v))
+			}
+			g.Mailbox = v
+		case "site":
+			ref, ok := siteRef(v)
+			if !ok {
+				return invalid(fmt.Sprintf("site must be a site id from search_sites or its https://….sharepoint.com/sites/… address, not %q", v))
+			}
+			g.Drive = "sites/" + ref + "/drive"
+		case "drive":
+			seg, ok := idSegment(v)
+			if !ok {
+				return invalid("drive must be a library id from list_site_drives")
+			}
+			g.Drive = "drives/" + seg
+		}
 	}
-	g.Mailbox = addr
 	return nil
 }
 
-// hideClosedParam returns t without the capability argument its caller
-// cannot use: agents see it once it works for them.
+// siteRef is how Graph addresses a site given by id
+// (host,collection-guid,web-guid) or by its URL (host:/sites/name:).
+func siteRef(v string) (string, bool) {
+	if u, err := url.Parse(v); err == nil && u.Scheme != "" {
+		host := strings.ToLower(u.Hostname())
+		segs := strings.Split(strings.Trim(u.EscapedPath(), "/"), "/")
+		if u.Scheme != "https" || !strings.HasSuffix(host, ".sharepoint.com") || u.Port() != "" || u.User != nil ||
+			u.RawQuery != "" || u.Fragment != "" || len(segs) != 2 || segs[0] != "sites" && segs[0] != "teams" {
+			return "", false
+		}
+		if name, err := url.PathUnescape(segs[1]); err != nil || !siteName.MatchString(name) {
+			return "", false
+		}
+		return host + ":/" + segs[0] + "/" + segs[1] + ":", true
+	}
+	if !siteID.MatchString(v) {
+		return "", false
+	}
+	return v, true
+}
+
+var (
+	siteName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+	siteID   = regexp.MustCompile(`^[a-z0-9-]+(\.[a-z0-9-]+)*\.sharepoint\.com,[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12},[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+)
+
+// placeParam is the capability argument that sent a stored Graph path
+// (a cursor's, a one-time link's) elsewhere than the person's own
+// mailbox or OneDrive; false for their own.
+func placeParam(tool, path string) (string, bool) {
+	switch {
+	case strings.HasPrefix(path, "users/"):
+		if _, p := graphgate.CapabilityOfParam(tool, "owner"); p != nil {
+			return "owner", true
+		}
+		return "mailbox", true
+	case strings.HasPrefix(path, "drives/"), strings.HasPrefix(path, "sites/"):
+		return "drive", true
+	}
+	return "", false
+}
+
+// hideClosedParam returns t without the capability arguments its caller
+// cannot use: agents see them once they work for them.
 func hideClosedParam(t *mcp.Tool, reach *graphgate.Reach) *mcp.Tool {
-	_, p := graphgate.CapabilityOfParam(t.Name)
 	schema, ok := t.InputSchema.(*jsonschema.Schema)
-	if p == nil || reach.OpensParam(t.Name) || !ok {
+	if !ok {
+		return t
+	}
+	var closed []string
+	for _, c := range graphgate.Capabilities {
+		for _, p := range c.Params {
+			if p.Tool == t.Name && !reach.OpensParam(p.Tool, p.Param) {
+				closed = append(closed, p.Param)
+			}
+		}
+	}
+	if len(closed) == 0 {
 		return t
 	}
 	narrowed := *schema
 	narrowed.Properties = maps.Clone(schema.Properties)
-	delete(narrowed.Properties, p.Param)
+	for _, p := range closed {
+		delete(narrowed.Properties, p)
+	}
 	tc := *t
 	tc.InputSchema = &narrowed
 	return &tc

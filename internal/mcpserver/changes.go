@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -32,12 +33,21 @@ import (
 
 type listChangesIn struct {
 	inMailbox
+	inLibrary
 	Source   string `json:"source" jsonschema:"what to watch: mail (one folder), calendar (a time window) or files (OneDrive)"`
 	Cursor   string `json:"cursor,omitempty" jsonschema:"next_cursor or changes_cursor from an earlier call with the same source; leave out to start with the current state"`
 	Folder   string `json:"folder,omitempty" jsonschema:"mail: folder id or well-known name; default inbox"`
 	Start    string `json:"start,omitempty" jsonschema:"calendar: window start; default now. The window is kept by the cursor"`
 	End      string `json:"end,omitempty" jsonschema:"calendar: window end; default 7 days after the start; at most 31 days after it"`
 	PageSize int    `json:"page_size,omitempty" jsonschema:"changes per page, 1 to 200; default 50" bounds:"1,200"`
+}
+
+// otherPlace merges both places list_changes may watch: a shared
+// mailbox's folder, a SharePoint library.
+func (in listChangesIn) otherPlace() map[string]string {
+	m := in.inMailbox.otherPlace()
+	maps.Copy(m, in.inLibrary.otherPlace())
+	return m
 }
 
 // ChangeOut is one change: the item as it is now, or only the id of an
@@ -209,8 +219,11 @@ func listChangesTool() toolDef {
 		if in.Mailbox != "" && in.Source != "mail" {
 			return changesOut{}, invalid("mailbox goes with source mail only")
 		}
-		// A cursor continues only the source that issued it (and, for
-		// mail, the mailbox: its path names it).
+		if (in.Site != "" || in.Drive != "") && in.Source != "files" {
+			return changesOut{}, invalid("site and drive go with source files only")
+		}
+		// A cursor continues only the source that issued it (and the
+		// mailbox or library: its path names it).
 		call.cursorScope = "list_changes " + in.Source
 		size, err := pageSize(in.PageSize, 50, 200)
 		if err != nil {
@@ -230,7 +243,7 @@ func listChangesTool() toolDef {
 			if req.Path, err = s.pathOfCursor(ctx, in.Cursor); err != nil {
 				return changesOut{}, err
 			}
-			if !strings.HasPrefix(req.Path, g.Routed(src.path)) || !strings.Contains(req.Path, "delta") {
+			if !under(req.Path, g.Routed(src.path)) || !strings.Contains(req.Path, "delta") {
 				return changesOut{}, errBadCursor
 			}
 			req.Query = nil

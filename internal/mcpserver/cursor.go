@@ -130,12 +130,23 @@ func (s *Server) pathOfCursor(ctx context.Context, cursor string) (string, error
 	if strings.Contains(c.Path, "://") || strings.HasPrefix(c.Path, "/") || hasDotSegment(c.Path) {
 		return "", errBadCursor
 	}
-	// A listing of another mailbox goes on only while the capability that
-	// opened it still does (turned off, its cursors stop too).
-	if tc := callFromContext(ctx); strings.HasPrefix(c.Path, "users/") && (tc.caller == nil || !tc.caller.reach.OpensParam(tc.tool)) {
-		return "", tell("That cursor lists a shared mailbox, which this person's agents may no longer open. Start the listing again.")
+	// A listing of another mailbox or a library goes on only while the
+	// capability that opened it still does (turned off, its cursors stop
+	// too).
+	tc := callFromContext(ctx)
+	if param, elsewhere := placeParam(tc.tool, c.Path); elsewhere && (tc.caller == nil || !tc.caller.reach.OpensParam(tc.tool, param)) {
+		return "", tell("That cursor lists a shared mailbox or a SharePoint library, which this person's agents may no longer open. Start the listing again.")
 	}
 	return c.Path, nil
+}
+
+// under reports whether a cursor's path lies under base, compared
+// unescaped: Graph's links spell ids (a library's "b!…") as they are,
+// where graphgate's own paths escape them.
+func under(p, base string) bool {
+	up, err1 := url.PathUnescape(p)
+	ub, err2 := url.PathUnescape(base)
+	return err1 == nil && err2 == nil && strings.HasPrefix(up, ub)
 }
 
 // callerID is the person a tool runs for, 0 outside a call.

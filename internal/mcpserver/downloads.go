@@ -38,14 +38,15 @@ func (s *Server) downloadLink(ctx context.Context, source, name, contentType str
 }
 
 // mayStillOpen says whether a one-time link to path, made by tool for a
-// person, may still be used: a link into another mailbox works only while
-// the capability that opened it still does.
+// person, may still be used: a link into another mailbox or a SharePoint
+// library works only while the capability that opened it still does.
 func (s *Server) mayStillOpen(ctx context.Context, userID int64, path, tool string) bool {
-	if !strings.HasPrefix(path, "users/") {
+	param, elsewhere := placeParam(tool, path)
+	if !elsewhere {
 		return true
 	}
 	reach, err := s.d.Store.Reach(ctx, userID)
-	return err == nil && reach.OpensParam(tool)
+	return err == nil && reach.OpensParam(tool, param)
 }
 
 // serveDownload streams a one-time download from Graph to the client,
@@ -65,8 +66,12 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, s.linkProblem(err).Error(), http.StatusForbidden)
 		return
 	}
-	if !s.mayStillOpen(r.Context(), d.UserID, d.Source, "get_attachment") {
-		http.Error(w, "This link opens a shared mailbox, which your agents may no longer open.", http.StatusForbidden)
+	tool := "get_attachment"
+	if !strings.Contains(d.Source, "/messages/") {
+		tool = "read_file"
+	}
+	if !s.mayStillOpen(r.Context(), d.UserID, d.Source, tool) {
+		http.Error(w, "This link opens a shared mailbox or a SharePoint library, which your agents may no longer open.", http.StatusForbidden)
 		return
 	}
 	g, err := s.graphFor(d.UserID, "")

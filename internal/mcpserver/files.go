@@ -48,7 +48,9 @@ type ItemOut struct {
 }
 
 func toItem(it gItem) ItemOut {
-	parent := strings.TrimPrefix(strings.TrimPrefix(it.ParentReference.Path, "/drive/root:"), "/drive/root")
+	// "/drive/root:/a/b", or "/drives/{id}/root:/a/b" in a library
+	_, parent, _ := strings.Cut(it.ParentReference.Path, "/root")
+	parent = strings.TrimPrefix(parent, ":")
 	out := ItemOut{ID: it.ID, Name: it.Name, Path: strings.TrimSuffix(parent, "/") + "/" + it.Name, Size: it.Size,
 		Modified: it.LastModifiedDateTime, WebURL: it.WebURL, Kind: "file"}
 	if it.ParentReference.Path == "" {
@@ -94,6 +96,7 @@ type listFilesIn struct {
 	ID       string `json:"id,omitempty" jsonschema:"folder id, instead of path"`
 	PageSize int    `json:"page_size,omitempty" jsonschema:"items per page, 1 to 200; default 50" bounds:"1,200"`
 	Cursor   string `json:"cursor,omitempty" jsonschema:"next_cursor from the previous page"`
+	inLibrary
 }
 
 type itemsOut struct {
@@ -120,6 +123,20 @@ func (s *Server) listItems(ctx context.Context, g *graphapi.Client, req graphapi
 	return out, nil
 }
 
+// driveCursor is the Graph path of a files cursor, which continues only
+// in the drive it lists: the person's OneDrive, or the library the call
+// names with site or drive.
+func (s *Server) driveCursor(ctx context.Context, g *graphapi.Client, cursor string) (string, error) {
+	p, err := s.pathOfCursor(ctx, cursor)
+	if err != nil {
+		return "", err
+	}
+	if !under(p, g.Routed("me/drive")+"/") {
+		return "", errBadCursor
+	}
+	return p, nil
+}
+
 func listFilesTool() toolDef {
 	return define("files", &mcp.Tool{
 		Name:        "list_files",
@@ -133,7 +150,7 @@ func listFilesTool() toolDef {
 		}
 		req := graphapi.Request{Method: "GET", Safe: true}
 		if in.Cursor != "" {
-			if req.Path, err = s.pathOfCursor(ctx, in.Cursor); err != nil {
+			if req.Path, err = s.driveCursor(ctx, g, in.Cursor); err != nil {
 				return itemsOut{}, err
 			}
 		} else {
@@ -151,6 +168,7 @@ type searchFilesIn struct {
 	Query    string `json:"query" jsonschema:"words in the file name or, for small text files, the content"`
 	PageSize int    `json:"page_size,omitempty" jsonschema:"items per page, 1 to 200; default 50" bounds:"1,200"`
 	Cursor   string `json:"cursor,omitempty"`
+	inLibrary
 }
 
 func searchFilesTool() toolDef {
@@ -167,7 +185,7 @@ func searchFilesTool() toolDef {
 		req := graphapi.Request{Method: "GET", Safe: true}
 		switch {
 		case in.Cursor != "":
-			if req.Path, err = s.pathOfCursor(ctx, in.Cursor); err != nil {
+			if req.Path, err = s.driveCursor(ctx, g, in.Cursor); err != nil {
 				return itemsOut{}, err
 			}
 		case strings.TrimSpace(in.Query) == "" || len(in.Query) > 200:
@@ -184,6 +202,7 @@ func searchFilesTool() toolDef {
 type itemIn struct {
 	Path string `json:"path,omitempty" jsonschema:"path from the root, such as /Documents/notes.txt"`
 	ID   string `json:"id,omitempty" jsonschema:"item id, instead of path"`
+	inLibrary
 }
 
 func getFileInfoTool() toolDef {
@@ -209,6 +228,7 @@ type readFileIn struct {
 	Path     string `json:"path,omitempty" jsonschema:"path from the root, such as /Documents/notes.txt"`
 	ID       string `json:"id,omitempty" jsonschema:"item id, instead of path"`
 	MaxChars int    `json:"max_chars,omitempty" jsonschema:"characters to return, 500 to 100000; default 20000" bounds:"500,100000"`
+	inLibrary
 }
 
 type readFileOut struct {
@@ -255,7 +275,7 @@ func readFileTool() toolDef {
 			return out, invalid("that is a folder: use list_files")
 		case it.File == nil || !textLike(it.File.MimeType):
 			out.Note = "This file is not text (" + out.File.MimeType + "); use download_url to fetch its bytes."
-			out.DownloadURL, out.ExpiresAt, err = s.downloadLink(ctx, "me/drive/items/"+url.PathEscape(it.ID)+"/content", it.Name, it.File.MimeType)
+			out.DownloadURL, out.ExpiresAt, err = s.downloadLink(ctx, g.Routed("me/drive/items/"+url.PathEscape(it.ID)+"/content"), it.Name, it.File.MimeType)
 			return out, err
 		}
 		// Read at most what the cap needs (4 bytes a character at worst).
@@ -303,6 +323,7 @@ type createFolderIn struct {
 	Parent   string `json:"parent,omitempty" jsonschema:"path of the parent folder; default the root"`
 	Name     string `json:"name" jsonschema:"the new folder's name"`
 	IfExists string `json:"if_exists,omitempty" jsonschema:"fail (default) or rename when a folder of that name exists"`
+	inLibrary
 }
 
 func createFolderTool() toolDef {

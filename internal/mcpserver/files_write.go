@@ -26,6 +26,7 @@ type uploadIn struct {
 	ContentBase64 string `json:"content_base64,omitempty" jsonschema:"the content as base64, for binary files"`
 	Large         bool   `json:"large,omitempty" jsonschema:"instead of content, get a one-time upload_url to PUT a large file to (any size, with Content-Length)"`
 	IfExists      string `json:"if_exists,omitempty" jsonschema:"replace (default), rename or fail when the file exists"`
+	inLibrary
 }
 
 type uploadOut struct {
@@ -81,7 +82,7 @@ func uploadFileTool() toolDef {
 		if in.Large {
 			var out uploadOut
 			out.Name, out.Path, out.Kind = path.Base(in.Path), "/"+strings.Trim(in.Path, "/"), "file"
-			out.UploadURL, out.ExpiresAt, err = s.uploadLink(ctx, graphgate.Upload{Target: p, Conflict: behavior})
+			out.UploadURL, out.ExpiresAt, err = s.uploadLink(ctx, graphgate.Upload{Target: g.Routed(p), Conflict: behavior})
 			return out, err
 		}
 		var it gItem
@@ -99,6 +100,7 @@ type moveFileIn struct {
 	ID        string `json:"id,omitempty" jsonschema:"the item's id, instead of path"`
 	NewName   string `json:"new_name,omitempty" jsonschema:"rename to this"`
 	NewParent string `json:"new_parent,omitempty" jsonschema:"move into this folder path, such as /Archive"`
+	inLibrary
 }
 
 func moveFileTool() toolDef {

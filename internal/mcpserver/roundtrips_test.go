@@ -48,37 +48,68 @@ func capabilityCalls(made map[string]string) []capabilityCall {
 		{"list_tasks", func() map[string]any { return map[string]any{"status": "all", "page_size": 25} }, 1, 1},
 		{"create_task", func() map[string]any { return map[string]any{"title": "Measured", "due_date": "2026-12-24"} }, 1, 1},
 		{"update_task", func() map[string]any { return map[string]any{"id": made["create_task"], "importance": "high"} }, 1, 1},
+		{"list_chats", func() map[string]any { return map[string]any{} }, 1, 1},
+		{"read_chat", func() map[string]any { return map[string]any{"chat_id": made["list_chats"], "page_size": 25} }, 1, 1},
+		{"send_chat_message", func() map[string]any { return map[string]any{"chat_id": made["list_chats"], "text": "Measured"} }, 1, 1},
+		{"list_teams", func() map[string]any { return map[string]any{} }, 1, 1},
+		{"list_channels", func() map[string]any { return map[string]any{"team_id": made["list_teams"]} }, 1, 1},
+		{"read_channel", func() map[string]any {
+			return map[string]any{"team_id": made["list_teams"], "channel_id": made["list_channels"]}
+		}, 1, 1},
+		{"post_channel_message", func() map[string]any {
+			return map[string]any{"team_id": made["list_teams"], "channel_id": made["list_channels"], "text": "Measured"}
+		}, 1, 1},
+		{"search_sites", func() map[string]any { return map[string]any{"query": "marketing"} }, 1, 1},
+		{"list_site_drives", func() map[string]any { return map[string]any{"site": made["search_sites"]} }, 1, 1},
+		{"list_files", func() map[string]any { return map[string]any{"site": made["search_sites"]} }, 1, 1},
+		{"read_file", func() map[string]any {
+			return map[string]any{"drive": made["list_site_drives"], "path": "/Campaigns/Spring campaign plan.md"}
+		}, 2, 2}, // the item, then its content: as on OneDrive
 	}
 }
 
 // measuredCapabilities are what the round-trip test and the latency
 // measure turn on.
-var measuredCapabilities = []string{"calendar.write", "people", "tasks"}
+var measuredCapabilities = []string{"calendar.write", "people", "tasks", "teams.chats", "teams.channels", "sharepoint"}
 
-// startMeasured is alex with every measured capability granted, and the
-// person's zone already known.
+// startMeasured is alex with every measured capability granted (the
+// admin first, for channel messages), and the person's zone already known.
 func startMeasured(t *testing.T) (*apptest.Linked, *mcp.ClientSession) {
 	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
 	alex := l.SignInAndLink(t, "alex@contoso.test")
 	setCapabilities(t, l, measuredCapabilities...)
+	l.GrantForOrganisation(t)
 	l.AllowMore(t, signedIn(t, l, "alex@contoso.test"), "alex@contoso.test", "accept")
 	s := connect(t, l, agentToken(t, l, alex, false), "")
 	mustCall(t, s, "get_profile", map[string]any{}, nil)
 	return l, s
 }
 
-// remember keeps the id a creating call answered.
+// remember keeps the id a call made or listed first, for the calls after.
 func remember(made map[string]string, tool string, res *mcp.CallToolResult) {
+	type id struct{ ID string }
 	var out struct {
-		ID   string
-		Task struct{ ID string }
+		ID       string
+		Task     id
+		Chats    []id
+		Teams    []id
+		Channels []id
+		Sites    []id
+		Drives   []id
 	}
-	if raw, err := json.Marshal(res.StructuredContent); err == nil && json.Unmarshal(raw, &out) == nil {
-		switch tool {
-		case "create_event":
-			made[tool] = out.ID
-		case "create_task":
-			made[tool] = out.Task.ID
+	if raw, err := json.Marshal(res.StructuredContent); err != nil || json.Unmarshal(raw, &out) != nil {
+		return
+	}
+	first := func(list []id) string {
+		if len(list) == 0 {
+			return ""
+		}
+		return list[0].ID
+	}
+	for _, v := range []string{out.ID, out.Task.ID, first(out.Chats), first(out.Teams), first(out.Channels), first(out.Sites), first(out.Drives)} {
+		if v != "" {
+			made[tool] = v
+			return
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -492,6 +493,10 @@ func (s *Server) audit(ctx context.Context, u *graphgate.User, tool string, g *g
 	if g != nil {
 		if g.Mailbox != "" {
 			details["mailbox"] = g.Mailbox // another mailbox the person opened
+		}
+		if g.Drive != "" {
+			// a SharePoint library instead of OneDrive, as Graph spells it
+			details["library"], _ = url.PathUnescape(g.Drive)
 		}
 		if ids := g.RequestIDs(); len(ids) > 0 {
 			details["graph_request_ids"] = strings.Join(ids, ",")

@@ -131,30 +131,48 @@ func taskDay(d *gDateTime, loc *time.Location) string {
 	return at.In(loc).Format(time.DateOnly)
 }
 
-// Text is one line per task: what to do, by when, how important.
+// Text is one line per task: what to do, by when, how important; the
+// notes, which others may have written, follow in one untrusted block.
 func (o tasksOut) Text() string {
-	var b strings.Builder
+	var b, notes strings.Builder
 	fmt.Fprintf(&b, "%d tasks in list %s\n", len(o.Tasks), o.List)
 	for _, t := range o.Tasks {
-		fmt.Fprintf(&b, "- %s | %s | %s", t.ID, t.Title, t.Status)
-		if t.Due != "" {
-			b.WriteString(" | due " + t.Due)
-		}
-		if t.Importance != "" && t.Importance != "normal" {
-			b.WriteString(" | " + t.Importance)
-		}
-		if t.Completed != "" {
-			b.WriteString(" | done " + t.Completed)
-		}
+		b.WriteString("- " + t.line() + "\n")
 		if t.Note != "" {
-			b.WriteString(" | note: " + t.Note)
+			fmt.Fprintf(&notes, "%s: %s\n", t.ID, t.Note)
 		}
-		b.WriteByte('\n')
+	}
+	if notes.Len() > 0 {
+		b.WriteString(untrusted("To Do notes by task id", strings.TrimSpace(notes.String())) + "\n")
 	}
 	if o.NextCursor != "" {
 		fmt.Fprintf(&b, "more: pass cursor=%q", o.NextCursor)
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// line is a task in one line: id, title, status, due date, importance.
+func (t TaskOut) line() string {
+	line := t.ID + " | " + t.Title + " | " + t.Status
+	if t.Due != "" {
+		line += " | due " + t.Due
+	}
+	if t.Importance != "" && t.Importance != "normal" {
+		line += " | " + t.Importance
+	}
+	if t.Completed != "" {
+		line += " | done " + t.Completed
+	}
+	return line
+}
+
+// Text is the task in a line, and its whole note in an untrusted block.
+func (o taskOut) Text() string {
+	text := "list " + o.ListID + "\n" + o.Task.line()
+	if o.Task.Note != "" {
+		text += "\n" + untrusted("To Do note", o.Task.Note)
+	}
+	return text
 }
 
 func listTaskListsTool() toolDef {

@@ -81,7 +81,7 @@ func defineAsking[In, Out any](toolset string, t *mcp.Tool, summary func(ctx con
 			if g, err = s.graph(ctx, c); err != nil {
 				return nil, nil, err
 			}
-			if err := s.useMailbox(c, t.Name, in, g); err != nil {
+			if err := s.usePlace(c, t.Name, in, g); err != nil {
 				return g, nil, err
 			}
 			ctx = context.WithValue(ctx, callCtxKey{}, &toolCall{caller: c, tool: t.Name})
@@ -94,6 +94,9 @@ func defineAsking[In, Out any](toolset string, t *mcp.Tool, summary func(ctx con
 			answer, err := h(ctx, g, s, in)
 			if err != nil {
 				var bad *badInput
+				if g.Drive != "" {
+					err = notInSite(err)
+				}
 				if !errors.As(err, &bad) {
 					err = graphProblem(err)
 				}
@@ -194,6 +197,8 @@ func allTools() []toolDef {
 		listFilesTool(), searchFilesTool(), listChangesTool(), searchTool(), getFileInfoTool(), readFileTool(), uploadFileTool(), createFolderTool(),
 		moveFileTool(), deleteFileTool(),
 		listTaskListsTool(), listTasksTool(), createTaskTool(), updateTaskTool(),
+		searchSitesTool(), listSiteDrivesTool(),
+		listChatsTool(), readChatTool(), sendChatMessageTool(), listTeamsTool(), listChannelsTool(), readChannelTool(), postChannelMessageTool(),
 	}
 }
 

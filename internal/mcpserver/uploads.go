@@ -109,9 +109,10 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 		refuse(s.linkProblem(err).Error(), http.StatusForbidden)
 		return
 	}
-	if !s.mayStillOpen(r.Context(), u.UserID, u.Target, "update_draft") ||
-		u.SendID != "" && !s.mayStillOpen(r.Context(), u.UserID, u.Target, "send_message") {
-		refuse("This link attaches to a message of a shared mailbox, which your agents may no longer open.", http.StatusForbidden)
+	if attachment && (!s.mayStillOpen(r.Context(), u.UserID, u.Target, "update_draft") ||
+		u.SendID != "" && !s.mayStillOpen(r.Context(), u.UserID, u.Target, "send_message")) ||
+		!attachment && !s.mayStillOpen(r.Context(), u.UserID, u.Target, "upload_file") {
+		refuse("This link puts a file in a shared mailbox or a SharePoint library, which your agents may no longer open.", http.StatusForbidden)
 		return
 	}
 	// A large file takes longer than the server's usual read deadline.

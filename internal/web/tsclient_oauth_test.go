@@ -88,7 +88,7 @@ func TestTypeScriptClientOAuth(t *testing.T) {
 	if err := json.Unmarshal([]byte(next()), &got); err != nil {
 		t.Fatalf("result: %v\n%s", err, stderr.String())
 	}
-	if got.ProfileError || !slices.Contains(got.Tools, "get_profile") || slices.Contains(got.Tools, "send_message") || got.Scope != "mail.read calendar.read files.read profile people.read tasks.read" {
+	if got.ProfileError || !slices.Contains(got.Tools, "get_profile") || slices.Contains(got.Tools, "send_message") || got.Scope != "mail.read calendar.read files.read profile people.read tasks.read teams.read" {
 		t.Fatalf("the TypeScript client saw %+v", got)
 	}
 	if err := cmd.Wait(); err != nil {

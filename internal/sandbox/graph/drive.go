@@ -118,7 +118,12 @@ func (d *Drive) plausibleID(id string) bool {
 
 // serveDrive dispatches everything under /v1.0/me/drive.
 func (s *Server) serveDrive(w http.ResponseWriter, r *http.Request, mb *Mailbox) {
-	rest := strings.TrimPrefix(r.URL.EscapedPath(), "/v1.0/me/drive")
+	s.serveDriveAt(w, r, mb, strings.TrimPrefix(r.URL.EscapedPath(), "/v1.0/me/drive"))
+}
+
+// serveDriveAt serves the drive of mb (a person's OneDrive, or a site's
+// library) at rest, the escaped path after the drive's own address.
+func (s *Server) serveDriveAt(w http.ResponseWriter, r *http.Request, mb *Mailbox, rest string) {
 	write := r.Method != http.MethodGet && r.Method != http.MethodHead
 	if write {
 		mb.mu.Lock()
@@ -191,15 +196,21 @@ func (s *Server) driveJSON(r *http.Request, d *Drive) map[string]any {
 		}
 	}
 	const total = 1 << 40
+	name := "OneDrive"
+	owner := map[string]any{"user": map[string]string{"displayName": d.Owner.DisplayName, "id": d.Owner.ObjectID, "email": d.Owner.UPN}}
+	if d.Library != "" {
+		name = d.Library
+		owner = map[string]any{"group": map[string]string{"displayName": d.Owner.DisplayName, "id": d.Owner.ObjectID, "email": d.Owner.UPN}}
+	}
 	return map[string]any{
 		"@odata.context":       baseURL(r) + "/v1.0/$metadata#drives/$entity",
 		"id":                   d.ID,
 		"driveType":            d.Type,
-		"name":                 "OneDrive",
+		"name":                 name,
 		"createdDateTime":      d.root.Created,
 		"lastModifiedDateTime": d.root.Modified,
 		"webUrl":               d.webURL(""),
-		"owner":                map[string]any{"user": map[string]string{"displayName": d.Owner.DisplayName, "id": d.Owner.ObjectID, "email": d.Owner.UPN}},
+		"owner":                owner,
 		"quota":                map[string]any{"deleted": 0, "remaining": total - used, "state": "normal", "total": total, "used": used},
 	}
 }
@@ -210,6 +221,9 @@ func (d *Drive) webURL(p string) string {
 	}
 	user := strings.NewReplacer("@", "_", ".", "_").Replace(d.Owner.UPN)
 	u := "https://" + strings.Split(d.Owner.Tenant.Domain, ".")[0] + "-my.sharepoint.com/personal/" + user + "/Documents"
+	if d.libraryURL != "" {
+		u = d.libraryURL
+	}
 	if p != "" {
 		u += "/" + (&url.URL{Path: p}).EscapedPath()
 	}
@@ -239,6 +253,9 @@ func (s *Server) itemJSON(r *http.Request, d *Drive, it *DriveItem) map[string]a
 	} else {
 		parent := d.items[it.ParentID]
 		pp := "/drive/root:"
+		if d.Library != "" {
+			pp = "/drives/" + d.ID + "/root:"
+		}
 		if parent != nil && parent != d.root {
 			pp += "/" + d.pathOf(parent)
 		}
@@ -588,7 +605,12 @@ func (s *Server) updateItem(w http.ResponseWriter, r *http.Request, d *Drive, it
 		case in.ParentReference.ID != "":
 			parent = d.items[in.ParentReference.ID]
 		case in.ParentReference.Path != "":
-			rel := strings.TrimPrefix(strings.TrimPrefix(in.ParentReference.Path, "/drive/root:"), "/drive/root")
+			// In this drive: /drive/root:/... or /drives/{this drive}/root:/...
+			path := in.ParentReference.Path
+			if own, ok := strings.CutPrefix(path, "/drives/"+d.ID+"/"); ok {
+				path = "/drive/" + own
+			}
+			rel := strings.TrimPrefix(strings.TrimPrefix(path, "/drive/root:"), "/drive/root")
 			var rest []string
 			if parent, rest = d.resolve(d.root, rel); len(rest) > 0 {
 				parent = nil
@@ -680,7 +702,7 @@ func (s *Server) delta(w http.ResponseWriter, r *http.Request, d *Drive) {
 	pageItems, next := page(r, changes, lq, driveItemType)
 	extra := map[string]any{}
 	if next == "" {
-		extra["@odata.deltaLink"] = baseURL(r) + "/v1.0/me/drive/root/delta?token=" + strconv.FormatInt(d.seq, 10)
+		extra["@odata.deltaLink"] = baseURL(r) + r.URL.Path + "?token=" + strconv.FormatInt(d.seq, 10)
 	}
 	writeCollection(w, r, "Collection(driveItem)", pageItems, next, nil, extra)
 }

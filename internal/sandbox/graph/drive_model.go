@@ -11,13 +11,16 @@ import (
 	"graphgate/internal/sandbox/directory"
 )
 
-// Drive is one person's OneDrive.
+// Drive is one person's OneDrive, or a SharePoint site's document
+// library (then Owner stands for the site and Library is set).
 type Drive struct {
 	ID    string
-	Type  string // business or personal
+	Type  string // business, personal or documentLibrary
 	Owner *directory.Person
-	root  *DriveItem
-	items map[string]*DriveItem
+	// Library is a document library's name and its address on the site.
+	Library, libraryURL string
+	root                *DriveItem
+	items               map[string]*DriveItem
 	// seq numbers every change, for delta; tokens below minToken need a resync.
 	seq        int64
 	minToken   int64

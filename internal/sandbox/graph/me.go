@@ -178,6 +178,25 @@ func (s *Server) routes() {
 		m.Handle(method+" /v1.0/me/drive/", drive(scopesFileRW))
 	}
 
+	handle("GET /v1.0/me/chats", scopesChatRead, "Forbidden", s.listChats)
+	for _, prefix := range []string{"/v1.0/chats/{chat}", "/v1.0/me/chats/{chat}"} {
+		handle("GET "+prefix, scopesChatRead, "Forbidden", s.getChat)
+		handle("GET "+prefix+"/messages", scopesChatMessages, "Forbidden", s.listChatMessages)
+		handle("POST "+prefix+"/messages", scopesChatSend, "Forbidden", s.postChatMessage)
+	}
+	handle("GET /v1.0/me/joinedTeams", scopesTeams, "Forbidden", s.joinedTeams)
+	handle("GET /v1.0/teams/{team}/channels", scopesChannels, "Forbidden", s.listChannels)
+	handle("GET /v1.0/teams/{team}/channels/{channel}", scopesChannels, "Forbidden", s.getChannel)
+	channel := "/v1.0/teams/{team}/channels/{channel}/messages"
+	handle("GET "+channel, scopesChannelRead, "Forbidden", s.listChannelMessages)
+	handle("POST "+channel, scopesChannelSend, "Forbidden", s.postChannelMessage)
+	handle("GET "+channel+"/{message}/replies", scopesChannelRead, "Forbidden", s.listReplies)
+	handle("POST "+channel+"/{message}/replies", scopesChannelSend, "Forbidden", s.postChannelMessage)
+
+	handle("GET /v1.0/sites", scopesSitesRead, driveDenied, s.searchSites)
+	m.Handle("/v1.0/sites/", s.authed(scopesSitesRead, driveDenied, s.serveSites))
+	m.HandleFunc("/v1.0/drives/", s.serveDrives)
+
 	m.HandleFunc("GET /sandbox-download/{token}", s.serveDownload)
 	m.HandleFunc("HEAD /sandbox-download/{token}", s.serveDownload)
 	m.HandleFunc("/sandbox-upload/{session}", s.serveUpload)

@@ -15,11 +15,14 @@ type Store struct {
 	boxes  map[string]*Mailbox // by object id
 	byUPN  map[string]*Mailbox
 	people []*directory.Person // the directory, in its order
+	sites  []*Site
+	// teamwork is the tenant's Teams: chats, teams and channels.
+	teamwork *Teamwork
 }
 
 // NewStore returns a store with an empty mailbox for every person.
 func NewStore(dir *directory.Directory) *Store {
-	st := &Store{boxes: map[string]*Mailbox{}, byUPN: map[string]*Mailbox{}, people: dir.People()}
+	st := &Store{boxes: map[string]*Mailbox{}, byUPN: map[string]*Mailbox{}, people: dir.People(), teamwork: &Teamwork{}}
 	for _, p := range append(append([]*directory.Person{}, dir.People()...), dir.SharedMailboxes()...) {
 		mb := newMailbox(p)
 		st.boxes[p.ObjectID] = mb

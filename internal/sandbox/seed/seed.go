@@ -52,6 +52,8 @@ func Populate(store *graph.Store, dir *directory.Directory, seed uint64, anchor 
 			g.tasks()
 		}
 	}
+	teamwork(store, dir, anchor)
+	sites(store, dir, anchor)
 }
 
 // gen generates one person's data.
