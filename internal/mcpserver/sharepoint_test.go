@@ -10,6 +10,7 @@ import (
 	"graphgate"
 	"graphgate/internal/apptest"
 	"graphgate/internal/sandbox"
+	"graphgate/internal/storetest"
 )
 
 type filesJSON struct {
@@ -31,8 +32,10 @@ func names(f filesJSON) []string {
 // files tools in a library (reading with sharepoint, changing with
 // sharepoint.write); another site is refused in words; cursors, delta
 // cursors and one-time links stay in their library.
-func TestSharePoint(t *testing.T) {
-	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+func TestSharePoint(t *testing.T) { onEachDatabase(t, testSharePoint) }
+
+func testSharePoint(t *testing.T, env map[string]string) {
+	l := apptest.StartWithSandbox(t, env, sandbox.Options{})
 	alex := l.SignInAndLink(t, "alex@contoso.test")
 	token := agentToken(t, l, alex, false)
 	marketingURL := "https://contoso.sharepoint.com/sites/marketing"
@@ -220,4 +223,18 @@ func TestSharePoint(t *testing.T) {
 	if res := call(t, connect(t, l, token, ""), "list_files", map[string]any{"cursor": first.NextCursor}, nil); !res.IsError {
 		t.Fatal("a library's cursor after SharePoint was turned off")
 	}
+}
+
+// onEachDatabase runs a test on SQLite, and on a fresh PostgreSQL database
+// where ./scripts/test provides one.
+func onEachDatabase(t *testing.T, test func(t *testing.T, env map[string]string)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, nil) })
+	t.Run("postgres", func(t *testing.T) {
+		base := apptest.PostgresURL()
+		if base == "" {
+			t.Skip("GRAPHGATE_TEST_POSTGRES_URL is not set; ./scripts/test sets it")
+		}
+		test(t, map[string]string{"GRAPHGATE_DATABASE_URL": storetest.FreshPostgresDB(t, base),
+			"GRAPHGATE_ENCRYPTION_KEY": "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80="})
+	})
 }

@@ -24,8 +24,10 @@ type tasksJSON struct {
 
 // The tasks capability: To Do lists and tasks, for work and personal
 // accounts, due dates as days in the person's zone.
-func TestTasks(t *testing.T) {
-	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+func TestTasks(t *testing.T) { onEachDatabase(t, testTasks) }
+
+func testTasks(t *testing.T, env map[string]string) {
+	l := apptest.StartWithSandbox(t, env, sandbox.Options{})
 	alex := l.SignInAndLink(t, "alex@contoso.test")
 	token := agentToken(t, l, alex, false)
 	if res := call(t, connect(t, l, token, ""), "list_tasks", nil, nil); !res.IsError || !strings.Contains(errorText(res), "tasks capability") {

@@ -33,8 +33,8 @@ type messagesJSON struct {
 
 // startTeams is alex with both Teams capabilities on and granted: channel
 // messages need an admin, who grants them for Contoso first.
-func startTeams(t *testing.T) (*apptest.Linked, int64) {
-	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
+func startTeams(t *testing.T, env map[string]string) (*apptest.Linked, int64) {
+	l := apptest.StartWithSandbox(t, env, sandbox.Options{})
 	alex := l.SignInAndLink(t, "alex@contoso.test")
 	setCapabilities(t, l, "teams.chats", "teams.channels")
 	// Without the admin, Microsoft refuses the whole request: nothing new.
@@ -61,8 +61,10 @@ func startTeams(t *testing.T) (*apptest.Linked, int64) {
 // Teams chats: listed by latest activity, read as compact text (an HTML
 // body with a mention, a shared file, a system and a deleted message),
 // answered; a chat alex is not in is refused in words.
-func TestTeamsChats(t *testing.T) {
-	l, alex := startTeams(t)
+func TestTeamsChats(t *testing.T) { onEachDatabase(t, testTeamsChats) }
+
+func testTeamsChats(t *testing.T, env map[string]string) {
+	l, alex := startTeams(t, env)
 	s := connect(t, l, agentToken(t, l, alex, false), "")
 	tw := l.Sandbox.Graph.Store().Teams()
 
@@ -157,8 +159,10 @@ func TestTeamsChats(t *testing.T) {
 // Teams channels: the teams alex is in, their channels (not a private one
 // he is not in), threads with reply counts, a thread's replies, posting
 // and replying; another team is refused in words.
-func TestTeamsChannels(t *testing.T) {
-	l, alex := startTeams(t)
+func TestTeamsChannels(t *testing.T) { onEachDatabase(t, testTeamsChannels) }
+
+func testTeamsChannels(t *testing.T, env map[string]string) {
+	l, alex := startTeams(t, env)
 	s := connect(t, l, agentToken(t, l, alex, false), "")
 	tw := l.Sandbox.Graph.Store().Teams()
 
@@ -224,7 +228,7 @@ func TestTeamsChannels(t *testing.T) {
 // Sends and posts are gated by "Ask me before sending or deleting": the
 // person sees where it goes and what it says; declined, nothing goes.
 func TestTeamsAsksFirst(t *testing.T) {
-	l, alex := startTeams(t)
+	l, alex := startTeams(t, nil)
 	token := askingToken(t, l, alex)
 	tw := l.Sandbox.Graph.Store().Teams()
 	var chats chatsJSON

@@ -12,13 +12,13 @@ import (
 )
 
 // TestTypeScriptClient has the official TypeScript MCP client (a client we
-// did not write) list the tools and call a read and a write tool over
-// 2026-07-28. ./scripts/test installs its npm packages.
+// did not write) list the tools and call a read and a write tool, and
+// tools of capabilities, over 2026-07-28. ./scripts/test installs its npm packages.
 func TestTypeScriptClient(t *testing.T) {
 	dir := apptest.ClientCheckDir(t, "@modelcontextprotocol/client")
 	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
 	token := agentToken(t, l, l.SignInAndLink(t, "alex@contoso.test"), false)
-	setCapabilities(t, l, "calendar.write", "people")
+	setCapabilities(t, l, "calendar.write", "people", "teams.chats", "sharepoint", "tasks")
 	l.AllowMore(t, signedIn(t, l, "alex@contoso.test"), "alex@contoso.test", "accept")
 	cmd := exec.Command("node", "check.mjs")
 	cmd.Dir = dir
@@ -35,6 +35,10 @@ func TestTypeScriptClient(t *testing.T) {
 		Folder     string   `json:"folder"`
 		People     []string `json:"people"`
 		EventStart string   `json:"eventStart"`
+		Chats      int      `json:"chats"`
+		Site       string   `json:"site"`
+		Library    []string `json:"library"`
+		Tasks      int      `json:"tasks"`
 	}
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("output %s: %v", out, err)
@@ -44,5 +48,8 @@ func TestTypeScriptClient(t *testing.T) {
 	}
 	if !slices.Contains(got.People, "megan@contoso.test") || got.EventStart != "2026-12-21T09:00:00+01:00" {
 		t.Fatalf("TypeScript client's capability tools: %+v", got)
+	}
+	if got.Chats != 3 || got.Site != "Contoso Marketing" || !slices.Contains(got.Library, "Press release.docx") || got.Tasks == 0 {
+		t.Fatalf("TypeScript client's Teams, SharePoint and To Do tools: %+v", got)
 	}
 }

@@ -164,3 +164,103 @@ func TestCapabilityInABrowser(t *testing.T) {
 		t.Fatalf("the agent's create_event: %v %s", err, body)
 	}
 }
+
+// In Chromium: the admin turns on To Do, Teams chats and SharePoint, and a
+// person allows them with one more consent; then Teams channels, whose
+// messages only an admin may grant: the admin grants them for the
+// organisation at Microsoft, and the person's tile takes them with no
+// consent page. Their agent then reads a channel, a SharePoint library and
+// their tasks.
+func TestTeamsSharePointAndToDoInABrowser(t *testing.T) {
+	l := startLinked(t, nil, sandbox.Options{})
+	l.SignInAndLink(t, "alex@contoso.test")
+	ctx := browsertest.New(t)
+	signIn(t, ctx, l.srv.URL, apptest.AdminEmail, apptest.AdminPassword)
+	turnOn := func(ids ...string) {
+		actions := []chromedp.Action[chromedp.Void]{chromedp.Navigate(l.srv.URL + "/admin/servers"), chromedp.WaitVisible(`#capabilities-form`)}
+		for _, id := range ids {
+			actions = append(actions, chromedp.Click(`#capability-`+id+` input`))
+		}
+		do(t, ctx, append(actions, chromedp.Click(`#save-capabilities`), chromedp.WaitVisible(`p.flash.success`))...)
+	}
+	turnOn("tasks", "teams-chats", "sharepoint")
+	if got := text(t, ctx); !strings.Contains(got, "Chat.ReadWrite (work and school accounts)") || !strings.Contains(got, "Sites.Read.All") {
+		t.Fatalf("after saving:\n%s", got)
+	}
+
+	person := browsertest.New(t)
+	signIn(t, person, l.srv.URL, "alex@contoso.test", apptest.UserPassword)
+	do(t, person, chromedp.Navigate(l.srv.URL+"/integrations"), chromedp.WaitVisible(`#tile-new`))
+	for _, ask := range []string{"Allow To Do tasks", "Allow Teams chats", "Allow SharePoint"} {
+		if got := text(t, person); !strings.Contains(got, ask) {
+			t.Fatalf("the tile does not say %q:\n%s", ask, got)
+		}
+	}
+	do(t, person,
+		chromedp.Click(`#allow-more`),
+		chromedp.WaitVisible(`input[name=account]`),
+		chromedp.Click(`#next`),
+		chromedp.WaitVisible(`#accept`),
+	)
+	consent, err := chromedp.Run(person, chromedp.Text(`body`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(consent, "Read and write your chat messages") || !strings.Contains(consent, "Read items in all site collections") ||
+		strings.Contains(consent, "Read your mail") {
+		t.Fatalf("Microsoft's consent page:\n%s", consent)
+	}
+	browsertest.Screenshot(t, person, "consent-teams-sharepoint")
+	do(t, person, chromedp.Click(`#accept`), chromedp.WaitVisible(`p.flash.success`))
+	if got := text(t, person); !strings.Contains(got, "Also allowed: To Do tasks, Teams chats, SharePoint") {
+		t.Fatalf("after allowing:\n%s", got)
+	}
+
+	// Teams channels: the admin consent step.
+	turnOn("teams-channels")
+	if got := text(t, ctx); !strings.Contains(got, "ChannelMessage.Read.All (needs an admin's consent)") {
+		t.Fatalf("after saving:\n%s", got)
+	}
+	browsertest.Screenshot(t, ctx, "mcp-servers-teams-sharepoint")
+	do(t, ctx, chromedp.Click(`#grant-admin-consent`), chromedp.WaitVisible(`#accept`))
+	if got := text(t, ctx); !strings.Contains(got, "Read user channel messages") || !strings.Contains(got, "for everyone in your organization") {
+		t.Fatalf("Microsoft's admin consent page:\n%s", got)
+	}
+	do(t, ctx,
+		chromedp.Click(`input[name=account][value="admin@contoso.test"]`),
+		chromedp.Click(`#accept`),
+		chromedp.WaitVisible(`#admin-consent-result`),
+	)
+	if got := text(t, ctx); !strings.Contains(got, "Granted for the organisation") {
+		t.Fatalf("after the admin consent:\n%s", got)
+	}
+	// The admin granted it for everyone: Microsoft asks the person nothing.
+	do(t, person,
+		chromedp.Navigate(l.srv.URL+"/integrations"),
+		chromedp.WaitVisible(`#allow-more`),
+		chromedp.Click(`#allow-more`),
+		chromedp.WaitVisible(`input[name=account]`),
+		chromedp.Click(`#next`),
+		chromedp.WaitVisible(`p.flash.success`),
+	)
+	if got := text(t, person); !strings.Contains(got, "Also allowed: To Do tasks, Teams chats, Teams channels, SharePoint") {
+		t.Fatalf("after allowing channels:\n%s", got)
+	}
+
+	token, display, hash := apitoken.New()
+	if err := l.srv.App.Store.CreateAPIToken(context.Background(), &graphgate.APIToken{UserID: l.userID(t, "alex@contoso.test"),
+		Kind: graphgate.TokenAgent, Name: "agent", Prefix: display, Hash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	launch := l.sb.Graph.Store().Teams().TeamID("Contoso Launch")
+	for _, c := range []struct{ tool, args, want string }{
+		{"list_channels", `{"team_id":"` + launch + `"}`, "Marketing"},
+		{"list_files", `{"site":"https://contoso.sharepoint.com/sites/marketing"}`, "Press release.docx"},
+		{"list_tasks", `{}`, "Send the Q4 budget"},
+	} {
+		if _, body, err := apptest.ToolCall(http.DefaultClient, l.srv.URL, token, c.tool, c.args); err != nil ||
+			!strings.Contains(body, c.want) || strings.Contains(body, `"isError":true`) {
+			t.Fatalf("the agent's %s: %v %s", c.tool, err, body)
+		}
+	}
+}

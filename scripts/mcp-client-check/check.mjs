@@ -1,5 +1,6 @@
-// Lists graphgate's tools and calls a read and a write tool, and two tools of
-// capabilities (find_people, create_event), with the official TypeScript MCP
+// Lists graphgate's tools and calls a read and a write tool, and tools of
+// capabilities (find_people, create_event, list_chats, search_sites,
+// list_tasks, list_files in a library), with the official TypeScript MCP
 // client, pinned to protocol 2026-07-28. Run by the Go test
 // TestTypeScriptClient with GRAPHGATE_MCP_URL and GRAPHGATE_MCP_TOKEN set.
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
@@ -28,7 +29,18 @@ const event = await client.callTool({
   name: 'create_event',
   arguments: { subject: 'From TypeScript', start: '2026-12-21T09:00', end: '2026-12-21T09:30', time_zone: 'Europe/Berlin' },
 });
+const chats = await client.callTool({ name: 'list_chats', arguments: {} });
+const sites = await client.callTool({ name: 'search_sites', arguments: { query: 'marketing' } });
+const library = await client.callTool({
+  name: 'list_files',
+  arguments: { site: sites.structuredContent?.sites?.[0]?.url ?? '' },
+});
+const tasks = await client.callTool({ name: 'list_tasks', arguments: {} });
 console.log(JSON.stringify({
+  chats: chats.structuredContent?.chats?.length ?? 0,
+  site: sites.structuredContent?.sites?.[0]?.name ?? '',
+  library: (library.structuredContent?.items ?? []).map((i) => i.name),
+  tasks: tasks.structuredContent?.tasks?.length ?? 0,
   people: (people.structuredContent?.people ?? []).map((p) => p.email),
   eventStart: event.structuredContent?.start ?? '',
   tools: tools.map((t) => t.name),
