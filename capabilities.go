@@ -223,14 +223,26 @@ func CapabilityOfTool(tool string) (*Capability, *CapabilityTool) {
 	return nil, nil
 }
 
-// WantedPermissions are the delegated permissions to ask a person for: the
-// base set and every permission of the capabilities named, without
-// work-only ones for a personal account.
+// WantedPermissions are the delegated permissions the capabilities named
+// need, with the base set: what an admin grants for the organisation.
+// Work-only ones are left out for a personal account.
 func WantedPermissions(capabilities []string, personal bool) []string {
+	return permissionsOf(capabilities, func(c *Capability) []string { return c.PermissionsFor(personal) })
+}
+
+// AskedPermissions are those of WantedPermissions a person is asked for:
+// without the ones only an admin may grant, which would make Microsoft
+// refuse the whole request. Those come with the admin's consent for the
+// organisation, at the person's next token refresh.
+func AskedPermissions(capabilities []string, personal bool) []string {
+	return permissionsOf(capabilities, func(c *Capability) []string { return c.AskFor(personal) })
+}
+
+func permissionsOf(capabilities []string, of func(*Capability) []string) []string {
 	out := slices.Clone(BasePermissions)
 	for _, name := range capabilities {
 		if c, ok := CapabilityNamed(name); ok {
-			for _, p := range c.PermissionsFor(personal) {
+			for _, p := range of(c) {
 				if !HasPermission(out, p) {
 					out = append(out, p)
 				}
@@ -310,12 +322,57 @@ func (c *Capability) PermissionsFor(personal bool) []string {
 	return out
 }
 
+// AskFor are the capability's permissions a person of the kind given can
+// grant themselves: not work-only ones for a personal account, nor those
+// only an admin may grant.
+func (c *Capability) AskFor(personal bool) []string {
+	var out []string
+	for _, p := range c.Permissions {
+		if (!p.WorkOnly || !personal) && !p.AdminConsent {
+			out = append(out, p.Name)
+		}
+	}
+	return out
+}
+
+// NeedsAdmin reports whether only an admin may grant the permission.
+func (c *Capability) NeedsAdmin(permission string) bool {
+	for _, p := range c.Permissions {
+		if strings.EqualFold(p.Name, permission) {
+			return p.AdminConsent
+		}
+	}
+	return false
+}
+
 // Ungranted are the capabilities on whose permissions a link does not all
-// have: what its person's tile offers to allow.
+// have, of those its person can grant: what their tile offers to allow.
 func Ungranted(on []string, granted []string, personal bool) []*Capability {
+	return capabilitiesMissing(on, granted, func(c *Capability) []string { return c.AskFor(personal) })
+}
+
+// AwaitingAdmin are the capabilities on with a permission only an admin may
+// grant that a link of a work or school account lacks: the tile says the
+// admin has to grant it for the organisation.
+func AwaitingAdmin(on []string, granted []string, personal bool) []*Capability {
+	if personal {
+		return nil
+	}
+	return capabilitiesMissing(on, granted, func(c *Capability) []string {
+		var admin []string
+		for _, p := range c.Permissions {
+			if p.AdminConsent {
+				admin = append(admin, p.Name)
+			}
+		}
+		return admin
+	})
+}
+
+func capabilitiesMissing(on, granted []string, of func(*Capability) []string) []*Capability {
 	var out []*Capability
 	for _, name := range on {
-		if c, ok := CapabilityNamed(name); ok && len(Missing(c.PermissionsFor(personal), granted)) > 0 {
+		if c, ok := CapabilityNamed(name); ok && len(Missing(of(c), granted)) > 0 {
 			out = append(out, c)
 		}
 	}

@@ -73,6 +73,9 @@ func (s *Server) closedWords(r *graphgate.Reach, c *graphgate.Capability, t *gra
 	case !slices.Contains(r.Capabilities, c.Name):
 		return name + " belongs to the " + c.Name + " capability (" + c.Title + "), which the admin has not turned on in graphgate " +
 			"(Admin Console, MCP Servers tab). Ask the admin."
+	case c.NeedsAdmin(t.Needs) && !r.Personal:
+		return name + " needs the " + t.Needs + " permission, which only an admin may grant, for everyone in the organisation. " +
+			"Ask the admin to grant it (Admin Console, MCP Servers tab, \"Grant for my organisation at Microsoft\"), then call " + name + " again."
 	case r.Personal && workOnly(c, t.Needs):
 		words := name + " needs the " + t.Needs + " permission, which Microsoft does not offer personal accounts."
 		if t.Otherwise != "" {

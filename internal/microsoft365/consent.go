@@ -15,8 +15,9 @@ var ErrNothingMore = problem("You already allowed everything your admin turned o
 
 // StartMore asks Microsoft for the permissions of the capabilities on that
 // the person's link lacks (incremental consent: Microsoft's page lists only
-// those). The whole wanted set is asked, as Microsoft expects; the account
-// is hinted so that the person does not pick another one by mistake.
+// those), but for the ones only an admin may grant. The whole asked set is
+// sent, as Microsoft expects; the account is hinted so that the person
+// does not pick another one by mistake.
 func (l *Linker) StartMore(ctx context.Context, userID int64) (string, error) {
 	cfg, err := l.activeConfig(ctx)
 	if err != nil {
@@ -29,7 +30,7 @@ func (l *Linker) StartMore(ctx context.Context, userID int64) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	wanted := graphgate.WantedPermissions(cfg.Capabilities, link.Personal)
+	wanted := graphgate.AskedPermissions(cfg.Capabilities, link.Personal)
 	if len(graphgate.Missing(wanted, link.Granted)) == 0 {
 		return "", ErrNothingMore
 	}
@@ -49,7 +50,7 @@ func (l *Linker) workOnlyPending(ctx context.Context, link *graphgate.Link) stri
 		return ""
 	}
 	cfg, err := l.store.M365Config(ctx)
-	if err != nil || len(graphgate.Missing(graphgate.WantedPermissions(cfg.Capabilities, false), link.Granted)) == 0 {
+	if err != nil || len(graphgate.Missing(graphgate.AskedPermissions(cfg.Capabilities, false), link.Granted)) == 0 {
 		return ""
 	}
 	target, err := l.StartMore(ctx, link.UserID)

@@ -88,7 +88,7 @@ func (l *Linker) start(ctx context.Context, purpose string, userID int64) (strin
 	if err != nil {
 		return "", "", err
 	}
-	scopes := graphgate.WantedPermissions(cfg.Capabilities, true)
+	scopes := graphgate.AskedPermissions(cfg.Capabilities, true)
 	if purpose == graphgate.FlowSignIn {
 		scopes = SignInScopes
 	}

@@ -222,6 +222,11 @@ func TestTeamsSharePointAndToDoInABrowser(t *testing.T) {
 		t.Fatalf("after saving:\n%s", got)
 	}
 	browsertest.Screenshot(t, ctx, "mcp-servers-teams-sharepoint")
+	do(t, person, chromedp.Navigate(l.srv.URL+"/integrations"), chromedp.WaitVisible(`#tile-awaiting-admin`))
+	if got := text(t, person); !strings.Contains(got, "Allow Teams channels") || !strings.Contains(got, "Waiting for your admin: Teams channels") {
+		t.Fatalf("the tile before the admin's consent:\n%s", got)
+	}
+	browsertest.Screenshot(t, person, "tile-awaiting-admin")
 	do(t, ctx, chromedp.Click(`#grant-admin-consent`), chromedp.WaitVisible(`#accept`))
 	if got := text(t, ctx); !strings.Contains(got, "Read user channel messages") || !strings.Contains(got, "for everyone in your organization") {
 		t.Fatalf("Microsoft's admin consent page:\n%s", got)

@@ -24,6 +24,9 @@ type tileState struct {
 	New []*graphgate.Capability
 	// Allowed are the capabilities on that the link has granted.
 	Allowed []*graphgate.Capability
+	// AwaitingAdmin are the capabilities on with a permission only an
+	// admin may grant, not granted yet.
+	AwaitingAdmin []*graphgate.Capability
 }
 
 type integrationsData struct {
@@ -75,7 +78,8 @@ func (s *Server) tile(r *http.Request, userID int64) (tileState, error) {
 		refused.Reason = s.m365.Refusal(l)
 		return tileState{State: "reconnect", Link: &refused}, nil
 	}
-	t := tileState{State: "linked", Link: l, New: graphgate.Ungranted(cfg.Capabilities, l.Granted, l.Personal)}
+	t := tileState{State: "linked", Link: l, New: graphgate.Ungranted(cfg.Capabilities, l.Granted, l.Personal),
+		AwaitingAdmin: graphgate.AwaitingAdmin(cfg.Capabilities, l.Granted, l.Personal)}
 	for _, name := range cfg.Capabilities {
 		if c, ok := graphgate.CapabilityNamed(name); ok && !slices.Contains(t.New, c) {
 			t.Allowed = append(t.Allowed, c)
