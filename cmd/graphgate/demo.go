@@ -166,6 +166,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			on = "none (--capabilities all turns them on)"
 		}
 		fmt.Fprintf(stdout, "  Capabilities on:       %s (each person allows them on their Microsoft 365 tile)\n", on)
+		if waiting := graphgate.AwaitingAdmin(m.Capabilities, nil, false); len(waiting) > 0 {
+			var names []string
+			for _, c := range waiting {
+				names = append(names, c.Name)
+			}
+			fmt.Fprintf(stdout, "                         %s: part only an admin may grant (admin@contoso.test, MCP Servers tab,\n"+
+				"                         Grant for my organisation at Microsoft)\n", strings.Join(names, ", "))
+		}
 	}
 	fmt.Fprintf(stdout, "  MCP endpoint:          %s/mcp (paste it into an MCP client, or use an agent token)\n", base)
 	fmt.Fprintf(stdout, "  Microsoft 365 sandbox: %s (control API %s/sandbox/)\n", sbBase, sbBase)

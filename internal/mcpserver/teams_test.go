@@ -113,6 +113,14 @@ func testTeamsChats(t *testing.T, env map[string]string) {
 		t.Fatalf("a shared file is named with its link: %+v", one.Messages[1])
 	}
 
+	// Teams throttles a chat at one request a second: the wait is kept.
+	if _, err := l.Sandbox.AddFault(sandbox.Fault{Method: "GET", Path: "^/v1.0/chats/.*/messages$", Status: 429, RetryAfter: "0.3", Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if res := call(t, s, "read_chat", map[string]any{"chat_id": group, "page_size": 2}, nil); res.IsError {
+		t.Fatalf("read_chat after a 429: %s", errorText(res))
+	}
+
 	// A chat alex is not in, and ids that are not Teams ids.
 	private := "19:4b1f2c3d-0e5a-4f6b-8c7d-9e0f1a2b3c07_4b1f2c3d-0e5a-4f6b-8c7d-9e0f1a2b3c01@unq.gbl.spaces"
 	if res := call(t, s, "read_chat", map[string]any{"chat_id": private}, nil); !res.IsError || !strings.Contains(errorText(res), "not a member of that chat") {
@@ -126,10 +134,10 @@ func testTeamsChats(t *testing.T, env map[string]string) {
 
 	// Sending: simple Markdown becomes Teams' HTML; raw HTML is not passed on.
 	var sent struct{ ID, At string }
-	mustCall(t, s, "send_chat_message", map[string]any{"chat_id": group, "text": "**Done**, see the [plan](https://contoso.test/plan) <script>alert(1)</script>"}, &sent)
+	mustCall(t, s, "send_chat_message", map[string]any{"chat_id": group, "text": "**Done**, see the [plan](https://contoso.test/plan) <script>alert(1)</script> [x](javascript:alert(1))"}, &sent)
 	bodies := tw.Bodies(group)
 	last := bodies[len(bodies)-1]
-	if sent.ID == "" || !strings.Contains(last, "<strong>Done</strong>") || !strings.Contains(last, `<a href="https://contoso.test/plan">plan</a>`) || strings.Contains(last, "<script") {
+	if sent.ID == "" || !strings.Contains(last, "<strong>Done</strong>") || !strings.Contains(last, `<a href="https://contoso.test/plan">plan</a>`) || strings.Contains(last, "<script") || strings.Contains(last, "javascript:") {
 		t.Fatalf("the message sent: %+v %q", sent, last)
 	}
 
