@@ -53,12 +53,16 @@ func TestTeamsWire(t *testing.T) {
 	private := "19:4b1f2c3d-0e5a-4f6b-8c7d-9e0f1a2b3c07_4b1f2c3d-0e5a-4f6b-8c7d-9e0f1a2b3c01@unq.gbl.spaces"
 	tn.expectGraphError(tok, "GET", "/chats/"+url.PathEscape(private)+"/messages", nil, 403, "Forbidden")
 
-	var teams struct{ Value []struct{ ID, DisplayName string } }
+	var teams struct {
+		Value []struct{ ID, DisplayName string }
+	}
 	tn.graph(tok, "GET", "/me/joinedTeams", nil, &teams)
 	if len(teams.Value) != 1 || teams.Value[0].DisplayName != "Contoso Launch" {
 		t.Fatalf("joined teams: %+v", teams)
 	}
-	var channels struct{ Value []struct{ ID, DisplayName, MembershipType string } }
+	var channels struct {
+		Value []struct{ ID, DisplayName, MembershipType string }
+	}
 	tn.graph(tok, "GET", "/teams/"+teams.Value[0].ID+"/channels", nil, &channels)
 	if len(channels.Value) != 2 || strings.Contains(channels.Value[1].DisplayName, "Leadership") {
 		t.Fatalf("channels: %+v", channels)
@@ -72,7 +76,9 @@ func TestTeamsWire(t *testing.T) {
 func TestSharePointWire(t *testing.T) {
 	tn := startTenant(t, sandbox.Options{})
 	tok := tn.link("alex@contoso.test", "openid", "offline_access", "Sites.Read.All", "Files.Read").AccessToken
-	var sites struct{ Value []struct{ ID, Name, DisplayName, WebURL string } }
+	var sites struct {
+		Value []struct{ ID, Name, DisplayName, WebURL string }
+	}
 	tn.graph(tok, "GET", "/sites?search=*", nil, &sites)
 	if len(sites.Value) != 2 || sites.Value[0].WebURL != "https://contoso.sharepoint.com/sites/marketing" ||
 		!strings.HasPrefix(sites.Value[0].ID, "contoso.sharepoint.com,") {
@@ -87,7 +93,9 @@ func TestSharePointWire(t *testing.T) {
 	if site.ID != sites.Value[0].ID {
 		t.Fatalf("the site by path: %+v", site)
 	}
-	var drives struct{ Value []struct{ ID, Name, DriveType string } }
+	var drives struct {
+		Value []struct{ ID, Name, DriveType string }
+	}
 	tn.graph(tok, "GET", "/sites/"+site.ID+"/drives", nil, &drives)
 	if len(drives.Value) != 2 || drives.Value[0].DriveType != "documentLibrary" || drives.Value[1].Name != "Brand Assets" {
 		t.Fatalf("libraries: %+v", drives)
