@@ -123,8 +123,9 @@ func (l inLibrary) otherPlace() map[string]string {
 }
 
 // otherPlaces are the capability arguments an input gives (mailbox,
-// owner, site, drive), by name; Go promotes the method of the one
-// embedded struct, so an input embeds at most one kind.
+// owner, site, drive), by name. Go promotes otherPlace from the one
+// embedded struct; an input embedding two kinds merges them in a method
+// of its own (listChangesIn), or neither would be promoted.
 func otherPlaces(in any) map[string]string {
 	out := map[string]string{}
 	if m, ok := in.(interface{ otherPlace() map[string]string }); ok {
