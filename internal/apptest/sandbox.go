@@ -133,8 +133,9 @@ func (l *Linked) Back(t testing.TB, c *Client, back string) Response {
 // GrantForOrganisation runs the MCP Servers tab's "Grant for my
 // organisation at Microsoft" end to end, Contoso's Global Administrator
 // accepting: every permission of the base set and the capabilities on,
-// admin-only ones included, for everyone in Contoso.
-func (l *Linked) GrantForOrganisation(t testing.TB) {
+// admin-only ones included, for everyone in Contoso. It returns the
+// admin's signed-in client.
+func (l *Linked) GrantForOrganisation(t testing.TB) *Client {
 	t.Helper()
 	admin := l.NewClient()
 	admin.SignIn(AdminEmail, AdminPassword)
@@ -150,4 +151,5 @@ func (l *Linked) GrantForOrganisation(t testing.TB) {
 	if r := l.Back(t, admin, back); r.Status != http.StatusSeeOther {
 		t.Fatalf("back from admin consent: %d", r.Status)
 	}
+	return admin
 }

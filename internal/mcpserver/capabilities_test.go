@@ -13,7 +13,6 @@ import (
 	"graphgate/internal/apptest"
 	"graphgate/internal/sandbox"
 	"graphgate/internal/sandbox/graph"
-	"graphgate/internal/sandbox/sandboxtest"
 )
 
 func setCapabilities(t *testing.T, l *apptest.Linked, names ...string) {
@@ -210,20 +209,7 @@ func TestCapabilityConsent(t *testing.T) {
 		t.Fatal("granted without an admin")
 	}
 	// The admin consents for the organisation from the MCP Servers tab.
-	admin := l.NewClient()
-	admin.SignIn(apptest.AdminEmail, apptest.AdminPassword)
-	admin.Get("/admin/servers")
-	r := admin.Post("/admin/servers/microsoft365/admin-consent", nil)
-	if r.Status != http.StatusSeeOther || !strings.Contains(r.Location, "/v2.0/adminconsent?") {
-		t.Fatalf("admin consent: %d %s", r.Status, r.Location)
-	}
-	back, err := sandboxtest.AdminConsent(r.Location, "admin@contoso.test", "accept")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r := l.Back(t, admin, back); r.Status != http.StatusSeeOther {
-		t.Fatalf("back from admin consent: %d", r.Status)
-	}
+	admin := l.GrantForOrganisation(t)
 	if page := admin.Get("/admin/servers").Body; !strings.Contains(page, "Granted for the organisation") {
 		t.Fatalf("the MCP Servers tab does not show the admin consent:\n%s", page)
 	}
