@@ -578,8 +578,7 @@ func readChannelTool() toolDef {
 			return messagesOut{}, err
 		}
 		query.Set("$top", fmt.Sprint(size))
-		out, err := s.readMessages(ctx, g, graphapi.Request{Method: "GET", Safe: true, Path: p, Query: query}, in.Cursor, where, "team or channel")
-		return out, err
+		return s.readMessages(ctx, g, graphapi.Request{Method: "GET", Safe: true, Path: p, Query: query}, in.Cursor, where, "team or channel")
 	})
 }
 

@@ -145,10 +145,14 @@ func (tw *Teamwork) AddThread(ch *Channel, m *ChatMessage) *ChatMessage {
 func (tw *Teamwork) AddReply(root, m *ChatMessage) *ChatMessage {
 	tw.mu.Lock()
 	defer tw.mu.Unlock()
+	tw.replyLocked(root, m)
+	return m
+}
+
+func (tw *Teamwork) replyLocked(root, m *ChatMessage) {
 	tw.stamp(m)
 	m.ReplyToID = root.ID
 	root.replies = append(root.replies, m)
-	return m
 }
 
 // stamp gives a message Teams' id: its creation time in milliseconds.
@@ -578,9 +582,7 @@ func (s *Server) postChannelMessage(w http.ResponseWriter, r *http.Request, mb *
 		if id := r.PathValue("message"); id != "" {
 			var root *ChatMessage
 			if root, e = ch.thread(id); e == nil {
-				tw.stamp(m)
-				m.ReplyToID = root.ID
-				root.replies = append(root.replies, m)
+				tw.replyLocked(root, m)
 			}
 		} else {
 			tw.stamp(m)
