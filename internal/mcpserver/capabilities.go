@@ -51,11 +51,11 @@ func (s *Server) capabilityGate(next mcp.MethodHandler) mcp.MethodHandler {
 		if capability == nil || c == nil || c.reach.Opens(tool.Name) {
 			return next(ctx, method, req)
 		}
-		err := notAllowed{message(s.closedWords(c.reach, capability, tool))}
+		err := s.closed(c.reach, capability, tool)
 		// Counted and audited like any call: an admin sees what agents
 		// reach for that is not on.
 		s.record(ctx, c, tool.Name, s.d.Now(), nil, err)
-		return toolError(err), nil
+		return s.failed(call.Session, err), nil
 	}
 }
 
@@ -65,8 +65,16 @@ type notAllowed struct{ error }
 
 func (e notAllowed) Unwrap() error { return e.error }
 
-// closedWords says why a capability's tool is closed to the caller and
-// what would open it.
+// closed says why a capability's tool is closed to the caller and what
+// would open it; when it is the person's to open, on which page.
+func (s *Server) closed(r *graphgate.Reach, c *graphgate.Capability, t *graphgate.CapabilityTool) error {
+	words := s.closedWords(r, c, t)
+	if slices.Contains(r.Capabilities, c.Name) && !c.NeedsAdmin(t.Needs) && !(r.Personal && workOnly(c, t.Needs)) {
+		return notAllowed{atPage{message(words), s.d.BaseURL + "/integrations"}}
+	}
+	return notAllowed{message(words)}
+}
+
 func (s *Server) closedWords(r *graphgate.Reach, c *graphgate.Capability, t *graphgate.CapabilityTool) string {
 	name := t.Name
 	switch {
@@ -149,7 +157,7 @@ func (s *Server) usePlace(c *caller, tool string, in any, g *graphapi.Client) er
 			return invalid(tool + " takes no " + param)
 		}
 		if !c.reach.OpensParam(tool, param) {
-			return notAllowed{message(s.closedWords(c.reach, capability, &graphgate.CapabilityTool{Name: tool + "'s " + p.Param, Needs: p.Needs}))}
+			return s.closed(c.reach, capability, &graphgate.CapabilityTool{Name: tool + "'s " + p.Param, Needs: p.Needs})
 		}
 	}
 	if len(places) > 1 {

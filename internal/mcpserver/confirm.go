@@ -94,7 +94,9 @@ func (s *Server) confirm(ctx context.Context, req *mcp.CallToolRequest, in any, 
 		return []byte(call.tool + "\x00" + strconv.FormatInt(call.caller.user.ID, 10) + "\x00" +
 			strconv.FormatInt(call.caller.access.TokenID(), 10) + "\x00" + strconv.FormatInt(call.caller.access.GrantID(), 10) + "\x00" + base64.RawURLEncoding.EncodeToString(digest[:]) + "\x00" + state)
 	}
-	if p := req.Params; p.RequestState != "" || p.InputResponses != nil {
+	// An answer to graphgate's question comes with its state; a retry
+	// after the person opened a page (URL elicitation) has none.
+	if p := req.Params; p.RequestState != "" || p.InputResponses[confirmKey] != nil {
 		st, ok := s.openConfirmState(p.RequestState, subject)
 		if !ok {
 			return nil, errBadConfirmation
@@ -127,15 +129,20 @@ func (s *Server) confirm(ctx context.Context, req *mcp.CallToolRequest, in any, 
 	if err != nil || pv.quiet {
 		return nil, err
 	}
-	ip := req.Session.InitializeParams()
-	if ip == nil || ip.ProtocolVersion < multiRoundTrip || ip.Capabilities == nil || ip.Capabilities.Elicitation == nil {
-		if err := s.askOnPage(ctx, subject("\x00"+pv.seen()), pv); err != nil {
-			return nil, err
-		}
-		call.accepted = &pv
-		return nil, nil
+	f := featuresOf(req.Session)
+	switch {
+	case f.apps:
+		return s.askInCard(ctx, subject("\x00"+pv.seen()), pv)
+	case f.form:
+		return s.elicit(subject, pv, ""), nil
+	case f.url:
+		return s.askOnPageByURL(ctx, subject("\x00"+pv.seen()), pv)
 	}
-	return s.elicit(subject, pv, ""), nil
+	if err := s.askOnPage(ctx, subject("\x00"+pv.seen()), pv); err != nil {
+		return nil, err
+	}
+	call.accepted = &pv
+	return nil, nil
 }
 
 // elicit asks the person about pv through the client, with a state bound
@@ -151,6 +158,18 @@ func (s *Server) elicit(subject func(string) []byte, pv preview, lead string) *m
 	}
 }
 
+// Keys of the pages a client opens for the person (URL elicitation).
+const (
+	approvalKey = "approval"
+	linkKey     = "page"
+)
+
+// openPage asks a client that opens pages for the person to send them to
+// url; it calls again once they are done.
+func openPage(key, message, url string) *mcp.CallToolResult {
+	return &mcp.CallToolResult{InputRequests: mcp.InputRequestMap{key: &mcp.ElicitParams{Mode: "url", Message: message, URL: url, ElicitationID: randomToken()}}}
+}
+
 // askOnPage asks the person on graphgate's approval page, for a client that
 // cannot ask them: nil once they approved this exact call on what pv shows
 // (and only once), else an error that says where to approve, or that they
@@ -158,15 +177,45 @@ func (s *Server) elicit(subject func(string) []byte, pv preview, lead string) *m
 // a draft or file is not found, and the person is asked anew.
 func (s *Server) askOnPage(ctx context.Context, subject []byte, pv preview) error {
 	call := callFromContext(ctx)
+	a, err := s.approvalFor(ctx, subject, pv)
+	if a == nil || err != nil {
+		return err
+	}
+	return invalid(fmt.Sprintf("nothing was done yet: this agent's access asks the person before sending or deleting, and this MCP client "+
+		"cannot ask them itself. Ask the person to open %s%s%s and approve (it expires at %s UTC); then call %s again with exactly the same arguments",
+		s.d.BaseURL, ApprovalPath, a.ID, a.ExpiresAt.UTC().Format("15:04"), call.tool))
+}
+
+// askOnPageByURL is askOnPage for a client that opens pages for the person
+// (URL elicitation): it sends them to the approval page, and its retry
+// once they are back goes ahead if they approved.
+func (s *Server) askOnPageByURL(ctx context.Context, subject []byte, pv preview) (*mcp.CallToolResult, error) {
+	a, err := s.approvalFor(ctx, subject, pv)
+	if a == nil || err != nil {
+		if err == nil {
+			callFromContext(ctx).accepted = &pv
+		}
+		return nil, err
+	}
+	return openPage(approvalKey, "Approve or decline on graphgate's page what the agent asked to do", s.d.BaseURL+ApprovalPath+a.ID), nil
+}
+
+// approvalFor is the approval of this exact call on what pv shows: nil
+// once the person approved it (taken: it lets one call through), an error
+// when they declined, or the approval waiting for them, asked now if it
+// was not yet. The subject covers pv, so an approval of an earlier
+// version of a draft or file is not found, and the person is asked anew.
+func (s *Server) approvalFor(ctx context.Context, subject []byte, pv preview) (*graphgate.Approval, error) {
+	call := callFromContext(ctx)
 	key := base64.RawURLEncoding.EncodeToString(s.d.Keys.MAC(approvalPurpose, subject))
 	a, err := s.d.Store.TakeApproval(ctx, key)
 	switch {
 	case err == nil && a.State == graphgate.ApprovalApproved:
-		return nil
+		return nil, nil
 	case err == nil:
-		return invalid("the person declined on graphgate's approval page, so nothing was done. Do not try again unless they ask you to")
+		return nil, invalid("the person declined, so nothing was done. Do not try again unless they ask you to")
 	case graphgate.ErrorCode(err) != graphgate.ENOTFOUND:
-		return err
+		return nil, err
 	}
 	c := call.caller
 	// The page names the agent as the person named it.
@@ -176,14 +225,8 @@ func (s *Server) askOnPage(ctx context.Context, subject []byte, pv preview) erro
 	} else if g := c.access.Grant; g != nil {
 		label = g.ClientName + " (connected app)"
 	}
-	a, err = s.d.Store.AskApproval(ctx, &graphgate.Approval{ID: randomToken(), Key: key, UserID: c.user.ID, TokenID: c.access.TokenID(),
+	return s.d.Store.AskApproval(ctx, &graphgate.Approval{ID: randomToken(), Key: key, UserID: c.user.ID, TokenID: c.access.TokenID(),
 		GrantID: c.access.GrantID(), Label: label, Tool: call.tool, Summary: pv.text, ExpiresAt: s.d.Now().Add(confirmTTL).UTC()})
-	if err != nil {
-		return err
-	}
-	return invalid(fmt.Sprintf("nothing was done yet: this agent's access asks the person before sending or deleting, and this MCP client "+
-		"cannot ask them itself. Ask the person to open %s%s%s and approve (it expires at %s UTC); then call %s again with exactly the same arguments",
-		s.d.BaseURL, ApprovalPath, a.ID, a.ExpiresAt.UTC().Format("15:04"), call.tool))
 }
 
 // openConfirmState checks a request state's MAC and expiry.

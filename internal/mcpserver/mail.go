@@ -40,6 +40,7 @@ type gMessage struct {
 	ConversationID   string     `json:"conversationId"`
 	ParentFolderID   string     `json:"parentFolderId"`
 	ChangeKey        string     `json:"changeKey"`
+	WebLink          string     `json:"webLink"`
 	Flag             struct {
 		FlagStatus string `json:"flagStatus"`
 	} `json:"flag"`
@@ -335,9 +336,17 @@ func getMessageTool() toolDef {
 			return getMessageOut{}, invalid("offset must not be negative")
 		}
 		var m gMessage
+		fields := summaryFields + ",ccRecipients,body"
+		call := callFromContext(ctx)
+		if call.apps {
+			fields += ",webLink"
+		}
 		if _, err := g.Do(ctx, graphapi.Request{Method: "GET", Path: p,
-			Query: url.Values{"$select": {summaryFields + ",ccRecipients,body"}}, Safe: true}, &m); err != nil {
+			Query: url.Values{"$select": {fields}}, Safe: true}, &m); err != nil {
 			return getMessageOut{}, err
+		}
+		if call.apps {
+			call.view = viewOfMessage(m.Body.ContentType, m.Body.Content, m.WebLink)
 		}
 		body := m.Body.Content
 		if m.Body.ContentType == "html" {

@@ -69,7 +69,9 @@ type Server struct {
 	// which toolsets): the tool list depends on nothing else, and building
 	// a server registers every tool, which is costly to do per request.
 	servers sync.Map // string -> *mcp.Server
-	zones   zoneCache
+	// views are the tools' views (see apps.go), by tool name.
+	views map[string]string
+	zones zoneCache
 	// defaultLists are people's default To Do lists (see tasks.go).
 	defaultLists defaultListCache
 	// touched is when each person's last successful Graph call was recorded
@@ -107,7 +109,12 @@ func New(d Deps) (*Server, error) {
 		d.HTTP = graphapi.NewHTTPClient()
 	}
 	s := &Server{d: d, schemas: mcp.NewSchemaCache(), tools: allTools(), audits: make(chan *graphgate.AuditEvent, 4096), drained: make(chan struct{}),
-		cursors: d.Store}
+		cursors: d.Store, views: map[string]string{}}
+	for _, t := range s.tools {
+		if v := viewOf(t); v != "" {
+			s.views[t.name] = v
+		}
+	}
 	go s.writeAudits()
 	return s, nil
 }
@@ -251,12 +258,16 @@ func (s *Server) buildServer(p *apitoken.Principal, reach *graphgate.Reach) *mcp
 			// it: there is nothing to notify on a subscriptions/listen stream.
 			Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{ListChanged: false}},
 		})
-	srv.AddReceivingMiddleware(toolsOnly, s.capabilityGate)
+	srv.AddReceivingMiddleware(s.offered, s.capabilityGate)
+	if p == nil {
+		return srv
+	}
 	for _, d := range s.tools {
-		if p != nil && allowed(p, d) && reach.Opens(d.name) {
+		if allowed(p, d) && reach.Opens(d.name) {
 			d.add(srv, s, reach)
 		}
 	}
+	s.addViews(srv)
 	return srv
 }
 
@@ -327,18 +338,6 @@ func sdkUnmarshal(data []byte, v any) error {
 	dec := segmentjson.NewDecoder(bytes.NewReader(data))
 	dec.DontMatchCaseInsensitiveStructFields()
 	return dec.Decode(v)
-}
-
-// toolsOnly answers the prompt and resource methods, which graphgate does
-// not offer, as unknown (the SDK would otherwise answer them with empty
-// lists while the server declares no such capability).
-func toolsOnly(next mcp.MethodHandler) mcp.MethodHandler {
-	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
-		if strings.HasPrefix(method, "prompts/") || strings.HasPrefix(method, "resources/") || strings.HasPrefix(method, "completion/") {
-			return nil, &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound, Message: "method not found: graphgate offers tools only"}
-		}
-		return next(ctx, method, req)
-	}
 }
 
 // Handler serves /mcp and its RFC 9728 protected-resource metadata.
@@ -505,14 +504,18 @@ func (s *Server) audit(ctx context.Context, u *graphgate.User, tool string, g *g
 			}
 		}
 	}
-	e := &graphgate.AuditEvent{At: s.d.Now().UTC(), ActorID: u.ID, ActorEmail: u.Email, Action: graphgate.ActionToolCall, Target: tool, Details: details}
+	s.enqueueAudit(ctx, &graphgate.AuditEvent{At: s.d.Now().UTC(), ActorID: u.ID, ActorEmail: u.Email, Action: graphgate.ActionToolCall, Target: tool, Details: details})
+}
+
+// enqueueAudit hands an audit event to the background writer.
+func (s *Server) enqueueAudit(ctx context.Context, e *graphgate.AuditEvent) {
 	select {
 	case s.audits <- e:
 	default:
 		// The writer is far behind: write this one on the request path
 		// rather than lose it.
 		if err := s.d.Store.AddAudit(context.WithoutCancel(ctx), e); err != nil {
-			s.d.Log.Error("auditing a tool call", "tool", tool, "err", err)
+			s.d.Log.Error("auditing a tool call", "tool", e.Target, "err", err)
 		}
 	}
 }
@@ -537,9 +540,9 @@ func (s *Server) linkProblem(err error) error {
 	var refused *microsoft365.AppRefusedError
 	switch {
 	case errors.Is(err, microsoft365.ErrNotLinked):
-		return fmt.Errorf("no Microsoft account is linked to this graphgate user. Ask them to open %s and click Link Account, then try again", integrations)
+		return atPage{fmt.Errorf("no Microsoft account is linked to this graphgate user. Ask them to open %s and click Link Account, then try again", integrations), integrations}
 	case errors.As(err, &na):
-		return fmt.Errorf("the linked Microsoft account needs attention: %s Ask the user to open %s and click Reconnect, then try again", na.Reason, integrations)
+		return atPage{fmt.Errorf("the linked Microsoft account needs attention: %s Ask the user to open %s and click Reconnect, then try again", na.Reason, integrations), integrations}
 	case errors.Is(err, microsoft365.ErrDisabled):
 		return fmt.Errorf("the graphgate admin has turned Microsoft 365 off; ask them to enable it in the Admin Console (%s/admin/servers). The user's Integrations page (%s) shows when it is back", s.d.BaseURL, integrations)
 	case errors.Is(err, microsoft365.ErrNotConfigured):

@@ -26,6 +26,8 @@ type toolDef struct {
 	// then checks the toolset of what it is asked for (list_changes).
 	also     []string
 	readOnly bool
+	// asks: with a token that asks first, the person approves each call.
+	asks bool
 	// add adds the tool to a server for callers whose reach is reach.
 	add func(srv *mcp.Server, s *Server, reach *graphgate.Reach)
 }
@@ -74,7 +76,7 @@ func defineAsking[In, Out any](toolset string, t *mcp.Tool, summary func(ctx con
 		panic(fmt.Sprintf("tool %s: output schema: %v", t.Name, err))
 	}
 	t.OutputSchema = out
-	return toolDef{name: t.Name, toolset: toolset, readOnly: t.Annotations.ReadOnlyHint, add: func(srv *mcp.Server, s *Server, reach *graphgate.Reach) {
+	return toolDef{name: t.Name, toolset: toolset, readOnly: t.Annotations.ReadOnlyHint, asks: summary != nil, add: func(srv *mcp.Server, s *Server, reach *graphgate.Reach) {
 		// call runs the tool for the caller: the Graph client it used
 		// (for the audit) and the result, or the error the model is told.
 		call := func(ctx context.Context, c *caller, req *mcp.CallToolRequest, in In) (g *graphapi.Client, _ *mcp.CallToolResult, err error) {
@@ -84,7 +86,8 @@ func defineAsking[In, Out any](toolset string, t *mcp.Tool, summary func(ctx con
 			if err := s.usePlace(c, t.Name, in, g); err != nil {
 				return g, nil, err
 			}
-			ctx = context.WithValue(ctx, callCtxKey{}, &toolCall{caller: c, tool: t.Name})
+			tc := &toolCall{caller: c, tool: t.Name, apps: featuresOf(req.Session).apps}
+			ctx = context.WithValue(ctx, callCtxKey{}, tc)
 			if summary != nil && c.access.ConfirmWrites() {
 				ask, err := s.confirm(ctx, req, in, func() (preview, error) { return summary(ctx, g, in) })
 				if err != nil || ask != nil {
@@ -109,7 +112,7 @@ func defineAsking[In, Out any](toolset string, t *mcp.Tool, summary func(ctx con
 			// The text is a compact rendering for the model, not the
 			// structured content a second time as JSON.
 			return g, &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: compactText(answer)}},
-				StructuredContent: json.RawMessage(structured)}, nil
+				StructuredContent: json.RawMessage(structured), Meta: tc.view}, nil
 		}
 		srv.AddTool(hideClosedParam(t, reach), func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			start := s.d.Now()
@@ -124,7 +127,7 @@ func defineAsking[In, Out any](toolset string, t *mcp.Tool, summary func(ctx con
 			g, res, err := call(ctx, c, req, in)
 			s.record(ctx, c, t.Name, start, g, err)
 			if err != nil {
-				return toolError(err), nil
+				return s.failed(req.Session, err), nil
 			}
 			return res, nil
 		})
@@ -153,6 +156,26 @@ func arguments[In any](raw json.RawMessage, schema *jsonschema.Resolved) (In, er
 	}
 	return in, err
 }
+
+// failed is a failed call as the client gets it: the person's page to
+// open, for a client that opens pages for them (URL elicitation) when the
+// problem is one they fix there; otherwise the error as the model sees it.
+func (s *Server) failed(session mcp.Session, err error) *mcp.CallToolResult {
+	var page atPage
+	if errors.As(err, &page) && featuresOf(session).url {
+		return openPage(linkKey, err.Error(), page.url)
+	}
+	return toolError(err)
+}
+
+// atPage is a problem the person fixes on one of graphgate's pages (link,
+// Reconnect, allow a capability).
+type atPage struct {
+	error
+	url string
+}
+
+func (p atPage) Unwrap() error { return p.error }
 
 // toolError is a failed call as the model sees it.
 func toolError(err error) *mcp.CallToolResult {
@@ -237,6 +260,10 @@ type toolCall struct {
 	// accepted is what the person accepted, when the tool asked them:
 	// the tool acts on exactly that (delete_file, the item and its eTag).
 	accepted *preview
+	// apps: the client shows views (see apps.go); view is what the
+	// tool's result carries for its view alone.
+	apps bool
+	view mcp.Meta
 }
 
 type callCtxKey struct{}
