@@ -36,14 +36,18 @@ const app = (() => {
     else send({ id: m.id, error: { code: -32601, message: "method not found" } });
   });
 
+  const context = {};
   const theme = (ctx) => {
-    if (ctx && (ctx.theme === "light" || ctx.theme === "dark")) document.documentElement.dataset.theme = ctx.theme;
+    Object.assign(context, ctx || {});
+    if (context.theme === "light" || context.theme === "dark") document.documentElement.dataset.theme = context.theme;
   };
   handlers["ui/notifications/host-context-changed"] = theme;
   handlers["ui/resource-teardown"] = () => ({});
   handlers["ping"] = () => ({});
 
   const api = {
+    // context is what the host said of itself (theme, timeZone, locale).
+    context,
     // onResult is called with each tool result the host passes on.
     onResult(fn) { handlers["ui/notifications/tool-result"] = fn; },
     onInput(fn) { handlers["ui/notifications/tool-input"] = fn; },

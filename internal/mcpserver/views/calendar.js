@@ -26,8 +26,18 @@
       return;
     }
     const timed = items.filter((i) => !i.allDay);
-    let first = Math.min(...timed.map((i) => Math.floor(minutes(i.start) / 60)), 9);
-    let last = Math.max(...timed.map((i) => (day(i.end) > day(i.start) ? 24 : Math.ceil(minutes(i.end) / 60))), 17);
+    const first = Math.min(...timed.map((i) => Math.floor(minutes(i.start) / 60)), 9);
+    const last = Math.max(...timed.map((i) => (day(i.end) > day(i.start) ? 24 : Math.ceil(minutes(i.end) / 60))), 17);
+    const gutter = app.el("div", "gutter");
+    const marks = app.el("div", "hours");
+    marks.style.height = (last - first) * hourPx + "px";
+    for (let h = first; h < last; h++) {
+      const mark = app.el("span", "", String(h).padStart(2, "0") + ":00");
+      mark.style.top = (h - first) * hourPx + "px";
+      marks.append(mark);
+    }
+    gutter.append(marks);
+    week.append(gutter);
     for (const d of days) {
       const col = app.el("section", "day");
       col.append(app.el("h2", "", dayName(d)));

@@ -23,7 +23,7 @@
     field("From", m.from_name ? m.from_name + " <" + m.from + ">" : m.from);
     field("To", (m.to || []).join(", "));
     field("Cc", (m.cc || []).join(", "));
-    field("Date", new Date(m.received).toLocaleString());
+    field("Date", new Date(m.received).toLocaleString(app.context.locale, app.context.timeZone ? { timeZone: app.context.timeZone, timeZoneName: "short" } : {}));
     if ((m.attachments || []).length) {
       $("attachments").hidden = false;
       for (const a of m.attachments) $("attachments").append(app.el("li", "", a.name + " (" + size(a.size) + ")"));
