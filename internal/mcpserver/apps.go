@@ -47,11 +47,14 @@ const (
 	maxViewHTML = 512 << 10
 )
 
-// views are the ui:// resources, each built once from views/.
-var views = []struct{ uri, name, title, description string }{
-	{"ui://graphgate/approval", "approval", "Approve in the chat", "Approve or decline what an agent asked to send or delete"},
-	{"ui://graphgate/message", "message", "Message", "One email: who, when, attachments and its body, sanitised"},
-	{"ui://graphgate/calendar", "calendar", "Calendar", "Events, free time and suggested meeting times by day and hour"},
+const approvalView = "ui://graphgate/approval"
+
+// views are the ui:// resources, each built once from views/. The tool a
+// view belongs to describes it; the list gives only what a host needs.
+var views = []struct{ uri, name, title string }{
+	{approvalView, "approval", "Approve or decline"},
+	{"ui://graphgate/message", "message", "Message"},
+	{"ui://graphgate/calendar", "calendar", "Calendar"},
 }
 
 // viewOf is the view shown for a tool: the approval card for every tool
@@ -59,7 +62,7 @@ var views = []struct{ uri, name, title, description string }{
 func viewOf(d toolDef) string {
 	switch {
 	case d.asks:
-		return views[0].uri
+		return approvalView
 	case d.name == "get_message":
 		return views[1].uri
 	case d.name == "list_events" || d.name == "find_free_time" || d.name == "find_meeting_times":
@@ -131,11 +134,18 @@ func featuresOf(s mcp.Session) features {
 	return f
 }
 
-// offered is what each client is offered: tools always; the views and
-// decide_approval only to clients with the extension. Prompts, completions,
-// and resources for the others, are unknown methods, as graphgate offers
-// none.
-func (s *Server) offered(next mcp.MethodHandler) mcp.MethodHandler {
+// offered is what each client is offered: tools always; the views only to
+// clients with the extension, the approval card only where there is
+// something to approve (asks: the token or app asks the person first).
+// Prompts, completions, and resources for clients without the extension,
+// are unknown methods, as graphgate offers none.
+func (s *Server) offered(asks bool) mcp.Middleware {
+	return func(next mcp.MethodHandler) mcp.MethodHandler {
+		return s.offer(next, asks)
+	}
+}
+
+func (s *Server) offer(next mcp.MethodHandler, asks bool) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 		f := featuresOf(req.GetSession())
 		if strings.HasPrefix(method, "prompts/") || strings.HasPrefix(method, "completion/") || strings.HasPrefix(method, "resources/") && !f.apps {
@@ -147,7 +157,7 @@ func (s *Server) offered(next mcp.MethodHandler) mcp.MethodHandler {
 		}
 		switch r := res.(type) {
 		case *mcp.ListToolsResult:
-			return s.toolsFor(r, f), nil
+			return s.toolsFor(r, f, asks), nil
 		case *mcp.InitializeResult:
 			if f.apps {
 				c := *r
@@ -179,14 +189,14 @@ func withApps(c *mcp.ServerCapabilities) *mcp.ServerCapabilities {
 
 // toolsFor is the tool list as f's client sees it: with the extension,
 // each tool names its view; without it, as before, and no decide_approval.
-func (s *Server) toolsFor(r *mcp.ListToolsResult, f features) *mcp.ListToolsResult {
+func (s *Server) toolsFor(r *mcp.ListToolsResult, f features, asks bool) *mcp.ListToolsResult {
 	out := *r
 	out.Tools = make([]*mcp.Tool, 0, len(r.Tools))
 	for _, t := range r.Tools {
 		if t.Name == decideTool && !f.apps {
 			continue
 		}
-		if uri := s.views[t.Name]; uri != "" && f.apps {
+		if uri := s.views[t.Name]; uri != "" && f.apps && (asks || uri != approvalView) {
 			c := *t
 			c.Meta = mcp.Meta{"ui": map[string]any{"resourceUri": uri}}
 			t = &c
@@ -196,27 +206,33 @@ func (s *Server) toolsFor(r *mcp.ListToolsResult, f features) *mcp.ListToolsResu
 	return &out
 }
 
-// addViews adds the views as resources, and decide_approval.
-func (s *Server) addViews(srv *mcp.Server) {
+// addViews adds the views as resources, and with asks the approval card's
+// decide_approval.
+func (s *Server) addViews(srv *mcp.Server, asks bool) {
 	for _, v := range views {
-		srv.AddResource(&mcp.Resource{URI: v.uri, Name: v.name, Title: v.title, Description: v.description, MIMEType: appMIME},
+		if v.uri == approvalView && !asks {
+			continue
+		}
+		srv.AddResource(&mcp.Resource{URI: v.uri, Name: v.name, MIMEType: appMIME},
 			func(_ context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
 				return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: v.uri, MIMEType: appMIME, Text: viewPages[v.uri],
 					// No outside origin at all: nothing to connect to or load.
 					Meta: mcp.Meta{"ui": map[string]any{"csp": map[string]any{"connectDomains": []string{}, "resourceDomains": []string{}}, "prefersBorder": true}}}}}, nil
 			})
 	}
-	srv.AddTool(decideToolDef, s.decideApproval)
+	if asks {
+		srv.AddTool(decideToolDef, s.decideApproval)
+	}
 }
 
 type decideIn struct {
 	Approval string `json:"approval"`
 	Key      string `json:"key"`
-	Decision string `json:"decision" jsonschema:"approve or decline"`
+	Decision string `json:"decision"`
 }
 
 type decideOut struct {
-	State string `json:"state" jsonschema:"approved or declined"`
+	State string `json:"state"`
 	Tool  string `json:"tool"`
 }
 
@@ -231,9 +247,9 @@ var decideToolDef = func() *mcp.Tool {
 		panic(err)
 	}
 	return &mcp.Tool{Name: decideTool, Title: "Approve or decline", InputSchema: in, OutputSchema: out,
-		Description: "Records the person's answer in graphgate's approval card. Only the card calls it.",
-		Annotations: annotations("Approve or decline", false, false, false),
-		Meta:        mcp.Meta{"ui": map[string]any{"resourceUri": views[0].uri, "visibility": []string{"app"}}}}
+		Description: "The approval card's Approve and Decline.",
+		Annotations: annotations(false, false, false),
+		Meta:        mcp.Meta{"ui": map[string]any{"resourceUri": approvalView, "visibility": []string{"app"}}}}
 }()
 
 // cardKey is what a card must show to decide an approval: given to the

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -32,6 +33,8 @@ type appHost struct {
 	// view is the framed view's own context: Chromium runs the sandboxed
 	// frame (an opaque origin) in a process of its own, a target to attach to.
 	view context.Context
+	// seen are the frames' targets used so far: each show makes a new one.
+	seen map[target.ID]bool
 }
 
 func startAppHost(t *testing.T, s *mcp.ClientSession) *appHost {
@@ -76,7 +79,7 @@ func startAppHost(t *testing.T, s *mcp.ClientSession) *appHost {
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`typeof window.show === "function"`)); err != nil {
 		t.Fatal(err)
 	}
-	return &appHost{t: t, ctx: ctx, s: s}
+	return &appHost{t: t, ctx: ctx, s: s, seen: map[target.ID]bool{}}
 }
 
 // show frames uri's view for a call of tool with args and its result.
@@ -94,6 +97,13 @@ func (h *appHost) show(uri, tool string, args map[string]any, res *mcp.CallToolR
 	if _, err := chromedp.Run(h.ctx, chromedp.Poll[bool](`window.host.ready`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 		h.t.Fatalf("showing %s: %v", uri, err)
 	}
+	// The frame grows to what the view reports it needs: wait until it
+	// holds still, or a click could land where a button has not come yet.
+	settled := `(() => { const h = document.querySelector("iframe").getBoundingClientRect().height;
+		const still = window.host.sizes.length > 0 && window.lastHeight === h; window.lastHeight = h; return still; })()`
+	if _, err := chromedp.Run(h.ctx, chromedp.Poll[bool](settled, chromedp.WithPollingInterval(150*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		h.t.Fatalf("showing %s: %v", uri, err)
+	}
 	h.view = nil
 }
 
@@ -103,19 +113,23 @@ func (h *appHost) inView() context.Context {
 	if h.view != nil {
 		return h.view
 	}
-	infos, err := chromedp.Targets(h.ctx)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	for _, info := range infos {
-		if info.Type == "iframe" {
-			ctx, cancel := chromedp.NewContext(h.ctx, chromedp.WithTargetID(info.TargetID))
-			h.t.Cleanup(cancel)
-			h.view = ctx
-			return ctx
+	for range 100 {
+		infos, err := chromedp.Targets(h.ctx)
+		if err != nil {
+			h.t.Fatal(err)
 		}
+		for _, info := range infos {
+			if info.Type == "iframe" && !h.seen[info.TargetID] {
+				h.seen[info.TargetID] = true
+				ctx, cancel := chromedp.NewContext(h.ctx, chromedp.WithTargetID(info.TargetID))
+				h.t.Cleanup(cancel)
+				h.view = ctx
+				return ctx
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	h.t.Fatalf("no frame target among %d", len(infos))
+	h.t.Fatal("the view's frame has no target of its own")
 	return nil
 }
 
@@ -148,7 +162,9 @@ func (h *appHost) count(sel string) int {
 func (h *appHost) asked(what string, n int) []string {
 	h.t.Helper()
 	if _, err := chromedp.Run(h.ctx, chromedp.Poll[bool](fmt.Sprintf("window.host.%s.length >= %d", what, n), chromedp.WithPollingTimeout(10*time.Second))); err != nil {
-		h.t.Fatalf("waiting for %d %s: %v", n, what, err)
+		state, _ := chromedp.Run(h.ctx, chromedp.Evaluate[any]("window.host"))
+		shown, _ := chromedp.Run(h.inView(), chromedp.Text(chromedp.CSS("main")))
+		h.t.Fatalf("waiting for %d %s: %v (host: %v; the view shows %q)", n, what, err, state, shown)
 	}
 	got, err := chromedp.Run(h.ctx, chromedp.Evaluate[[]string]("window.host."+what))
 	if err != nil {

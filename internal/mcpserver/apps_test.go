@@ -117,6 +117,12 @@ func TestAppsOnlyForClientsThatDeclareThem(t *testing.T) {
 	}
 }
 
+// toolResultOf is a call the client refused to send as the model would
+// see it.
+func toolResultOf(err error) *mcp.CallToolResult {
+	return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: err.Error()}}}
+}
+
 func toStrings(v any) []string {
 	var out []string
 	list, _ := v.([]any)
@@ -172,7 +178,11 @@ func TestApprovalCard(t *testing.T) {
 		t.Fatalf("card: %+v", a)
 	}
 	decide := func(s *mcp.ClientSession, id, key, decision string) *mcp.CallToolResult {
-		return call(t, s, "decide_approval", map[string]any{"approval": id, "key": key, "decision": decision}, nil)
+		res, err := s.CallTool(t.Context(), &mcp.CallToolParams{Name: "decide_approval", Arguments: map[string]any{"approval": id, "key": key, "decision": decision}})
+		if err != nil { // an unknown tool to this client
+			return toolResultOf(err)
+		}
+		return res
 	}
 	// Attacks: a client without the extension (a model calling the tool
 	// through it), a wrong key, another person's token, another token of
@@ -187,7 +197,12 @@ func TestApprovalCard(t *testing.T) {
 	if r := decide(sam, a.ID, a.Key, "approve"); !r.IsError {
 		t.Fatal("another person decided")
 	}
+	// (A token that does not ask first has no card, nor decide_approval;
+	// another that does is refused.)
 	if r := decide(connectApps(t, l, agentToken(t, l, uid, false), "2026-07-28", nil), a.ID, a.Key, "approve"); !r.IsError {
+		t.Fatal("another of the person's tokens decided")
+	}
+	if r := decide(connectApps(t, l, askingToken(t, l, uid), "2026-07-28", nil), a.ID, a.Key, "approve"); !r.IsError {
 		t.Fatal("another of the person's tokens decided")
 	}
 	if r := decide(s, a.ID, a.Key, "maybe"); !r.IsError {

@@ -32,7 +32,7 @@ func listCalendarsTool() toolDef {
 		Name:        "list_calendars",
 		Title:       "List calendars",
 		Description: "Lists the user's calendars (the default one first). Use an id with list_events to read another calendar.",
-		Annotations: annotations("List calendars", true, false, true),
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, _ calendarsIn) (calendarsOut, error) {
 		var res struct {
 			Value []struct {
@@ -137,7 +137,7 @@ type listEventsIn struct {
 	Start      string `json:"start,omitempty" jsonschema:"window start (RFC 3339 or YYYY-MM-DD); default now"`
 	End        string `json:"end,omitempty" jsonschema:"window end; default 7 days after the start; at most 366 days after it"`
 	CalendarID string `json:"calendar_id,omitempty" jsonschema:"a calendar id from list_calendars; default the main calendar"`
-	TimeZone   string `json:"time_zone,omitempty" jsonschema:"IANA time zone for the times, such as Europe/Berlin; default the person's own (see get_profile)"`
+	TimeZone   string `json:"time_zone,omitempty" jsonschema:"IANA zone of the times, such as Europe/Berlin; default the person's own"`
 	PageSize   int    `json:"page_size,omitempty" jsonschema:"events per page, 1 to 100; default 50" bounds:"1,100"`
 	Cursor     string `json:"cursor,omitempty" jsonschema:"next_cursor from the previous page"`
 }
@@ -171,7 +171,7 @@ func listEventsTool() toolDef {
 		Title: "List events",
 		Description: "Lists calendar events in a window (default: the next 7 days), series expanded into occurrences, by start. " +
 			"Times in time_zone (default the person's own) with their offset, and in UTC. " + writtenByOthers,
-		Annotations: annotations("List events", true, false, true),
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in listEventsIn) (eventsOut, error) {
 		loc, zone, err := s.zoneOf(ctx, g, in.TimeZone)
 		if err != nil {
@@ -232,7 +232,7 @@ func getEventTool() toolDef {
 		Name:        "get_event",
 		Title:       "Get an event",
 		Description: "Returns one event (or one occurrence of a series) by id, with attendees, location and join link.",
-		Annotations: annotations("Get an event", true, false, true),
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in getEventIn) (EventOut, error) {
 		loc, zone, err := s.zoneOf(ctx, g, in.TimeZone)
 		if err != nil {

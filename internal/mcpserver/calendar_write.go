@@ -130,7 +130,7 @@ func createEventTool() toolDef {
 		Title: "Create an event",
 		Description: "Creates an event in the person's calendar; with attendees it is a meeting, and each attendee is sent an invitation at once. " +
 			"Times are local to time_zone (default the person's own).",
-		Annotations: annotations("Create an event", false, false, false),
+		Annotations: annotations(false, false, false),
 	}, createEventSummary, func(ctx context.Context, g *graphapi.Client, s *Server, in createEventIn) (EventOut, error) {
 		if in.Subject == "" || in.Start == "" || in.End == "" {
 			return EventOut{}, invalid("subject, start and end are required")
@@ -171,7 +171,7 @@ func updateEventTool() toolDef {
 		Title: "Change an event",
 		Description: "Changes the fields given of an event the person organizes; attendees, when given, replace the list. " +
 			"Attendees are sent the update at once.",
-		Annotations: annotations("Change an event", false, false, true),
+		Annotations: annotations(false, false, true),
 	}, updateEventSummary, func(ctx context.Context, g *graphapi.Client, s *Server, in updateEventIn) (EventOut, error) {
 		p, err := eventPath(in.ID)
 		if err != nil {
@@ -253,7 +253,7 @@ func cancelEventTool() toolDef {
 		Title: "Cancel an event",
 		Description: "Cancels an event the person organizes: attendees are sent the cancellation with the comment, and it leaves the calendar. " +
 			"For a meeting someone else organizes, use respond_to_event with decline.",
-		Annotations: annotations("Cancel an event", false, true, true),
+		Annotations: annotations(false, true, true),
 	}, cancelEventSummary, func(ctx context.Context, g *graphapi.Client, s *Server, in cancelEventIn) (doneOut, error) {
 		p, err := eventPath(in.ID)
 		if err != nil {
@@ -298,7 +298,7 @@ func respondEventTool() toolDef {
 		Name:        "respond_to_event",
 		Title:       "Answer an invitation",
 		Description: "Accepts, tentatively accepts or declines a meeting invitation, with an optional comment and (tentative or decline) a new time to propose. The organizer is told unless send_response is false; a declined meeting leaves the calendar.",
-		Annotations: annotations("Answer an invitation", false, false, true),
+		Annotations: annotations(false, false, true),
 	}, respondEventSummary, func(ctx context.Context, g *graphapi.Client, s *Server, in respondEventIn) (doneOut, error) {
 		p, err := eventPath(in.ID)
 		if err != nil {
@@ -386,7 +386,7 @@ func findMeetingTimesTool() toolDef {
 		Title: "Find meeting times",
 		Description: "Suggests times when the person and the attendees are free (Microsoft's scheduling assistant, work and school accounts), " +
 			"best first, in working hours unless any_time.",
-		Annotations: annotations("Find meeting times", true, false, true),
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in meetingTimesIn) (meetingTimesOut, error) {
 		if len(in.Attendees) == 0 || len(in.Attendees) > 100 {
 			return meetingTimesOut{}, invalid("give 1 to 100 attendees")

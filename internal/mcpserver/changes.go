@@ -65,7 +65,7 @@ type changesOut struct {
 	Changes       []ChangeOut `json:"changes"`
 	Count         int         `json:"count"`
 	NextCursor    string      `json:"next_cursor,omitempty" jsonschema:"more changes of this round: pass as cursor now"`
-	ChangesCursor string      `json:"changes_cursor,omitempty" jsonschema:"the round is complete: keep it and pass it as cursor later to get what changed since"`
+	ChangesCursor string      `json:"changes_cursor,omitempty" jsonschema:"the round is complete: pass it as cursor later for what changed since"`
 	Restarted     bool        `json:"restarted,omitempty" jsonschema:"the earlier cursor had expired: this is the whole state again"`
 	Note          string      `json:"note,omitempty"`
 }
@@ -206,7 +206,7 @@ func listChangesTool() toolDef {
 		Description: "Lists what changed since an earlier call in a mail folder (new, updated, removed messages), the calendar in a window, " +
 			"or OneDrive. The first call returns the current state and a changes_cursor: pass it later, with the same source, for what changed since. " +
 			"Pass next_cursor, when set, at once for the rest of the round.",
-		Annotations: annotations("List changes", true, false, true),
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in listChangesIn) (changesOut, error) {
 		src, ok := changeSources[in.Source]
 		if !ok {

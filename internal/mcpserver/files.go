@@ -142,7 +142,7 @@ func listFilesTool() toolDef {
 		Name:        "list_files",
 		Title:       "List files",
 		Description: "Lists a OneDrive folder (the root unless path or id is given): folders first, then files, with size, type and modified time.",
-		Annotations: annotations("List files", true, false, true),
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in listFilesIn) (itemsOut, error) {
 		size, err := pageSize(in.PageSize, 50, 200)
 		if err != nil {
@@ -176,7 +176,7 @@ func searchFilesTool() toolDef {
 		Name:        "search_files",
 		Title:       "Search files",
 		Description: "Searches the whole OneDrive by file name (and content where OneDrive indexes it). Returns matching files and folders.",
-		Annotations: annotations("Search files", true, false, true),
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in searchFilesIn) (itemsOut, error) {
 		size, err := pageSize(in.PageSize, 50, 200)
 		if err != nil {
@@ -210,7 +210,7 @@ func getFileInfoTool() toolDef {
 		Name:        "get_file_info",
 		Title:       "File details",
 		Description: "Returns a OneDrive file's or folder's details (size, type, modified time, path, web link) by path or id.",
-		Annotations: annotations("File details", true, false, true),
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in itemIn) (ItemOut, error) {
 		p, err := itemPath(in.ID, in.Path)
 		if err != nil {
@@ -236,7 +236,7 @@ type readFileOut struct {
 	Text        string    `json:"text,omitempty"`
 	Truncated   bool      `json:"truncated"`
 	Note        string    `json:"note,omitempty"`
-	DownloadURL string    `json:"download_url,omitempty" jsonschema:"a one-time link to the bytes, for files that are not text; it works once, without a token"`
+	DownloadURL string    `json:"download_url,omitempty" jsonschema:"for files that are not text: a one-time link to the bytes, no token needed"`
 	ExpiresAt   time.Time `json:"download_expires_at,omitzero"`
 }
 
@@ -252,7 +252,7 @@ func readFileTool() toolDef {
 		Title: "Read a file",
 		Description: "Reads a OneDrive text file (txt, md, csv, json, ...): its text, capped at max_chars (truncated set). " +
 			"Other files: the details and a one-time download link (15 minutes). " + untrustedToolNote,
-		Annotations: annotations("Read a file", true, false, true),
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in readFileIn) (readFileOut, error) {
 		limit := in.MaxChars
 		switch {
@@ -331,7 +331,7 @@ func createFolderTool() toolDef {
 		Name:        "create_folder",
 		Title:       "Create a folder",
 		Description: "Creates a OneDrive folder under parent (the root by default). When the name is taken it fails, or renames with if_exists=rename.",
-		Annotations: annotations("Create a folder", false, false, false),
+		Annotations: annotations(false, false, false),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in createFolderIn) (ItemOut, error) {
 		if strings.TrimSpace(in.Name) == "" || strings.ContainsAny(in.Name, `/\:*?"<>|`) || len(in.Name) > 255 {
 			return ItemOut{}, invalid(`name must be 1 to 255 characters without / \ : * ? " < > |`)

@@ -31,7 +31,7 @@ type uploadIn struct {
 
 type uploadOut struct {
 	ItemOut
-	UploadURL string    `json:"upload_url,omitempty" jsonschema:"for large uploads: PUT the file's bytes here, with Content-Length and no token, once"`
+	UploadURL string    `json:"upload_url,omitempty" jsonschema:"large: PUT the bytes here once, without a token"`
 	ExpiresAt time.Time `json:"upload_expires_at,omitzero"`
 }
 
@@ -42,7 +42,7 @@ func uploadFileTool() toolDef {
 		Description: "Writes a file to OneDrive from text or base64 (up to 4 MB inline). Larger: set large, " +
 			"and PUT the bytes to the one-time upload_url (30 minutes) the answer gives. " +
 			"An existing file is replaced, or renamed or refused with if_exists.",
-		Annotations: annotations("Upload a file", false, true, false),
+		Annotations: annotations(false, true, false),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in uploadIn) (uploadOut, error) {
 		var content []byte
 		switch {
@@ -108,7 +108,7 @@ func moveFileTool() toolDef {
 		Name:        "move_file",
 		Title:       "Rename or move",
 		Description: "Renames a OneDrive file or folder, moves it to another folder, or both. Fails when the name is taken there.",
-		Annotations: annotations("Rename or move", false, false, true),
+		Annotations: annotations(false, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in moveFileIn) (ItemOut, error) {
 		p, err := itemPath(in.ID, in.Path)
 		if err != nil {
@@ -144,7 +144,7 @@ func deleteFileTool() toolDef {
 		Name:        "delete_file",
 		Title:       "Delete a file",
 		Description: "Deletes a OneDrive file or folder (a folder with everything in it). OneDrive keeps it in its recycle bin for a while.",
-		Annotations: annotations("Delete a file", false, true, true),
+		Annotations: annotations(false, true, true),
 	}, deleteFileSummary, func(ctx context.Context, g *graphapi.Client, s *Server, in itemIn) (doneOut, error) {
 		p, err := itemPath(in.ID, in.Path)
 		if err != nil {

@@ -105,10 +105,9 @@ func findFreeTimeTool() toolDef {
 	return define("calendar", &mcp.Tool{
 		Name:  "find_free_time",
 		Title: "Find free time",
-		Description: "Finds free slots of at least the given length in the person's own calendar within a window " +
-			"(default: the next 7 days), in working hours (09:00 to 17:00, Monday to Friday, in their time zone) unless any_time is set. " +
-			"Free events do not block a slot; tentative ones do.",
-		Annotations: annotations("Find free time", true, false, true),
+		Description: "Finds free slots of at least minutes in the person's own calendar in a window (default the next 7 days), " +
+			"in working hours unless any_time. Free events do not block a slot; tentative ones do.",
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in findFreeTimeIn) (freeTimeOut, error) {
 		loc, zone, err := s.zoneOf(ctx, g, in.TimeZone)
 		if err != nil {

@@ -121,8 +121,8 @@ func listMailFoldersTool() toolDef {
 	return define("mail", &mcp.Tool{
 		Name:        "list_mail_folders",
 		Title:       "List mail folders",
-		Description: "Lists the mailbox's top-level mail folders (Inbox, Sent Items, Drafts, Archive, ...) with message and unread counts. Use a folder's id, or a well-known name such as inbox, sentitems, drafts, archive, deleteditems, junkemail, with list_messages.",
-		Annotations: annotations("List mail folders", true, false, true),
+		Description: "Lists the mailbox's top-level folders with message and unread counts. list_messages takes a folder's id or a well-known name: inbox, sentitems, drafts, archive, deleteditems, junkemail.",
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, _ foldersIn) (foldersOut, error) {
 		var res struct {
 			Value []struct {
@@ -143,7 +143,7 @@ func listMailFoldersTool() toolDef {
 
 type listMessagesIn struct {
 	inMailbox
-	Folder     string `json:"folder,omitempty" jsonschema:"folder id or well-known name (inbox, sentitems, drafts, archive, deleteditems, junkemail); default inbox"`
+	Folder     string `json:"folder,omitempty" jsonschema:"folder id or well-known name (see list_mail_folders); default inbox"`
 	UnreadOnly bool   `json:"unread_only,omitempty" jsonschema:"only unread messages"`
 	From       string `json:"from,omitempty" jsonschema:"only messages from this email address"`
 	After      string `json:"after,omitempty" jsonschema:"only messages received at or after this time (RFC 3339 or YYYY-MM-DD)"`
@@ -179,7 +179,7 @@ func listMessagesTool() toolDef {
 		Title: "List messages",
 		Description: "Lists a mail folder's messages, newest first (default the inbox), optionally only unread, " +
 			"from one sender or in a date range: a summary each, and next_cursor. get_message gives a full body. " + writtenByOthers,
-		Annotations: annotations("List messages", true, false, true),
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in listMessagesIn) (MessagesOut, error) {
 		size, err := pageSize(in.PageSize, 10, 50)
 		if err != nil {
@@ -260,7 +260,7 @@ func searchMessagesTool() toolDef {
 		Title: "Search mail",
 		Description: "Searches the whole mailbox with a KQL query (free text, from:, to:, subject:, body:, attachment:, " +
 			"hasattachment:true, received>=YYYY-MM-DD): summaries, newest first, at most 1,000 in all, and next_cursor. " + writtenByOthers,
-		Annotations: annotations("Search mail", true, false, true),
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in searchIn) (MessagesOut, error) {
 		size, err := pageSize(in.PageSize, 10, 50)
 		if err != nil {
@@ -319,7 +319,7 @@ func getMessageTool() toolDef {
 		Description: "Returns one message, its body as compact Markdown capped at max_chars (truncated and next_offset read further), " +
 			"and its attachments (id, name, type, size). " +
 			untrustedToolNote,
-		Annotations: annotations("Read a message", true, false, true),
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in getMessageIn) (getMessageOut, error) {
 		p, err := messagePath(in.ID)
 		if err != nil {
@@ -430,7 +430,7 @@ func sendMessageTool() toolDef {
 		Description: "Sends a new email (a copy goes to Sent Items), attachments under 3 MB in all inline; " +
 			"files of 3 MB to 150 MB go in large_attachments, and it leaves when the last has arrived through its upload link. " +
 			"Cannot be undone; never repeated after an unclear failure.",
-		Annotations: annotations("Send an email", false, false, false),
+		Annotations: annotations(false, false, false),
 	}, sendSummary, func(ctx context.Context, g *graphapi.Client, s *Server, in sendIn) (sentOut, error) {
 		if len(in.To)+len(in.Cc)+len(in.Bcc) == 0 {
 			return sentOut{}, invalid("give at least one recipient in to, cc or bcc")
@@ -501,7 +501,7 @@ type getAttachmentOut struct {
 	attachmentOut
 	Text        string    `json:"text,omitempty" jsonschema:"the content, for text-like attachments"`
 	Truncated   bool      `json:"truncated"`
-	DownloadURL string    `json:"download_url,omitempty" jsonschema:"a one-time link to the bytes, for other attachments; it works once, without a token"`
+	DownloadURL string    `json:"download_url,omitempty" jsonschema:"for other attachments: a one-time link to the bytes, no token needed"`
 	ExpiresAt   time.Time `json:"download_expires_at,omitzero"`
 }
 
@@ -511,7 +511,7 @@ func getAttachmentTool() toolDef {
 		Title: "Open an attachment",
 		Description: "Returns an email attachment: the text of text-like files (txt, csv, md, json, ...; capped at max_chars), " +
 			"otherwise its name, type and size and a one-time download link (valid 15 minutes). " + untrustedToolNote,
-		Annotations: annotations("Open an attachment", true, false, false),
+		Annotations: annotations(true, false, false),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in getAttachmentIn) (getAttachmentOut, error) {
 		p, err := messagePath(in.MessageID)
 		if err != nil {

@@ -43,7 +43,7 @@ type largeAttachmentIn struct {
 // uploadSlot is where a large attachment's bytes go.
 type uploadSlot struct {
 	Name      string    `json:"name"`
-	UploadURL string    `json:"upload_url" jsonschema:"PUT the file here once, with Content-Length, within 30 minutes"`
+	UploadURL string    `json:"upload_url" jsonschema:"PUT the bytes here once, within 30 minutes"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
@@ -154,7 +154,7 @@ func createDraftTool() toolDef {
 		Title: "Create a draft",
 		Description: "Saves a new email in Drafts without sending it. Returns its id for update_draft and send_draft. " +
 			"Files of 3 MB to 150 MB go in large_attachments: each gets a one-time upload link to PUT the bytes to before send_draft.",
-		Annotations: annotations("Create a draft", false, false, false),
+		Annotations: annotations(false, false, false),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in draftIn) (draftOut, error) {
 		body, err := in.fields(true)
 		if err != nil {
@@ -187,7 +187,7 @@ func updateDraftTool() toolDef {
 		Title: "Edit a draft",
 		Description: "Changes a draft's recipients, subject or body, or adds large attachments (each gets a one-time upload link); " +
 			"only the fields given change. Sent messages cannot be edited.",
-		Annotations: annotations("Edit a draft", false, false, true),
+		Annotations: annotations(false, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in updateDraftIn) (draftOut, error) {
 		p, err := messagePath(in.ID)
 		if err != nil {
@@ -233,7 +233,7 @@ type idIn struct {
 type doneOut struct {
 	Done    bool   `json:"done"`
 	Message string `json:"message"`
-	ID      string `json:"id,omitempty" jsonschema:"its id now (moving changes it)"`
+	ID      string `json:"id,omitempty" jsonschema:"its new id"`
 }
 
 func sendDraftTool() toolDef {
@@ -241,7 +241,7 @@ func sendDraftTool() toolDef {
 		Name:        "send_draft",
 		Title:       "Send a draft",
 		Description: "Sends a draft created with create_draft. It cannot be undone, and is never repeated automatically after an unclear failure.",
-		Annotations: annotations("Send a draft", false, false, false),
+		Annotations: annotations(false, false, false),
 	}, sendDraftSummary, func(ctx context.Context, g *graphapi.Client, s *Server, in deleteIn) (doneOut, error) {
 		p, err := messagePath(in.ID)
 		if err != nil {
@@ -266,7 +266,7 @@ func replyTool() toolDef {
 		Name:        "reply_to_message",
 		Title:       "Reply",
 		Description: "Replies to a message (to its sender, or with reply_all to everyone on it), quoting it. Sends at once; never repeated after an unclear failure.",
-		Annotations: annotations("Reply", false, false, false),
+		Annotations: annotations(false, false, false),
 	}, replySummary, func(ctx context.Context, g *graphapi.Client, s *Server, in replyIn) (doneOut, error) {
 		p, err := messagePath(in.ID)
 		if err != nil {
@@ -295,7 +295,7 @@ func forwardTool() toolDef {
 		Name:        "forward_message",
 		Title:       "Forward",
 		Description: "Forwards a message, attachments included, with an optional comment. Sends at once; never repeated after an unclear failure.",
-		Annotations: annotations("Forward", false, false, false),
+		Annotations: annotations(false, false, false),
 	}, forwardSummary, func(ctx context.Context, g *graphapi.Client, s *Server, in forwardIn) (doneOut, error) {
 		p, err := messagePath(in.ID)
 		if err != nil {
@@ -326,7 +326,7 @@ func moveMessageTool() toolDef {
 		Name:        "move_message",
 		Title:       "Move a message",
 		Description: "Moves a message to another folder. The moved message gets a new id, which is returned; the old id stops working.",
-		Annotations: annotations("Move a message", false, false, false),
+		Annotations: annotations(false, false, false),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in moveIn) (doneOut, error) {
 		return move(ctx, g, in.ID, in.Folder)
 	})
@@ -352,7 +352,7 @@ func deleteMessageTool() toolDef {
 		Name:        "delete_message",
 		Title:       "Delete a message",
 		Description: "Moves a message to Deleted Items, from where the user can still restore it. Returns its new id there.",
-		Annotations: annotations("Delete a message", false, true, false),
+		Annotations: annotations(false, true, false),
 	}, deleteMessageSummary, func(ctx context.Context, g *graphapi.Client, s *Server, in deleteIn) (doneOut, error) {
 		out, err := move(ctx, g, in.ID, "deleteditems")
 		out.Message = "Moved to Deleted Items."
@@ -373,7 +373,7 @@ func updateMessageTool() toolDef {
 		Name:        "update_message",
 		Title:       "Mark, flag or categorize",
 		Description: "Marks a message read or unread, flags it (flagged, complete, notFlagged) or sets its categories.",
-		Annotations: annotations("Mark, flag or categorize", false, false, true),
+		Annotations: annotations(false, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in updateMessageIn) (doneOut, error) {
 		p, err := messagePath(in.ID)
 		if err != nil {

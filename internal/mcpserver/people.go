@@ -42,7 +42,7 @@ func findPeopleTool() toolDef {
 		Title: "Find people",
 		Description: "Finds people by name or address: first the people the person works with most, then (work and school accounts) " +
 			"the organisation's directory. Use it to get an address before writing or inviting someone.",
-		Annotations: annotations("Find people", true, false, true),
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in findPeopleIn) (peopleOut, error) {
 		q := strings.TrimSpace(in.Query)
 		if q == "" || len(q) > 200 || strings.ContainsAny(q, "\"\\") {

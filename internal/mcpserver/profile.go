@@ -18,7 +18,7 @@ type profileOut struct {
 	JobTitle       string `json:"job_title,omitempty"`
 	Office         string `json:"office,omitempty"`
 	TimeZone       string `json:"time_zone" jsonschema:"the person's time zone (IANA name)"`
-	TimeZoneSource string `json:"time_zone_source" jsonschema:"where it comes from: mailbox settings, calendar (the zone of the person's own events) or default (UTC)"`
+	TimeZoneSource string `json:"time_zone_source" jsonschema:"mailbox settings, calendar (of the person's own events) or default (UTC)"`
 	TimeZoneNote   string `json:"time_zone_note,omitempty" jsonschema:"set when Microsoft named a zone graphgate does not know"`
 }
 
@@ -26,8 +26,8 @@ func getProfileTool() toolDef {
 	return define("profile", &mcp.Tool{
 		Name:        "get_profile",
 		Title:       "Who am I",
-		Description: "Returns the linked Microsoft account: name, email, job title, office, and the person's time zone (used by list_events when no zone is given). Use it to learn whose mailbox the other tools act on.",
-		Annotations: annotations("Who am I", true, false, true),
+		Description: "Returns the linked Microsoft account (whose mailbox the other tools act on): name, email, job title, office, and time zone (the calendar tools' default).",
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, _ profileIn) (profileOut, error) {
 		var me struct {
 			ID, DisplayName, Mail, UserPrincipalName, JobTitle, OfficeLocation string

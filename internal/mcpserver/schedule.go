@@ -106,7 +106,7 @@ func getScheduleTool() toolDef {
 		Description: "Shows when the person and colleagues (by address) are busy in a window (default: the next 7 days), " +
 			"with their working hours; colleagues' entries show times and status only. Work and school accounts; " +
 			"for the person's own free slots use find_free_time.",
-		Annotations: annotations("Free/busy of people", true, false, true),
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in getScheduleIn) (scheduleOut, error) {
 		link, err := s.d.Store.Link(ctx, callerFromContext(ctx).user.ID)
 		if err != nil {

@@ -59,7 +59,7 @@ func searchTool() toolDef {
 		Title: "Search everything",
 		Description: "Searches mail, events and files at once, best matches first. " +
 			writtenByOthers,
-		Annotations: annotations("Search everything", true, false, true),
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in searchAllIn) (searchAllOut, error) {
 		c := callerFromContext(ctx)
 		state := url.Values{}

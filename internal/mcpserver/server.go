@@ -236,7 +236,7 @@ func (s *Server) serverFor(r *http.Request) *mcp.Server {
 	}
 	scopes := slices.Clone(c.access.Scopes())
 	slices.Sort(scopes)
-	key := strings.Join(scopes, " ") + "|" + strings.Join(opened(c.reach), " ")
+	key := strings.Join(scopes, " ") + "|" + strings.Join(opened(c.reach), " ") + "|" + strconv.FormatBool(c.access.ConfirmWrites())
 	if srv, ok := s.servers.Load(key); ok {
 		return srv.(*mcp.Server)
 	}
@@ -247,7 +247,7 @@ func (s *Server) serverFor(r *http.Request) *mcp.Server {
 // buildServer makes a server with the tools p allows and reach opens
 // (none for a nil p).
 func (s *Server) buildServer(p *apitoken.Principal, reach *graphgate.Reach) *mcp.Server {
-	srv := mcp.NewServer(&mcp.Implementation{Name: "graphgate", Title: "graphgate: Microsoft 365", Version: version.Version},
+	srv := mcp.NewServer(&mcp.Implementation{Name: "graphgate", Title: "graphgate: Microsoft 365", Version: version.Version, Icons: s.icon("graphgate")},
 		&mcp.ServerOptions{
 			Instructions: "Tools for the signed-in person's Outlook mail, calendar and OneDrive, through Microsoft Graph with their own delegated permissions. " +
 				untrustedNote,
@@ -258,7 +258,7 @@ func (s *Server) buildServer(p *apitoken.Principal, reach *graphgate.Reach) *mcp
 			// it: there is nothing to notify on a subscriptions/listen stream.
 			Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{ListChanged: false}},
 		})
-	srv.AddReceivingMiddleware(s.offered, s.capabilityGate)
+	srv.AddReceivingMiddleware(s.offered(p != nil && p.ConfirmWrites()), s.capabilityGate)
 	if p == nil {
 		return srv
 	}
@@ -267,7 +267,7 @@ func (s *Server) buildServer(p *apitoken.Principal, reach *graphgate.Reach) *mcp
 			d.add(srv, s, reach)
 		}
 	}
-	s.addViews(srv)
+	s.addViews(srv, p.ConfirmWrites())
 	return srv
 }
 
@@ -362,6 +362,7 @@ func (s *Server) Handler() http.Handler {
 		w.WriteHeader(http.StatusMethodNotAllowed)
 	})
 	mux.HandleFunc("PUT "+UploadPath+"{token}", s.serveUpload)
+	mux.HandleFunc("GET "+IconPath+"{name}", serveIcon)
 	// RFC 9728 metadata, at the path-specific and the root location.
 	resourceMetadata := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

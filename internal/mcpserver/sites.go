@@ -44,7 +44,7 @@ func searchSitesTool() toolDef {
 		Title: "Find SharePoint sites",
 		Description: "Finds the SharePoint sites the person can open, by name. Pass a site's id or url as site to the files tools " +
 			"for its main library, or find its libraries with list_site_drives. " + writtenByOthers,
-		Annotations: annotations("Find SharePoint sites", true, false, true),
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in searchSitesIn) (sitesOut, error) {
 		q := strings.TrimSpace(in.Query)
 		if q == "" || len(q) > 200 || strings.ContainsAny(q, "\r\n") {
@@ -79,7 +79,7 @@ func listSiteDrivesTool() toolDef {
 		Title: "List a site's libraries",
 		Description: "Lists a SharePoint site's document libraries. Pass a library's id as drive to the files tools. " +
 			writtenByOthers,
-		Annotations: annotations("List a site's libraries", true, false, true),
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in listSiteDrivesIn) (drivesOut, error) {
 		ref, ok := siteRef(strings.TrimSpace(in.Site))
 		if !ok {

@@ -180,7 +180,7 @@ func listTaskListsTool() toolDef {
 		Name:        "list_task_lists",
 		Title:       "List To Do lists",
 		Description: "Lists the person's Microsoft To Do lists, the main Tasks list marked default. " + writtenByOthers,
-		Annotations: annotations("List To Do lists", true, false, true),
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, _ struct{}) (taskListsOut, error) {
 		lists, err := s.taskLists(ctx, g)
 		if err != nil {
@@ -295,7 +295,7 @@ func listTasksTool() toolDef {
 		Title: "List tasks",
 		Description: "Lists the tasks of a To Do list (default the main Tasks list), open ones by default, newest first: " +
 			"status, importance, due date (a day in the person's zone) and the start of the note. " + writtenByOthers,
-		Annotations: annotations("List tasks", true, false, true),
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in listTasksIn) (tasksOut, error) {
 		size, err := pageSize(in.PageSize, 50, 100)
 		if err != nil {
@@ -413,7 +413,7 @@ func createTaskTool() toolDef {
 		Name:        "create_task",
 		Title:       "Create a task",
 		Description: "Adds a task to a To Do list (default the main Tasks list), with an optional due date, importance and note.",
-		Annotations: annotations("Create a task", false, false, false),
+		Annotations: annotations(false, false, false),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in createTaskIn) (taskOut, error) {
 		if strings.TrimSpace(in.Title) == "" {
 			return taskOut{}, invalid("give the task a title")
@@ -454,7 +454,7 @@ func updateTaskTool() toolDef {
 		Title: "Update a task",
 		Description: "Changes a task's title, due date (none removes it), importance or note, or completes or reopens it; " +
 			"only what is given changes.",
-		Annotations: annotations("Update a task", false, false, true),
+		Annotations: annotations(false, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in updateTaskIn) (taskOut, error) {
 		seg, ok := idSegment(in.ID)
 		if !ok {

@@ -306,7 +306,7 @@ func listChatsTool() toolDef {
 		Name:        "list_chats",
 		Title:       "List Teams chats",
 		Description: "Lists the person's Teams chats, latest activity first: members, topic, the last message's first line. " + writtenByOthers,
-		Annotations: annotations("List Teams chats", true, false, true),
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in listChatsIn) (chatsOut, error) {
 		size, err := pageSize(in.PageSize, 20, 50)
 		if err != nil {
@@ -366,7 +366,7 @@ func readChatTool() toolDef {
 		Title: "Read a Teams chat",
 		Description: "Reads a chat's messages, newest first, one line each (who, when, what; mentions as @Name, files named, " +
 			"system and deleted messages said so). " + untrustedToolNote,
-		Annotations: annotations("Read a Teams chat", true, false, true),
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in readChatIn) (messagesOut, error) {
 		p, err := teamsPath("chats/%s/messages", [2]string{"chat_id", in.ChatID})
 		if err != nil {
@@ -431,7 +431,7 @@ func sendChatMessageTool() toolDef {
 		Name:        "send_chat_message",
 		Title:       "Send a Teams chat message",
 		Description: "Sends a message in a Teams chat as the person. Cannot be undone.",
-		Annotations: annotations("Send a Teams chat message", false, false, false),
+		Annotations: annotations(false, false, false),
 	}, func(ctx context.Context, g *graphapi.Client, in sendChatIn) (preview, error) {
 		p, err := teamsPath("chats/%s", [2]string{"chat_id", in.ChatID})
 		if err != nil {
@@ -500,7 +500,7 @@ func listTeamsTool() toolDef {
 		Name:        "list_teams",
 		Title:       "List teams",
 		Description: "Lists the teams the person is a member of. " + writtenByOthers,
-		Annotations: annotations("List teams", true, false, true),
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, _ struct{}) (teamsOut, error) {
 		var res struct {
 			Value []struct{ ID, DisplayName, Description string } `json:"value"`
@@ -525,7 +525,7 @@ func listChannelsTool() toolDef {
 		Name:        "list_channels",
 		Title:       "List channels",
 		Description: "Lists a team's channels the person can see. " + writtenByOthers,
-		Annotations: annotations("List channels", true, false, true),
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in listChannelsIn) (channelsOut, error) {
 		p, err := teamsPath("teams/%s/channels", [2]string{"team_id", in.TeamID})
 		if err != nil {
@@ -560,7 +560,7 @@ func readChannelTool() toolDef {
 		Title: "Read a channel",
 		Description: "Reads a channel's threads, newest first, with reply counts; with thread_id, that thread's replies. " +
 			"One line per message. " + untrustedToolNote,
-		Annotations: annotations("Read a channel", true, false, true),
+		Annotations: annotations(true, false, true),
 	}, func(ctx context.Context, g *graphapi.Client, s *Server, in readChannelIn) (messagesOut, error) {
 		ids := [][2]string{{"team_id", in.TeamID}, {"channel_id", in.ChannelID}}
 		format, where := "teams/%s/channels/%s/messages", "channel "+in.ChannelID
@@ -594,7 +594,7 @@ func postChannelMessageTool() toolDef {
 		Name:        "post_channel_message",
 		Title:       "Post in a channel",
 		Description: "Starts a thread in a Teams channel, or answers one (reply_to), as the person. Cannot be undone.",
-		Annotations: annotations("Post in a channel", false, false, false),
+		Annotations: annotations(false, false, false),
 	}, func(ctx context.Context, g *graphapi.Client, in postChannelIn) (preview, error) {
 		p, err := teamsPath("teams/%s/channels/%s", [2]string{"team_id", in.TeamID}, [2]string{"channel_id", in.ChannelID})
 		if err != nil {

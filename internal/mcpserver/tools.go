@@ -35,10 +35,10 @@ type toolDef struct {
 func ptr[T any](v T) *T { return &v }
 
 // annotations sets all four hints explicitly: their absent defaults are the
-// opposite of what most tools want.
-func annotations(title string, readOnly, destructive, idempotent bool) *mcp.ToolAnnotations {
-	return &mcp.ToolAnnotations{Title: title, ReadOnlyHint: readOnly, DestructiveHint: ptr(destructive),
-		IdempotentHint: idempotent, OpenWorldHint: ptr(true)}
+// opposite of what most tools want. The title is the tool's own (Tool.Title),
+// not repeated here.
+func annotations(readOnly, destructive, idempotent bool) *mcp.ToolAnnotations {
+	return &mcp.ToolAnnotations{ReadOnlyHint: readOnly, DestructiveHint: ptr(destructive), IdempotentHint: idempotent, OpenWorldHint: ptr(true)}
 }
 
 // define makes a toolDef from a typed handler that gets a Graph client.
@@ -75,6 +75,7 @@ func defineAsking[In, Out any](toolset string, t *mcp.Tool, summary func(ctx con
 	if err != nil {
 		panic(fmt.Sprintf("tool %s: output schema: %v", t.Name, err))
 	}
+	openObjects(out)
 	t.OutputSchema = out
 	return toolDef{name: t.Name, toolset: toolset, readOnly: t.Annotations.ReadOnlyHint, asks: summary != nil, add: func(srv *mcp.Server, s *Server, reach *graphgate.Reach) {
 		// call runs the tool for the caller: the Graph client it used
@@ -114,7 +115,9 @@ func defineAsking[In, Out any](toolset string, t *mcp.Tool, summary func(ctx con
 			return g, &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: compactText(answer)}},
 				StructuredContent: json.RawMessage(structured), Meta: tc.view}, nil
 		}
-		srv.AddTool(hideClosedParam(t, reach), func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		tool := *hideClosedParam(t, reach)
+		tool.Icons = s.icon(toolset)
+		srv.AddTool(&tool, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			start := s.d.Now()
 			c := callerOf(req)
 			in, err := arguments[In](req.Params.Arguments, inResolved)
@@ -132,6 +135,22 @@ func defineAsking[In, Out any](toolset string, t *mcp.Tool, summary func(ctx con
 			return res, nil
 		})
 	}}
+}
+
+// openObjects drops what an output schema's objects say to bind the
+// server (no other properties; which are always there): graphgate's
+// answers are its own types, and the words cost every agent's context
+// about 3 KB of the tool list. What each field is and holds stays.
+func openObjects(s *jsonschema.Schema) {
+	if s == nil {
+		return
+	}
+	s.AdditionalProperties = nil
+	s.Required = nil
+	for _, p := range s.Properties {
+		openObjects(p)
+	}
+	openObjects(s.Items)
 }
 
 // arguments validates a call's arguments against the input schema, fills

@@ -36,6 +36,28 @@ func TestToolSnapshots(t *testing.T) {
 	if len(raw) > 41<<10 {
 		t.Errorf("the base tools/list is %d bytes, over the 41 KB budget", len(raw))
 	}
+	// A client that shows MCP Apps also gets the views: each tool's _meta,
+	// the resources, and with a token that asks first the approval card and
+	// decide_approval. They count against the same budget.
+	apps := connectApps(t, l, askingToken(t, l, alex), "2026-07-28", nil)
+	appsSize := func() int {
+		tools, err := apps.ListTools(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resources, err := apps.ListResources(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := json.Marshal(tools)
+		b, _ := json.Marshal(resources)
+		return len(a) + len(b)
+	}
+	size := appsSize()
+	t.Logf("tools/list and resources/list for a client with MCP Apps, base: %d bytes", size)
+	if size > 41<<10 {
+		t.Errorf("the base tools/list and resources/list for a client with MCP Apps are %d bytes, over the 41 KB budget", size)
+	}
 	var all []string
 	for _, c := range graphgate.Capabilities {
 		all = append(all, c.Name)
@@ -52,6 +74,11 @@ func TestToolSnapshots(t *testing.T) {
 	t.Logf("tools/list, every capability: %d bytes, %d tools", len(raw), len(res.Tools))
 	if len(raw) > 75<<10 {
 		t.Errorf("tools/list with every capability is %d bytes, over the 75 KB budget", len(raw))
+	}
+	size = appsSize()
+	t.Logf("tools/list and resources/list for a client with MCP Apps, every capability: %d bytes", size)
+	if size > 75<<10 {
+		t.Errorf("tools/list and resources/list for a client with MCP Apps and every capability are %d bytes, over the 75 KB budget", size)
 	}
 	// Each capability's own tools stay small: turning one on must not
 	// crowd an agent's context.
@@ -91,7 +118,8 @@ func TestToolSnapshots(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, '\n')
+		// Icons are on graphgate's own URL, which differs from run to run.
+		got = append(bytes.ReplaceAll(got, []byte(l.URL), []byte("https://graphgate.example")), '\n')
 		path := filepath.Join("__toolsnaps__", tool.Name+".snap")
 		if update {
 			if err := os.MkdirAll("__toolsnaps__", 0o755); err != nil {

@@ -162,6 +162,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET /.well-known/oauth-protected-resource", s.mcp)
 		mux.Handle("GET /api/v1/downloads/{token}", s.mcp)
 		mux.Handle("PUT /api/v1/uploads/{token}", s.mcp)
+		mux.Handle("GET /icons/{name}", s.mcp)
 		mux.HandleFunc("GET /approve/{id}", s.withUser(s.approval))
 		mux.HandleFunc("POST /approve/{id}", s.withUser(s.decideApproval))
 	}
