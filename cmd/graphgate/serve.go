@@ -19,6 +19,7 @@ import (
 	"graphgate/internal/config"
 	"graphgate/internal/secretbox"
 	"graphgate/internal/sqlstore"
+	"graphgate/internal/tracing"
 )
 
 // configFlags registers the common settings as flags; a flag wins over its
@@ -47,8 +48,10 @@ func (cf *configFlags) load() (*config.Config, error) {
 	return config.Load(os.LookupEnv, over)
 }
 
+// newLogger logs JSON lines, each with the trace and span ids of the
+// request it belongs to.
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+	return slog.New(tracing.WithTraceIDs(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})))
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -26,6 +26,8 @@ import (
 	"graphgate/internal/oauthserver"
 	"graphgate/internal/secretbox"
 	"graphgate/internal/sqlstore"
+	"graphgate/internal/tracing"
+	"graphgate/internal/version"
 	"graphgate/internal/web"
 )
 
@@ -47,6 +49,8 @@ type App struct {
 	KeepAlive *microsoft365.KeepAlive
 	// Keys seal secrets and sign cursors and confirmations.
 	Keys *secretbox.Keyring
+	// Tracing exports spans when OTEL_EXPORTER_OTLP_* name a collector.
+	Tracing *tracing.Tracing
 }
 
 // Keyring loads the encryption keys: from GRAPHGATE_ENCRYPTION_KEY, or from
@@ -109,7 +113,12 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		return nil, err
 	}
 	m := metrics.New()
-	store, err := sqlstore.Open(ctx, cfg.DatabaseURL, keys, sqlstore.Options{Observe: m.ObserveStore})
+	traces, err := tracing.Start(cfg.Tracing, version.Version, log)
+	if err != nil {
+		return nil, err
+	}
+	tracer := traces.Tracer()
+	store, err := sqlstore.Open(ctx, cfg.DatabaseURL, keys, sqlstore.Options{Observe: m.ObserveStore, Tracer: tracer})
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +133,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	// admin API's.
 	checker := apitoken.NewChecker(store, nil)
 	mcpSrv, err := mcpserver.New(mcpserver.Deps{Store: store, Tokens: tokens, GraphURL: cfg.M365GraphURL, BaseURL: cfg.BaseURL, Log: log, Metrics: m, Keys: keys, HTTP: graphHTTP,
-		Checker: checker})
+		Checker: checker, Tracer: tracer})
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -136,7 +145,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		return nil, err
 	}
 	w, err := web.New(web.Deps{Store: store, Config: cfg, Logger: log, Metrics: m, M365: client, Admin: adminSvc, MCP: mcpSrv.Handler(), OAuth: oauth,
-		Linker: microsoft365.NewLinker(store, client, adminSvc, nil), Tokens: checker})
+		Linker: microsoft365.NewLinker(store, client, adminSvc, nil), Tokens: checker, Tracer: tracer})
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -155,7 +164,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 			"and start again, or run: graphgate users create --email you@example.com --admin")
 	}
 	return &App{Config: cfg, Store: store, Web: w, Log: log, Metrics: m, Tokens: tokens, MCP: mcpSrv, GraphHTTP: graphHTTP, LoginHTTP: loginHTTP,
-		KeepAlive: keepAlive(cfg, store, tokens, adminSvc), Keys: keys}, nil
+		KeepAlive: keepAlive(cfg, store, tokens, adminSvc), Keys: keys, Tracing: traces}, nil
 }
 
 // keepAlive is the job that refreshes idle grants, audited.
@@ -227,6 +236,13 @@ func (a *App) prune(ctx context.Context, every time.Duration) {
 // Close writes what is pending and releases the store.
 func (a *App) Close() error {
 	a.MCP.Close()
+	// The last spans go out before the store closes; a collector that does
+	// not answer delays the exit by 5 s at most.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.Tracing.Shutdown(ctx); err != nil {
+		a.Log.Warn("sending the last spans", "err", err)
+	}
 	return a.Store.Close()
 }
 

@@ -19,6 +19,7 @@ import (
 	"graphgate/internal/clientip"
 	"graphgate/internal/password"
 	"graphgate/internal/secretbox"
+	"graphgate/internal/tracing"
 )
 
 // Config is graphgate's effective configuration.
@@ -56,6 +57,9 @@ type Config struct {
 	// KeepAliveAge, when set, refreshes links unused for that long, before
 	// Microsoft expires them after 90 days.
 	KeepAliveAge time.Duration
+	// Tracing is OpenTelemetry's standard variables: traces go to an OTLP
+	// collector when they name one.
+	Tracing tracing.Settings
 }
 
 // Production reports whether graphgate runs in production mode.
@@ -212,6 +216,24 @@ var variables = []variable{
 		c.SessionLifetime = d
 		return nil
 	}},
+	// OpenTelemetry's own names, read as its SDKs read them.
+	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", false, "send traces to this OTLP collector (HTTP, such as http://collector:4318); unset: no traces",
+		str(func(c *Config) *string { return &c.Tracing.Endpoint })},
+	{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "", false, "the full URL for traces instead (such as http://collector:4318/v1/traces)",
+		str(func(c *Config) *string { return &c.Tracing.TracesEndpoint })},
+	{"OTEL_EXPORTER_OTLP_HEADERS", "", true, "headers for the collector, name=value,name=value (an API key, say)",
+		str(func(c *Config) *string { return &c.Tracing.Headers })},
+	{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf", false, "the OTLP protocol: http/protobuf (the one graphgate speaks)",
+		str(func(c *Config) *string { return &c.Tracing.Protocol })},
+	{"OTEL_SERVICE_NAME", "graphgate", false, "the service name on the traces", str(func(c *Config) *string { return &c.Tracing.ServiceName })},
+	{"OTEL_TRACES_SAMPLER", "parentbased_always_on", false, "always_on, always_off, traceidratio or their parentbased_ forms",
+		str(func(c *Config) *string { return &c.Tracing.Sampler })},
+	{"OTEL_TRACES_SAMPLER_ARG", "", false, "the ratio (0 to 1) of the traceidratio samplers", str(func(c *Config) *string { return &c.Tracing.SamplerArg })},
+	{"OTEL_SDK_DISABLED", "false", false, "true: no traces, whatever else is set", func(c *Config, v string) error {
+		off, err := onOff(v)
+		c.Tracing.Disabled = off
+		return err
+	}},
 }
 
 func onOff(v string) (bool, error) {
@@ -282,6 +304,9 @@ func Load(lookup func(string) (string, bool), overrides map[string]string) (*Con
 			errs = append(errs, fmt.Errorf("GRAPHGATE_ADMIN_PASSWORD: %s", why))
 		}
 	}
+	if err := c.Tracing.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -325,6 +350,9 @@ func (c *Config) Dump() string {
 		"GRAPHGATE_SESSION_LIFETIME": c.SessionLifetime.String(), "GRAPHGATE_ALLOWED_HOSTS": strings.Join(c.AllowedHosts, ","),
 		"GRAPHGATE_TRUSTED_PROXIES": c.TrustedProxies.String(), "GRAPHGATE_METRICS_ADDR": c.MetricsAddr, "GRAPHGATE_METRICS_TOKEN": c.MetricsToken, "GRAPHGATE_DRAIN_DELAY": c.DrainDelay.String(),
 		"GRAPHGATE_OAUTH_PRIVATE_CLIENTS": onOffString(c.OAuthPrivateClients), "GRAPHGATE_KEEPALIVE_AGE": c.KeepAliveAge.String(),
+		"OTEL_EXPORTER_OTLP_ENDPOINT": c.Tracing.Endpoint, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": c.Tracing.TracesEndpoint,
+		"OTEL_EXPORTER_OTLP_HEADERS": c.Tracing.Headers, "OTEL_EXPORTER_OTLP_PROTOCOL": c.Tracing.Protocol, "OTEL_SERVICE_NAME": c.Tracing.ServiceName,
+		"OTEL_TRACES_SAMPLER": c.Tracing.Sampler, "OTEL_TRACES_SAMPLER_ARG": c.Tracing.SamplerArg, "OTEL_SDK_DISABLED": strconv.FormatBool(c.Tracing.Disabled),
 	}
 	var b strings.Builder
 	for _, v := range variables {

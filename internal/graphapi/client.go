@@ -18,12 +18,17 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // TokenFunc returns an access token for the caller; refresh asks for a new
@@ -43,7 +48,9 @@ type Client struct {
 	WaitBudget time.Duration
 	// Observe, when set, hears "retry" and "throttled" events.
 	Observe func(event string)
-	sleep   func(ctx context.Context, d time.Duration) error
+	// Tracer makes a span of each request (see traceRoute); no-op unless set.
+	Tracer trace.Tracer
+	sleep  func(ctx context.Context, d time.Duration) error
 	// Mailbox, when set, is the address of another mailbox (a shared one,
 	// or a calendar shared with the person) that the mail and calendar
 	// paths under me/ are sent to instead: users/{address}/...
@@ -100,7 +107,8 @@ func New(graphURL string, httpClient *http.Client, token TokenFunc, log *slog.Lo
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Client{base: u, http: httpClient, token: token, log: log, Retries: 3, WaitBudget: 30 * time.Second, sleep: sleepCtx}, nil
+	return &Client{base: u, http: httpClient, token: token, log: log, Retries: 3, WaitBudget: 30 * time.Second, sleep: sleepCtx,
+		Tracer: noop.NewTracerProvider().Tracer("")}, nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -211,11 +219,28 @@ func (c *Client) resolve(path string, q url.Values) (*url.URL, error) {
 }
 
 // Do performs the request and decodes a JSON answer into out (when not nil).
-func (c *Client) Do(ctx context.Context, req Request, out any) (*Response, error) {
+func (c *Client) Do(ctx context.Context, req Request, out any) (res *Response, err error) {
 	p := req.Path
 	if !req.Own {
 		p = c.Routed(p)
 	}
+	ctx, span := c.Tracer.Start(ctx, "graph "+req.Method+" "+traceRoute(p), trace.WithSpanKind(trace.SpanKindClient))
+	var attempt int
+	var waited, throttled time.Duration
+	defer func() {
+		if span.IsRecording() {
+			span.SetAttributes(attribute.String("http.request.method", req.Method), attribute.Int("graph.retries", attempt),
+				attribute.Int64("graph.throttled_ms", throttled.Milliseconds()), attribute.Int64("graph.waited_ms", waited.Milliseconds()))
+			if res != nil {
+				span.SetAttributes(attribute.Int("http.response.status_code", res.Status), attribute.String("graph.request_id", res.RequestID),
+					attribute.String("graph.client_request_id", res.ClientRequestID))
+			}
+			if err != nil {
+				span.SetStatus(codes.Error, "")
+			}
+		}
+		span.End()
+	}()
 	u, err := c.resolve(p, req.Query)
 	if err != nil {
 		return nil, err
@@ -236,8 +261,7 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (*Response, error
 	}
 	crid := uuid.NewString()
 	refreshed, refreshNow := false, false
-	waited := time.Duration(0)
-	for attempt := 0; ; attempt++ {
+	for ; ; attempt++ {
 		tok, err := c.token(ctx, refreshNow)
 		refreshNow = false
 		if err != nil {
@@ -298,6 +322,7 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (*Response, error
 			// Throttled requests were not carried out: any may be repeated.
 			c.event("throttled")
 			if d, ok := c.backoff(attempt, gerr.RetryAfter, &waited); ok {
+				throttled += d
 				c.log.Info("graph throttled", "retry_after", d, "client_request_id", crid)
 				if err := c.sleep(ctx, d); err != nil {
 					return nil, err
@@ -389,3 +414,25 @@ func parseRetryAfter(v string) time.Duration {
 	}
 	return time.Duration(secs * float64(time.Second))
 }
+
+// traceRoute is a Graph path as a span names it: its fixed words, each id
+// as {id}, and nothing after a colon (a file's path under root:...:), so
+// that no one's ids, file names or search words reach a trace.
+func traceRoute(p string) string {
+	p, _, cut := strings.Cut(p, ":")
+	parts := strings.Split(strings.Trim(p, "/"), "/")
+	for i, seg := range parts {
+		if !graphWord.MatchString(seg) {
+			parts[i] = "{id}"
+		}
+	}
+	route := strings.Join(parts, "/")
+	if cut {
+		route += ":{path}"
+	}
+	return route
+}
+
+// graphWord is a path segment that is one of Graph's words (messages,
+// mailFolders, microsoft.graph.delta), not an id.
+var graphWord = regexp.MustCompile(`^[a-zA-Z][a-zA-Z.]{0,39}$`)

@@ -25,6 +25,10 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	segmentjson "github.com/segmentio/encoding/json"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"graphgate"
 	"graphgate/internal/apitoken"
@@ -32,6 +36,7 @@ import (
 	"graphgate/internal/metrics"
 	"graphgate/internal/microsoft365"
 	"graphgate/internal/secretbox"
+	"graphgate/internal/tracing"
 	"graphgate/internal/version"
 )
 
@@ -54,7 +59,9 @@ type Deps struct {
 	// Checker verifies agent tokens and OAuth access tokens.
 	Checker *apitoken.Checker
 	Metrics *metrics.Metrics
-	Now     func() time.Time
+	// Tracer makes spans of tool calls and Graph requests; no-op when nil.
+	Tracer trace.Tracer
+	Now    func() time.Time
 }
 
 // Server serves MCP.
@@ -107,6 +114,9 @@ func New(d Deps) (*Server, error) {
 	}
 	if d.HTTP == nil {
 		d.HTTP = graphapi.NewHTTPClient()
+	}
+	if d.Tracer == nil {
+		d.Tracer = noop.NewTracerProvider().Tracer("")
 	}
 	s := &Server{d: d, schemas: mcp.NewSchemaCache(), tools: allTools(), audits: make(chan *graphgate.AuditEvent, 4096), drained: make(chan struct{}),
 		cursors: d.Store, views: map[string]string{}}
@@ -455,6 +465,7 @@ func (s *Server) graphFor(userID int64, first string) (*graphapi.Client, error) 
 		return nil, err
 	}
 	g.Observe = s.d.Metrics.GraphEvent
+	g.Tracer = s.d.Tracer
 	return g, nil
 }
 
@@ -588,4 +599,31 @@ func graphProblem(err error) error {
 		return tell("Microsoft Graph did not answer in time; try again in a moment")
 	}
 	return fmt.Errorf("calling Microsoft Graph failed: %v", err)
+}
+
+// startToolSpan starts a tool call's span: a child of the trace the MCP
+// request's _meta names (traceparent), linked to the HTTP request's span,
+// or else a child of the HTTP request's. Its attributes are the tool and,
+// at its end, the outcome: never arguments or content.
+func (s *Server) startToolSpan(ctx context.Context, req *mcp.CallToolRequest) (context.Context, trace.Span) {
+	name := req.Params.Name
+	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(attribute.String("mcp.method.name", "tools/call"), attribute.String("gen_ai.tool.name", name))}
+	if parent := tracing.FromMeta(ctx, req.Params.Meta); parent != ctx {
+		opts = append(opts, trace.WithLinks(trace.LinkFromContext(ctx)))
+		ctx = parent
+	}
+	return s.d.Tracer.Start(ctx, "tools/call "+name, opts...)
+}
+
+// endToolSpan records how a tool call ended.
+func endToolSpan(span trace.Span, err error) {
+	if !span.IsRecording() {
+		return
+	}
+	outcome := outcomeOf(err)
+	span.SetAttributes(attribute.String("graphgate.outcome", outcome))
+	if outcome == "error" {
+		span.SetStatus(codes.Error, "")
+	}
 }

@@ -120,15 +120,19 @@ func defineAsking[In, Out any](toolset string, t *mcp.Tool, summary func(ctx con
 		srv.AddTool(&tool, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			start := s.d.Now()
 			c := callerOf(req)
+			ctx, span := s.startToolSpan(ctx, req)
+			defer span.End()
 			in, err := arguments[In](req.Params.Arguments, inResolved)
 			if err != nil {
 				// Refused before anything ran: still a call, counted and
 				// audited like any other.
 				s.record(ctx, c, t.Name, start, nil, invalidArguments{err})
+				endToolSpan(span, invalidArguments{err})
 				return toolError(err), nil
 			}
 			g, res, err := call(ctx, c, req, in)
 			s.record(ctx, c, t.Name, start, g, err)
+			endToolSpan(span, err)
 			if err != nil {
 				return s.failed(req.Session, err), nil
 			}

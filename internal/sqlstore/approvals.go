@@ -33,7 +33,7 @@ func (s *Store) scanApproval(row interface{ Scan(...any) error }) (*graphgate.Ap
 }
 
 func (s *Store) AskApproval(ctx context.Context, a *graphgate.Approval) (*graphgate.Approval, error) {
-	defer s.timed("ask_approval")()
+	defer s.timed(ctx, "ask_approval")()
 	now := s.now()
 	if a.CreatedAt.IsZero() {
 		a.CreatedAt = now.UTC()
@@ -59,13 +59,13 @@ func (s *Store) AskApproval(ctx context.Context, a *graphgate.Approval) (*graphg
 }
 
 func (s *Store) Approval(ctx context.Context, userID int64, id string) (*graphgate.Approval, error) {
-	defer s.timed("approval")()
+	defer s.timed(ctx, "approval")()
 	return s.scanApproval(s.db.QueryRowContext(ctx, `SELECT `+approvalColumns+` FROM approvals WHERE id = $1 AND user_id = $2 AND expires_at > $3`,
 		id, userID, s.now().UnixMilli()))
 }
 
 func (s *Store) PendingApprovals(ctx context.Context, userID int64) ([]*graphgate.Approval, error) {
-	defer s.timed("pending_approvals")()
+	defer s.timed(ctx, "pending_approvals")()
 	rows, err := s.db.QueryContext(ctx, `SELECT `+approvalColumns+` FROM approvals WHERE user_id = $1 AND state = $2 AND expires_at > $3
 		ORDER BY created_at DESC, id LIMIT 50`, userID, string(graphgate.ApprovalAsked), s.now().UnixMilli())
 	if err != nil {
@@ -84,7 +84,7 @@ func (s *Store) PendingApprovals(ctx context.Context, userID int64) ([]*graphgat
 }
 
 func (s *Store) DecideApproval(ctx context.Context, userID int64, id string, approve bool) error {
-	defer s.timed("decide_approval")()
+	defer s.timed(ctx, "decide_approval")()
 	state := graphgate.ApprovalDeclined
 	if approve {
 		state = graphgate.ApprovalApproved
@@ -101,7 +101,7 @@ func (s *Store) DecideApproval(ctx context.Context, userID int64, id string, app
 }
 
 func (s *Store) TakeApproval(ctx context.Context, key string) (*graphgate.Approval, error) {
-	defer s.timed("take_approval")()
+	defer s.timed(ctx, "take_approval")()
 	return s.scanApproval(s.db.QueryRowContext(ctx, `DELETE FROM approvals WHERE approval_key = $1 AND state <> $2 AND expires_at > $3 RETURNING `+approvalColumns,
 		key, string(graphgate.ApprovalAsked), s.now().UnixMilli()))
 }

@@ -13,7 +13,7 @@ import (
 // AddAudit stores events, several in one transaction: one commit instead
 // of one per event when the tool-call writer catches up.
 func (s *Store) AddAudit(ctx context.Context, events ...*graphgate.AuditEvent) error {
-	defer s.timed("add_audit")()
+	defer s.timed(ctx, "add_audit")()
 	if len(events) == 1 {
 		return s.addAudit(ctx, s.db, events[0])
 	}
@@ -46,7 +46,7 @@ func (s *Store) addAudit(ctx context.Context, q interface {
 }
 
 func (s *Store) ListAudit(ctx context.Context, f graphgate.AuditFilter) ([]*graphgate.AuditEvent, int, error) {
-	defer s.timed("list_audit")()
+	defer s.timed(ctx, "list_audit")()
 	var where []string
 	var args []any
 	add := func(cond string, v any) {

@@ -11,7 +11,7 @@ import (
 const cursorContext = "cursors.path"
 
 func (s *Store) PutCursor(ctx context.Context, c *graphgate.Cursor) error {
-	defer s.timed("put_cursor")()
+	defer s.timed(ctx, "put_cursor")()
 	sealed, err := s.keys.Seal([]byte(c.Path), cursorContext)
 	if err != nil {
 		return err
@@ -22,7 +22,7 @@ func (s *Store) PutCursor(ctx context.Context, c *graphgate.Cursor) error {
 }
 
 func (s *Store) Cursor(ctx context.Context, id string) (*graphgate.Cursor, error) {
-	defer s.timed("cursor")()
+	defer s.timed(ctx, "cursor")()
 	c := graphgate.Cursor{ID: id}
 	var sealed string
 	var expires sql.NullInt64

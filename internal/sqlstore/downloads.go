@@ -9,7 +9,7 @@ import (
 )
 
 func (s *Store) CreateDownload(ctx context.Context, d *graphgate.Download) error {
-	defer s.timed("create_download")()
+	defer s.timed(ctx, "create_download")()
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM downloads WHERE expires_at < $1`, s.now().UnixMilli()); err != nil {
 		return err
 	}
@@ -19,7 +19,7 @@ func (s *Store) CreateDownload(ctx context.Context, d *graphgate.Download) error
 }
 
 func (s *Store) ConsumeDownload(ctx context.Context, tokenHash string) (*graphgate.Download, error) {
-	defer s.timed("consume_download")()
+	defer s.timed(ctx, "consume_download")()
 	var d graphgate.Download
 	var expires sql.NullInt64
 	err := s.db.QueryRowContext(ctx, `DELETE FROM downloads WHERE token_hash = $1 RETURNING token_hash, user_id, COALESCE(token_id, 0), COALESCE(grant_id, 0), source, name, content_type, expires_at`, tokenHash).
@@ -38,7 +38,7 @@ func (s *Store) ConsumeDownload(ctx context.Context, tokenHash string) (*graphga
 }
 
 func (s *Store) CreateUpload(ctx context.Context, u *graphgate.Upload) error {
-	defer s.timed("create_upload")()
+	defer s.timed(ctx, "create_upload")()
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM uploads WHERE expires_at < $1`, s.now().UnixMilli()); err != nil {
 		return err
 	}
@@ -69,17 +69,17 @@ func (s *Store) scanUpload(row *sql.Row) (*graphgate.Upload, error) {
 }
 
 func (s *Store) ConsumeUpload(ctx context.Context, tokenHash string) (*graphgate.Upload, error) {
-	defer s.timed("consume_upload")()
+	defer s.timed(ctx, "consume_upload")()
 	return s.scanUpload(s.db.QueryRowContext(ctx, `DELETE FROM uploads WHERE token_hash = $1 RETURNING `+uploadColumns, tokenHash))
 }
 
 func (s *Store) Upload(ctx context.Context, tokenHash string) (*graphgate.Upload, error) {
-	defer s.timed("upload")()
+	defer s.timed(ctx, "upload")()
 	return s.scanUpload(s.db.QueryRowContext(ctx, `SELECT `+uploadColumns+` FROM uploads WHERE token_hash = $1`, tokenHash))
 }
 
 func (s *Store) CreatePendingSend(ctx context.Context, p *graphgate.PendingSend) error {
-	defer s.timed("create_pending_send")()
+	defer s.timed(ctx, "create_pending_send")()
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM pending_sends WHERE expires_at < $1`, s.now().UnixMilli()); err != nil {
 		return err
 	}
@@ -89,7 +89,7 @@ func (s *Store) CreatePendingSend(ctx context.Context, p *graphgate.PendingSend)
 }
 
 func (s *Store) UploadArrived(ctx context.Context, sendID string) (*graphgate.PendingSend, error) {
-	defer s.timed("upload_arrived")()
+	defer s.timed(ctx, "upload_arrived")()
 	p := graphgate.PendingSend{ID: sendID}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		// The row lock (PostgreSQL) or the write lock (SQLite) orders

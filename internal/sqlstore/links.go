@@ -17,7 +17,7 @@ const (
 )
 
 func (s *Store) CreateOAuthFlow(ctx context.Context, f *graphgate.OAuthFlow) error {
-	defer s.timed("create_oauth_flow")()
+	defer s.timed(ctx, "create_oauth_flow")()
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM oauth_flows WHERE expires_at < $1`, s.now().UnixMilli()); err != nil {
 		return err
 	}
@@ -39,7 +39,7 @@ func (s *Store) CreateOAuthFlow(ctx context.Context, f *graphgate.OAuthFlow) err
 }
 
 func (s *Store) ConsumeOAuthFlow(ctx context.Context, stateHash string) (*graphgate.OAuthFlow, error) {
-	defer s.timed("consume_oauth_flow")()
+	defer s.timed(ctx, "consume_oauth_flow")()
 	var f graphgate.OAuthFlow
 	var sealed string
 	var created, expires, user sql.NullInt64
@@ -98,7 +98,7 @@ func (s *Store) scanLink(row interface{ Scan(...any) error }, more ...any) (*gra
 }
 
 func (s *Store) Link(ctx context.Context, userID int64) (*graphgate.Link, error) {
-	defer s.timed("link")()
+	defer s.timed(ctx, "link")()
 	l, err := s.scanLink(s.db.QueryRowContext(ctx, `SELECT `+linkColumns+` FROM links WHERE user_id = $1`, userID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("Linked account")
@@ -107,7 +107,7 @@ func (s *Store) Link(ctx context.Context, userID int64) (*graphgate.Link, error)
 }
 
 func (s *Store) LinkForCall(ctx context.Context, userID int64) (*graphgate.Link, bool, error) {
-	defer s.timed("link_for_call")()
+	defer s.timed(ctx, "link_for_call")()
 	var enabled bool
 	l, err := s.scanLink(s.db.QueryRowContext(ctx, `SELECT `+linkColumns+`, COALESCE((SELECT enabled FROM m365_config WHERE id = 1), FALSE)
 		FROM links WHERE user_id = $1`, userID), &enabled)
@@ -121,7 +121,7 @@ func (s *Store) LinkForCall(ctx context.Context, userID int64) (*graphgate.Link,
 }
 
 func (s *Store) Reach(ctx context.Context, userID int64) (*graphgate.Reach, error) {
-	defer s.timed("reach")()
+	defer s.timed(ctx, "reach")()
 	var capabilities, granted string
 	var personal bool
 	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(c.capabilities, ''), COALESCE(l.granted, ''), COALESCE(l.personal, FALSE)
@@ -134,7 +134,7 @@ func (s *Store) Reach(ctx context.Context, userID int64) (*graphgate.Reach, erro
 }
 
 func (s *Store) LinkByAccount(ctx context.Context, tenantID, objectID string) (*graphgate.Link, error) {
-	defer s.timed("link_by_account")()
+	defer s.timed(ctx, "link_by_account")()
 	rows, err := s.db.QueryContext(ctx, `SELECT `+linkColumns+` FROM links WHERE tenant_id = $1 AND object_id = $2 LIMIT 2`,
 		strings.ToLower(tenantID), objectID)
 	if err != nil {
@@ -161,7 +161,7 @@ func (s *Store) LinkByAccount(ctx context.Context, tenantID, objectID string) (*
 }
 
 func (s *Store) Links(ctx context.Context) ([]*graphgate.Link, error) {
-	defer s.timed("links")()
+	defer s.timed(ctx, "links")()
 	rows, err := s.db.QueryContext(ctx, `SELECT `+linkColumns+` FROM links ORDER BY user_id`)
 	if err != nil {
 		return nil, err
@@ -179,13 +179,13 @@ func (s *Store) Links(ctx context.Context) ([]*graphgate.Link, error) {
 }
 
 func (s *Store) TouchLink(ctx context.Context, userID int64, at time.Time) error {
-	defer s.timed("touch_link")()
+	defer s.timed(ctx, "touch_link")()
 	_, err := s.db.ExecContext(ctx, `UPDATE links SET last_graph_at = $1 WHERE user_id = $2`, at.UnixMilli(), userID)
 	return err
 }
 
 func (s *Store) IdleLinks(ctx context.Context, before time.Time, limit int) ([]int64, error) {
-	defer s.timed("idle_links")()
+	defer s.timed(ctx, "idle_links")()
 	rows, err := s.db.QueryContext(ctx, `SELECT user_id FROM links WHERE reason = '' AND COALESCE(last_refresh_at, linked_at) < $1
 		ORDER BY COALESCE(last_refresh_at, linked_at) LIMIT $2`, before.UnixMilli(), limit)
 	if err != nil {
@@ -204,7 +204,7 @@ func (s *Store) IdleLinks(ctx context.Context, before time.Time, limit int) ([]i
 }
 
 func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
-	defer s.timed("acquire_lease")()
+	defer s.timed(ctx, "acquire_lease")()
 	now := s.now()
 	res, err := s.db.ExecContext(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3)
 		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
@@ -219,7 +219,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 // SpendOnce keeps spent keys in the leases table under a prefix of their
 // own, so they never meet a job's lease.
 func (s *Store) SpendOnce(ctx context.Context, key string, until time.Time) (bool, error) {
-	defer s.timed("spend_once")()
+	defer s.timed(ctx, "spend_once")()
 	now := s.now().UnixMilli()
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM leases WHERE holder = 'spent' AND expires_at < $1`, now); err != nil {
 		return false, err
@@ -267,12 +267,12 @@ func (s *Store) writeLink(ctx context.Context, q interface {
 }
 
 func (s *Store) PutLink(ctx context.Context, l *graphgate.Link) error {
-	defer s.timed("put_link")()
+	defer s.timed(ctx, "put_link")()
 	return s.writeLink(ctx, s.db, l)
 }
 
 func (s *Store) UpdateLink(ctx context.Context, userID int64, fn func(l *graphgate.Link) (*graphgate.Link, error)) (*graphgate.Link, error) {
-	defer s.timed("update_link")()
+	defer s.timed(ctx, "update_link")()
 	var out *graphgate.Link
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		cur, err := s.scanLink(tx.QueryRowContext(ctx, `SELECT `+linkColumns+` FROM links WHERE user_id = $1`+s.d.forUpdate, userID))
@@ -299,7 +299,7 @@ func (s *Store) UpdateLink(ctx context.Context, userID int64, fn func(l *graphga
 // DeleteLink removes the link and every one-time link of the person: an
 // agent must not reach the account through a link made before the unlink.
 func (s *Store) DeleteLink(ctx context.Context, userID int64) error {
-	defer s.timed("delete_link")()
+	defer s.timed(ctx, "delete_link")()
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM links WHERE user_id = $1`, userID)
 		if err != nil {

@@ -44,12 +44,12 @@ func (s *Store) readM365(ctx context.Context, q interface {
 }
 
 func (s *Store) M365Config(ctx context.Context) (*graphgate.M365Config, error) {
-	defer s.timed("m365_config")()
+	defer s.timed(ctx, "m365_config")()
 	return s.readM365(ctx, s.db, "")
 }
 
 func (s *Store) UpdateM365Config(ctx context.Context, fn func(cur *graphgate.M365Config) (*graphgate.M365Config, error)) (*graphgate.M365Config, error) {
-	defer s.timed("update_m365_config")()
+	defer s.timed(ctx, "update_m365_config")()
 	var out *graphgate.M365Config
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if s.d.lockConfig != "" {
@@ -96,7 +96,7 @@ func (s *Store) UpdateM365Config(ctx context.Context, fn func(cur *graphgate.M36
 }
 
 func (s *Store) DeleteM365Config(ctx context.Context) (int, error) {
-	defer s.timed("delete_m365_config")()
+	defer s.timed(ctx, "delete_m365_config")()
 	var links int
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM m365_config WHERE id = 1`)
@@ -118,7 +118,7 @@ func (s *Store) DeleteM365Config(ctx context.Context) (int, error) {
 }
 
 func (s *Store) CountLinks(ctx context.Context) (int, error) {
-	defer s.timed("count_links")()
+	defer s.timed(ctx, "count_links")()
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM links`).Scan(&n)
 	return n, err

@@ -13,7 +13,7 @@ import (
 )
 
 func (s *Store) SignInSettings(ctx context.Context) (*graphgate.SignInSettings, error) {
-	defer s.timed("signin_settings")()
+	defer s.timed(ctx, "signin_settings")()
 	var raw string
 	var updated sql.NullInt64
 	err := s.db.QueryRowContext(ctx, `SELECT value, updated_at FROM signin_settings WHERE id = 1`).Scan(&raw, &updated)
@@ -32,7 +32,7 @@ func (s *Store) SignInSettings(ctx context.Context) (*graphgate.SignInSettings, 
 }
 
 func (s *Store) PutSignInSettings(ctx context.Context, st *graphgate.SignInSettings) error {
-	defer s.timed("put_signin_settings")()
+	defer s.timed(ctx, "put_signin_settings")()
 	st.UpdatedAt = s.now().UTC()
 	raw, err := json.Marshal(st)
 	if err != nil {
@@ -44,7 +44,7 @@ func (s *Store) PutSignInSettings(ctx context.Context, st *graphgate.SignInSetti
 }
 
 func (s *Store) OAuthSettings(ctx context.Context) (*graphgate.OAuthSettings, error) {
-	defer s.timed("oauth_settings")()
+	defer s.timed(ctx, "oauth_settings")()
 	var st graphgate.OAuthSettings
 	var hosts string
 	var updated sql.NullInt64
@@ -60,7 +60,7 @@ func (s *Store) OAuthSettings(ctx context.Context) (*graphgate.OAuthSettings, er
 }
 
 func (s *Store) PutOAuthSettings(ctx context.Context, st *graphgate.OAuthSettings) error {
-	defer s.timed("put_oauth_settings")()
+	defer s.timed(ctx, "put_oauth_settings")()
 	st.UpdatedAt = s.now().UTC()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO oauth_settings (id, registration, client_hosts, updated_at) VALUES (1, $1, $2, $3)
 		ON CONFLICT (id) DO UPDATE SET registration = excluded.registration, client_hosts = excluded.client_hosts, updated_at = excluded.updated_at`,
@@ -69,7 +69,7 @@ func (s *Store) PutOAuthSettings(ctx context.Context, st *graphgate.OAuthSetting
 }
 
 func (s *Store) CreateOAuthClient(ctx context.Context, c *graphgate.OAuthClient) error {
-	defer s.timed("create_oauth_client")()
+	defer s.timed(ctx, "create_oauth_client")()
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = s.now().UTC()
 	}
@@ -86,7 +86,7 @@ func (s *Store) CreateOAuthClient(ctx context.Context, c *graphgate.OAuthClient)
 }
 
 func (s *Store) OAuthClient(ctx context.Context, id string) (*graphgate.OAuthClient, error) {
-	defer s.timed("oauth_client")()
+	defer s.timed(ctx, "oauth_client")()
 	var c graphgate.OAuthClient
 	var uris string
 	var created, expires sql.NullInt64
@@ -107,7 +107,7 @@ func (s *Store) OAuthClient(ctx context.Context, id string) (*graphgate.OAuthCli
 }
 
 func (s *Store) CreateAuthCode(ctx context.Context, c *graphgate.AuthCode) error {
-	defer s.timed("create_auth_code")()
+	defer s.timed(ctx, "create_auth_code")()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO oauth_codes (hash, user_id, client_id, client_name, redirect_uri, challenge, resource, scopes, grant_expires_at, expires_at, confirm_writes)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, c.Hash, c.UserID, c.ClientID, c.ClientName, c.RedirectURI, c.Challenge, c.Resource,
 		strings.Join(c.Scopes, " "), ms(c.GrantExpiresAt), ms(c.ExpiresAt), c.ConfirmWrites)
@@ -115,7 +115,7 @@ func (s *Store) CreateAuthCode(ctx context.Context, c *graphgate.AuthCode) error
 }
 
 func (s *Store) ConsumeAuthCode(ctx context.Context, hash string) (*graphgate.AuthCode, error) {
-	defer s.timed("consume_auth_code")()
+	defer s.timed(ctx, "consume_auth_code")()
 	var c graphgate.AuthCode
 	var scopes string
 	var grantExpires, expires sql.NullInt64
@@ -181,7 +181,7 @@ func insertOAuthTokens(ctx context.Context, tx *sql.Tx, grantID int64, now time.
 }
 
 func (s *Store) CreateGrant(ctx context.Context, g *graphgate.Grant, tokens ...*graphgate.OAuthToken) error {
-	defer s.timed("create_grant")()
+	defer s.timed(ctx, "create_grant")()
 	if g.CreatedAt.IsZero() {
 		g.CreatedAt = s.now().UTC()
 	}
@@ -223,7 +223,7 @@ func scanGrant(row interface{ Scan(...any) error }) (*graphgate.Grant, error) {
 }
 
 func (s *Store) RotateRefreshToken(ctx context.Context, hash string, next ...*graphgate.OAuthToken) (*graphgate.Grant, error) {
-	defer s.timed("rotate_refresh_token")()
+	defer s.timed(ctx, "rotate_refresh_token")()
 	var g *graphgate.Grant
 	reused := false
 	successorOf := func(tokens []*graphgate.OAuthToken) sql.NullString {
@@ -298,7 +298,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, next ...*gr
 const pruneBatch = 1000
 
 func (s *Store) Prune(ctx context.Context) (int64, error) {
-	defer s.timed("prune")()
+	defer s.timed(ctx, "prune")()
 	now := s.now()
 	var total int64
 	for _, q := range []struct {
@@ -330,7 +330,7 @@ var grantAndOwnerByAccessToken = `SELECT t.expires_at, ` + prefixed("g.", grantC
 	WHERE t.hash = $1 AND NOT t.refresh`
 
 func (s *Store) OAuthAccessToken(ctx context.Context, hash string) (*graphgate.Grant, error) {
-	defer s.timed("oauth_access_token")()
+	defer s.timed(ctx, "oauth_access_token")()
 	var expires sql.NullInt64
 	// The owner comes in the same read: every MCP request asks for both.
 	row := s.db.QueryRowContext(ctx, grantAndOwnerByAccessToken, hash)
@@ -365,7 +365,7 @@ func prefixed(p, columns string) string {
 }
 
 func (s *Store) RevokeOAuthToken(ctx context.Context, hash string) error {
-	defer s.timed("revoke_oauth_token")()
+	defer s.timed(ctx, "revoke_oauth_token")()
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var grantID int64
 		var refresh bool
@@ -384,7 +384,7 @@ func (s *Store) RevokeOAuthToken(ctx context.Context, hash string) error {
 }
 
 func (s *Store) Grants(ctx context.Context, userID int64) ([]*graphgate.Grant, error) {
-	defer s.timed("grants")()
+	defer s.timed(ctx, "grants")()
 	q, args := `SELECT `+grantColumns+` FROM oauth_grants WHERE revoked_at IS NULL ORDER BY created_at DESC, id DESC`, []any{}
 	if userID != 0 {
 		q, args = `SELECT `+grantColumns+` FROM oauth_grants WHERE revoked_at IS NULL AND user_id = $1 ORDER BY created_at DESC, id DESC`, []any{userID}
@@ -406,7 +406,7 @@ func (s *Store) Grants(ctx context.Context, userID int64) ([]*graphgate.Grant, e
 }
 
 func (s *Store) RevokeGrant(ctx context.Context, userID, id int64) error {
-	defer s.timed("revoke_grant")()
+	defer s.timed(ctx, "revoke_grant")()
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var owner int64
 		err := tx.QueryRowContext(ctx, `SELECT user_id FROM oauth_grants WHERE id = $1 AND revoked_at IS NULL`, id).Scan(&owner)
@@ -432,7 +432,7 @@ func revokeGrantTx(ctx context.Context, tx *sql.Tx, id int64, now time.Time) err
 }
 
 func (s *Store) TouchGrant(ctx context.Context, id int64, at time.Time) error {
-	defer s.timed("touch_grant")()
+	defer s.timed(ctx, "touch_grant")()
 	_, err := s.db.ExecContext(ctx, `UPDATE oauth_grants SET last_used_at = $1 WHERE id = $2`, at.UnixMilli(), id)
 	return err
 }

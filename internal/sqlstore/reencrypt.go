@@ -22,7 +22,7 @@ var sealedColumns = []struct{ table, key, column, context string }{
 // Reencrypt re-seals every value not sealed with the newest key, one
 // transaction per table, and returns how many values it rewrote.
 func (s *Store) Reencrypt(ctx context.Context) (int, error) {
-	defer s.timed("reencrypt")()
+	defer s.timed(ctx, "reencrypt")()
 	total := 0
 	for _, c := range sealedColumns {
 		err := s.inTx(ctx, func(tx *sql.Tx) error {

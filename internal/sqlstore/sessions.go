@@ -9,7 +9,7 @@ import (
 )
 
 func (s *Store) CreateSession(ctx context.Context, sess *graphgate.Session) error {
-	defer s.timed("create_session")()
+	defer s.timed(ctx, "create_session")()
 	// Expired sessions are swept as new ones are made, so the table stays small.
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < $1`, s.now().UnixMilli()); err != nil {
 		return err
@@ -24,7 +24,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *graphgate.Session) erro
 }
 
 func (s *Store) SessionByHash(ctx context.Context, hash string) (*graphgate.Session, error) {
-	defer s.timed("session_by_hash")()
+	defer s.timed(ctx, "session_by_hash")()
 	var sess graphgate.Session
 	var csrf string
 	var created, expires sql.NullInt64
@@ -48,13 +48,13 @@ func (s *Store) SessionByHash(ctx context.Context, hash string) (*graphgate.Sess
 }
 
 func (s *Store) DeleteSession(ctx context.Context, hash string) error {
-	defer s.timed("delete_session")()
+	defer s.timed(ctx, "delete_session")()
 	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hash)
 	return err
 }
 
 func (s *Store) DeleteUserSessions(ctx context.Context, userID int64) error {
-	defer s.timed("delete_user_sessions")()
+	defer s.timed(ctx, "delete_user_sessions")()
 	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
 	return err
 }

@@ -18,7 +18,10 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"graphgate"
 	"graphgate/internal/secretbox"
@@ -34,6 +37,8 @@ const maxIdleConns = 16
 // dialect holds what differs between the two databases.
 type dialect struct {
 	name string
+	// system names the database in traces (OpenTelemetry's db.system.name).
+	system string
 	// lockConfig serialises writers of the single-row tables inside a
 	// transaction (SQLite's immediate transactions already do).
 	lockConfig string
@@ -41,8 +46,8 @@ type dialect struct {
 }
 
 var (
-	sqliteDialect   = dialect{name: "sqlite"}
-	postgresDialect = dialect{name: "postgres", lockConfig: "SELECT pg_advisory_xact_lock(7245001)", forUpdate: " FOR UPDATE"}
+	sqliteDialect   = dialect{name: "sqlite", system: "sqlite"}
+	postgresDialect = dialect{name: "postgres", system: "postgresql", lockConfig: "SELECT pg_advisory_xact_lock(7245001)", forUpdate: " FOR UPDATE"}
 )
 
 // Store is a graphgate.Store on a SQL database.
@@ -52,6 +57,7 @@ type Store struct {
 	keys    *secretbox.Keyring
 	now     func() time.Time
 	observe func(op string, d time.Duration)
+	tracer  trace.Tracer
 }
 
 var _ graphgate.Store = (*Store)(nil)
@@ -61,6 +67,8 @@ type Options struct {
 	// Observe, when set, is told how long each store operation took.
 	Observe func(op string, d time.Duration)
 	Now     func() time.Time
+	// Tracer, when set, makes a span of each operation.
+	Tracer trace.Tracer
 }
 
 // Open connects to the database named by dsn (postgres://... for
@@ -70,7 +78,10 @@ func Open(ctx context.Context, dsn string, keys *secretbox.Keyring, opts Options
 	if keys == nil {
 		return nil, errors.New("sqlstore: a keyring is required to seal secrets")
 	}
-	s := &Store{keys: keys, now: opts.Now, observe: opts.Observe}
+	s := &Store{keys: keys, now: opts.Now, observe: opts.Observe, tracer: opts.Tracer}
+	if s.tracer == nil {
+		s.tracer = noop.NewTracerProvider().Tracer("")
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -209,7 +220,7 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // Ready reports whether the database answers and every migration is applied.
 func (s *Store) Ready(ctx context.Context) error {
-	defer s.timed("ready")()
+	defer s.timed(ctx, "ready")()
 	entries, err := fs.ReadDir(migrations, "migrations/"+s.d.name)
 	if err != nil {
 		return err
@@ -225,12 +236,16 @@ func (s *Store) Ready(ctx context.Context) error {
 }
 
 // timed reports an operation's duration to the observer.
-func (s *Store) timed(op string) func() {
-	if s.observe == nil {
-		return func() {}
-	}
+func (s *Store) timed(ctx context.Context, op string) func() {
+	_, span := s.tracer.Start(ctx, "store "+op, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("db.operation.name", op), attribute.String("db.system.name", s.d.system)))
 	start := time.Now()
-	return func() { s.observe(op, time.Since(start)) }
+	return func() {
+		if s.observe != nil {
+			s.observe(op, time.Since(start))
+		}
+		span.End()
+	}
 }
 
 // inTx runs fn in a transaction, committing when it returns nil.

@@ -40,7 +40,7 @@ func scanToken(row interface{ Scan(...any) error }) (*graphgate.APIToken, error)
 }
 
 func (s *Store) CreateAPIToken(ctx context.Context, t *graphgate.APIToken) error {
-	defer s.timed("create_api_token")()
+	defer s.timed(ctx, "create_api_token")()
 	if t.CreatedAt.IsZero() {
 		t.CreatedAt = s.now().UTC()
 	}
@@ -50,7 +50,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *graphgate.APIToken) error
 }
 
 func (s *Store) APITokenByHash(ctx context.Context, hash string) (*graphgate.APIToken, error) {
-	defer s.timed("api_token_by_hash")()
+	defer s.timed(ctx, "api_token_by_hash")()
 	// The owner comes in the same read: every MCP request asks for both.
 	var t graphgate.APIToken
 	var owner graphgate.User
@@ -70,7 +70,7 @@ func (s *Store) APITokenByHash(ctx context.Context, hash string) (*graphgate.API
 }
 
 func (s *Store) ListAPITokens(ctx context.Context, userID int64) ([]*graphgate.APIToken, error) {
-	defer s.timed("list_api_tokens")()
+	defer s.timed(ctx, "list_api_tokens")()
 	rows, err := s.db.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC`, userID)
 	if err != nil {
 		return nil, err
@@ -89,7 +89,7 @@ func (s *Store) ListAPITokens(ctx context.Context, userID int64) ([]*graphgate.A
 
 // RevokeAPIToken ends the token and every one-time link it made.
 func (s *Store) RevokeAPIToken(ctx context.Context, userID, id int64) error {
-	defer s.timed("revoke_api_token")()
+	defer s.timed(ctx, "revoke_api_token")()
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL`,
 			s.now().UnixMilli(), id, userID)
@@ -104,13 +104,13 @@ func (s *Store) RevokeAPIToken(ctx context.Context, userID, id int64) error {
 }
 
 func (s *Store) TouchAPIToken(ctx context.Context, id int64, at time.Time) error {
-	defer s.timed("touch_api_token")()
+	defer s.timed(ctx, "touch_api_token")()
 	_, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, at.UnixMilli(), id)
 	return err
 }
 
 func (s *Store) CountAgentTokens(ctx context.Context) (map[int64]int, error) {
-	defer s.timed("count_agent_tokens")()
+	defer s.timed(ctx, "count_agent_tokens")()
 	rows, err := s.db.QueryContext(ctx, `SELECT user_id, COUNT(*) FROM api_tokens WHERE kind = 'agent' AND revoked_at IS NULL
 		AND (expires_at IS NULL OR expires_at > $1) GROUP BY user_id`, s.now().UnixMilli())
 	if err != nil {

@@ -34,7 +34,7 @@ func scanUser(row interface{ Scan(...any) error }) (*graphgate.User, error) {
 // NormalizeEmail is how emails are compared and stored.
 
 func (s *Store) CreateUser(ctx context.Context, u *graphgate.User) error {
-	defer s.timed("create_user")()
+	defer s.timed(ctx, "create_user")()
 	u.Email = graphgate.NormalizeEmail(u.Email)
 	if u.CreatedAt.IsZero() {
 		u.CreatedAt = s.now().UTC()
@@ -49,7 +49,7 @@ func (s *Store) CreateUser(ctx context.Context, u *graphgate.User) error {
 }
 
 func (s *Store) UserByID(ctx context.Context, id int64) (*graphgate.User, error) {
-	defer s.timed("user_by_id")()
+	defer s.timed(ctx, "user_by_id")()
 	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("User")
@@ -58,7 +58,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (*graphgate.User, error)
 }
 
 func (s *Store) UserByEmail(ctx context.Context, email string) (*graphgate.User, error) {
-	defer s.timed("user_by_email")()
+	defer s.timed(ctx, "user_by_email")()
 	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1`, graphgate.NormalizeEmail(email)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("User")
@@ -67,7 +67,7 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*graphgate.User,
 }
 
 func (s *Store) ListUsers(ctx context.Context) ([]*graphgate.User, error) {
-	defer s.timed("list_users")()
+	defer s.timed(ctx, "list_users")()
 	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY email`)
 	if err != nil {
 		return nil, err
@@ -85,14 +85,14 @@ func (s *Store) ListUsers(ctx context.Context) ([]*graphgate.User, error) {
 }
 
 func (s *Store) CountUsers(ctx context.Context) (int, error) {
-	defer s.timed("count_users")()
+	defer s.timed(ctx, "count_users")()
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
 	return n, err
 }
 
 func (s *Store) UpdateUser(ctx context.Context, id int64, fn func(u *graphgate.User) error) (*graphgate.User, error) {
-	defer s.timed("update_user")()
+	defer s.timed(ctx, "update_user")()
 	var out *graphgate.User
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`+s.d.forUpdate, id))
@@ -118,7 +118,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, fn func(u *graphgate.U
 }
 
 func (s *Store) DeleteUser(ctx context.Context, id int64) error {
-	defer s.timed("delete_user")()
+	defer s.timed(ctx, "delete_user")()
 	res, err := s.db.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id)
 	if err != nil {
 		return err

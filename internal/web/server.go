@@ -23,6 +23,13 @@ import (
 	"graphgate/internal/metrics"
 	"graphgate/internal/microsoft365"
 	"graphgate/internal/oauthserver"
+	"graphgate/internal/tracing"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // Server is the HTTP side of graphgate.
@@ -42,6 +49,7 @@ type Server struct {
 	mcp       http.Handler
 	oauth     *oauthserver.Server
 	now       func() time.Time
+	tracer    trace.Tracer
 	// draining is set when the process is stopping: /readyz fails so that
 	// load balancers send requests elsewhere.
 	draining atomic.Bool
@@ -65,7 +73,9 @@ type Deps struct {
 	// OAuth, when set, is the authorization server of /mcp: its consent
 	// page is served here, its other endpoints by its own handler.
 	OAuth *oauthserver.Server
-	Now   func() time.Time
+	// Tracer makes a span of each request; no-op when nil.
+	Tracer trace.Tracer
+	Now    func() time.Time
 }
 
 // New builds the server, parsing every template once.
@@ -96,8 +106,11 @@ func New(d Deps) (*Server, error) {
 	if d.Admin == nil {
 		d.Admin = admin.New(d.Store, d.Now)
 	}
+	if d.Tracer == nil {
+		d.Tracer = noop.NewTracerProvider().Tracer("")
+	}
 	return &Server{store: d.Store, admin: d.Admin, cfg: d.Config, log: d.Logger, metrics: d.Metrics,
-		pages: pages, limiter: newLoginLimiter(d.Now), tokens: d.Tokens, verifying: make(chan struct{}, maxVerifying), m365: d.M365, linker: d.Linker, mcp: d.MCP, oauth: d.OAuth, now: d.Now}, nil
+		pages: pages, limiter: newLoginLimiter(d.Now), tokens: d.Tokens, verifying: make(chan struct{}, maxVerifying), m365: d.M365, linker: d.Linker, mcp: d.MCP, oauth: d.OAuth, now: d.Now, tracer: d.Tracer}, nil
 }
 
 // Admin returns the admin service the server uses.
@@ -318,26 +331,47 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// observe logs and counts every request by route pattern. Paths and query
-// strings are not logged: callbacks carry codes and states in them.
+// observe logs, counts and traces every request by route pattern. Paths
+// and query strings are not logged: callbacks carry codes and states in
+// them, download links their tokens. The span continues the trace a
+// traceparent header names.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
+		ctx, span := s.tracer.Start(tracing.Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header)), "HTTP "+r.Method,
+			trace.WithSpanKind(trace.SpanKindServer))
+		r = r.WithContext(ctx)
+		defer span.End()
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				s.log.Error("panic", "route", r.Pattern, "panic", p)
+				s.log.ErrorContext(ctx, "panic", "route", r.Pattern, "panic", p)
 				if rec.status == 0 {
 					http.Error(rec, "Internal error.", http.StatusInternalServerError)
 				}
 			}
 			d := time.Since(start)
 			s.metrics.ObserveHTTP(r.Pattern, r.Method, rec.status, d)
+			if span.IsRecording() {
+				// "POST /mcp", "GET /approve/{id}": the route, never the path.
+				route := r.Pattern
+				if _, path, ok := strings.Cut(route, " "); ok {
+					route = path
+				}
+				if route != "" {
+					span.SetName(r.Method + " " + route)
+				}
+				span.SetAttributes(attribute.String("http.request.method", r.Method), attribute.String("http.route", route),
+					attribute.Int("http.response.status_code", rec.status))
+				if rec.status >= 500 {
+					span.SetStatus(codes.Error, "")
+				}
+			}
 			if r.Pattern != "GET /healthz" && r.Pattern != "GET /metrics" {
-				s.log.Info("request", "method", r.Method, "route", r.Pattern, "status", rec.status, "duration_ms", d.Milliseconds())
+				s.log.InfoContext(ctx, "request", "method", r.Method, "route", r.Pattern, "status", rec.status, "duration_ms", d.Milliseconds())
 			}
 		}()
 		next.ServeHTTP(rec, r)

@@ -14,7 +14,11 @@
 // "default" (Go's default transport, two idle connections per host), with
 // the connections each opened to Graph.
 //
-//	go run ./scripts/bench-mcp [-duration 5s] [-rounds 3] [-workers 8] [-graph-transport tuned,default] [-database postgres://...]
+// With -traces, a second graphgate exporting every span to an OTLP
+// collector (an in-process one that reads and drops them) takes turns with
+// the first, which has tracing off: the cost of tracing.
+//
+//	go run ./scripts/bench-mcp [-duration 5s] [-rounds 3] [-workers 8] [-graph-transport tuned,default] [-database postgres://...] [-traces]
 package main
 
 import (
@@ -28,6 +32,7 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -63,6 +68,7 @@ var (
 	memprof  = flag.String("memprofile", "", "write an allocation profile, taken after the rounds, to this file")
 	database = flag.String("database", "", "graphgate's database: a postgres:// URL (an empty database); default SQLite in a temporary folder")
 	modes    = flag.String("graph-transport", "tuned", "comma-separated Graph transports to measure graphgate with: tuned, default")
+	traces   = flag.Bool("traces", false, "also measure graphgate exporting traces (every span, to an in-process OTLP collector) against tracing off")
 )
 
 const graphPath = "/v1.0/me/mailFolders/inbox/messages?%24filter=receivedDateTime+ge+1900-01-01T00%3A00%3A00Z&%24orderby=receivedDateTime+desc&%24select=id%2Csubject%2Cfrom%2CtoRecipients%2CreceivedDateTime%2CisRead%2ChasAttachments%2Cimportance%2CbodyPreview%2CconversationId%2Cflag&%24top=10"
@@ -79,7 +85,7 @@ func main() {
 	ctx := context.Background()
 	tok := sandboxToken(ctx, sbURL)
 
-	mcpURL, agent, server := startGraphgate(ctx, tmp, sbURL, tok)
+	mcpURL, agent, server := startGraphgate(ctx, tmp, sbURL, tok, nil)
 	bareURL := startBare(sbURL, tok.AccessToken)
 
 	httpc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
@@ -144,6 +150,47 @@ func main() {
 		100*gg.rate/direct.rate, strings.Join(each, ", "), 100*gg.rate/bare.rate)
 	fmt.Printf("added latency at the median (median round): %.2f ms over direct, %.2f ms over the bare SDK server\n",
 		ms(gg.p50-direct.p50), ms(gg.p50-bare.p50))
+	if *traces {
+		measureTraces(ctx, sbURL, tok, mcpURL, agent)
+	}
+}
+
+// measureTraces has graphgate with tracing off (the one measured above)
+// and a second one exporting every span take turns; the median round says
+// what tracing costs.
+func measureTraces(ctx context.Context, sbURL string, tok *oauth2.Token, offURL, offAgent string) {
+	if *database != "" {
+		log.Fatal("-traces runs its second graphgate on SQLite: leave out -database to compare like with like")
+	}
+	var spans, bytesIn atomic.Int64
+	collector := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := io.Copy(io.Discard, r.Body)
+		bytesIn.Add(n)
+		spans.Add(1) // one export request
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	check(err)
+	go func() { _ = collector.Serve(ln) }()
+	defer collector.Close()
+	tmp, err := os.MkdirTemp("", "bench-mcp-traced-")
+	check(err)
+	defer os.RemoveAll(tmp)
+	onURL, onAgent, on := startGraphgate(ctx, tmp, sbURL, tok, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://" + ln.Addr().String()})
+	useTransport(on, "tuned")
+	type round struct{ off, on result }
+	var rs []round
+	for r := range *rounds {
+		fmt.Printf("tracing round %d\n", r+1)
+		off := measure("graphgate list_messages, tracing off", rawCaller(offURL, offAgent))
+		traced := measure("graphgate list_messages, tracing on", rawCaller(onURL, onAgent))
+		rs = append(rs, round{off, traced})
+	}
+	slices.SortFunc(rs, func(a, b round) int { return cmp.Compare(a.on.rate/a.off.rate, b.on.rate/b.off.rate) })
+	m := rs[len(rs)/2]
+	check(on.Tracing.Flush(ctx))
+	fmt.Printf("tracing on: %.0f%% of the throughput with it off; %.2f ms added at the median; %d exports, %.1f MB sent to the collector\n",
+		100*m.on.rate/m.off.rate, ms(m.on.p50-m.off.p50), spans.Load(), float64(bytesIn.Load())/(1<<20))
 }
 
 // useTransport gives graphgate's Graph client a fresh transport of the kind
@@ -279,12 +326,13 @@ func sandboxToken(ctx context.Context, sbURL string) *oauth2.Token {
 
 // startGraphgate runs graphgate in this process with alex linked and
 // returns its MCP URL and an agent token.
-func startGraphgate(ctx context.Context, tmp, sbURL string, tok *oauth2.Token) (string, string, *app.App) {
+func startGraphgate(ctx context.Context, tmp, sbURL string, tok *oauth2.Token, more map[string]string) (string, string, *app.App) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	check(err)
 	base := "http://" + ln.Addr().String()
 	env := map[string]string{"GRAPHGATE_DATA_DIR": tmp, "GRAPHGATE_BASE_URL": base, "GRAPHGATE_M365_LOGIN_URL": sbURL,
 		"GRAPHGATE_M365_GRAPH_URL": sbURL, "GRAPHGATE_LOG_LEVEL": "error", "GRAPHGATE_DATABASE_URL": *database}
+	maps.Copy(env, more)
 	cfg, err := config.Load(func(k string) (string, bool) { v, ok := env[k]; return v, ok }, nil)
 	check(err)
 	a, err := app.Open(ctx, cfg, slog.New(slog.DiscardHandler))
