@@ -75,6 +75,18 @@ const (
 	ApprovalDeclined ApprovalState = "declined"
 )
 
+// MCPClient is what an MCP client on a revision before 2026-07-28
+// declared in its initialize request: such a client says it only there,
+// and a stateless server answers its later requests without it.
+type MCPClient struct {
+	// Access is "t:" and the agent token's id, or "g:" and the OAuth grant's.
+	Access string
+	UserID int64
+	// Apps: it shows MCP Apps (the io.modelcontextprotocol/ui extension).
+	Apps   bool
+	SeenAt time.Time
+}
+
 // Cursor is where a listing an agent pages through goes on: the Graph link
 // behind the short, opaque cursor the agent holds. Stores seal Path.
 type Cursor struct {

@@ -139,6 +139,13 @@ type Store interface {
 	// past their expiry, expired cursors; it returns how many rows went.
 	Prune(ctx context.Context) (int64, error)
 
+	// RememberClient records what an MCP client declared when it
+	// connected, under the access it uses (MCPClient.Access).
+	RememberClient(ctx context.Context, c *MCPClient) error
+	// MCPClient is what the client of an access declared last; ENOTFOUND
+	// when none has.
+	MCPClient(ctx context.Context, access string) (*MCPClient, error)
+
 	// PutCursor keeps where a listing goes on; putting an id again changes
 	// nothing.
 	PutCursor(ctx context.Context, c *Cursor) error

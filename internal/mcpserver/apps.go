@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/microcosm-cc/bluemonday"
@@ -32,9 +34,9 @@ import (
 // A client that does not declare the extension sees exactly what it saw
 // before: no _meta on tools, no resources, no decide_approval, the same
 // results. The declaration travels with every request from 2026-07-28 on;
-// an earlier client's is in its initialize request only, which a
-// stateless server does not keep, so those clients are answered as
-// clients without it.
+// an earlier client makes it in its initialize request only, so graphgate
+// remembers it, in the store, under the access the client uses (its agent
+// token or OAuth grant): any replica answers its later requests.
 
 const (
 	uiExtension = "io.modelcontextprotocol/ui"
@@ -110,28 +112,116 @@ type features struct {
 	form, url bool
 }
 
-func featuresOf(s mcp.Session) features {
-	ss, _ := s.(*mcp.ServerSession)
-	if ss == nil {
-		return features{}
-	}
-	ip := ss.InitializeParams()
-	if ip == nil || ip.Capabilities == nil {
-		return features{}
-	}
+// declared is what capabilities declare, on a protocol revision.
+func declared(caps *mcp.ClientCapabilities, version string) features {
 	var f features
-	if ui, ok := ip.Capabilities.Extensions[uiExtension].(map[string]any); ok {
-		types, _ := ui["mimeTypes"].([]any)
-		for _, t := range types {
-			f.apps = f.apps || t == appMIME
+	if caps == nil {
+		return f
+	}
+	if ui, ok := caps.Extensions[uiExtension].(map[string]any); ok {
+		switch types := ui["mimeTypes"].(type) {
+		case []any:
+			f.apps = slices.Contains(types, any(appMIME))
+		case []string:
+			f.apps = slices.Contains(types, appMIME)
 		}
 	}
-	if e := ip.Capabilities.Elicitation; e != nil && ip.ProtocolVersion >= multiRoundTrip {
+	if e := caps.Elicitation; e != nil && version >= multiRoundTrip {
 		f.url = e.URL != nil
 		// Neither mode named means form (the specification's default).
 		f.form = e.Form != nil || e.URL == nil
 	}
 	return f
+}
+
+type featuresKey struct{}
+
+// featuresFrom is what the client of the request being answered declared.
+func featuresFrom(ctx context.Context) features {
+	f, _ := ctx.Value(featuresKey{}).(features)
+	return f
+}
+
+// features is what the client of one request declared: with the request
+// from 2026-07-28 on, in its initialize request before (remembered then).
+func (s *Server) features(ctx context.Context, req mcp.Request) features {
+	if init, ok := req.(*mcp.ServerRequest[*mcp.InitializeParams]); ok && init.Params != nil {
+		f := declared(init.Params.Capabilities, init.Params.ProtocolVersion)
+		s.rememberClient(ctx, req, f.apps)
+		return f
+	}
+	ss, _ := req.GetSession().(*mcp.ServerSession)
+	if ss == nil {
+		return features{}
+	}
+	if ip := ss.InitializeParams(); ip != nil && ip.ProtocolVersion >= multiRoundTrip {
+		return declared(ip.Capabilities, ip.ProtocolVersion)
+	}
+	return features{apps: s.rememberedApps(ctx, req)}
+}
+
+// clientMemory is how long a replica trusts what it read or wrote of a
+// client's declaration before reading the store again.
+const clientMemory = time.Minute
+
+type rememberedClient struct {
+	apps bool
+	at   time.Time
+}
+
+// accessOf is the key a client's declaration is kept under: its access.
+func accessOf(req mcp.Request) (string, *caller) {
+	extra := req.GetExtra()
+	if extra == nil || extra.TokenInfo == nil {
+		return "", nil
+	}
+	c, _ := extra.TokenInfo.Extra[callerKey].(*caller)
+	if c == nil {
+		return "", nil
+	}
+	if id := c.access.GrantID(); id != 0 {
+		return "g:" + strconv.FormatInt(id, 10), c
+	}
+	return "t:" + strconv.FormatInt(c.access.TokenID(), 10), c
+}
+
+// rememberClient keeps what an earlier revision's client declared when it
+// connected, unless this replica knows it already.
+func (s *Server) rememberClient(ctx context.Context, req mcp.Request, apps bool) {
+	key, c := accessOf(req)
+	if c == nil {
+		return
+	}
+	now := s.d.Now()
+	if v, ok := s.clients.Load(key); ok && v.(rememberedClient).apps == apps && now.Sub(v.(rememberedClient).at) < clientMemory {
+		return
+	}
+	if err := s.d.Store.RememberClient(ctx, &graphgate.MCPClient{Access: key, UserID: c.user.ID, Apps: apps, SeenAt: now.UTC()}); err != nil {
+		s.d.Log.Warn("remembering what an MCP client declared", "err", err)
+		return
+	}
+	s.clients.Store(key, rememberedClient{apps: apps, at: now})
+}
+
+// rememberedApps is whether the client of an earlier revision's request
+// declared MCP Apps when it connected.
+func (s *Server) rememberedApps(ctx context.Context, req mcp.Request) bool {
+	key, c := accessOf(req)
+	if c == nil {
+		return false
+	}
+	now := s.d.Now()
+	if v, ok := s.clients.Load(key); ok && now.Sub(v.(rememberedClient).at) < clientMemory {
+		return v.(rememberedClient).apps
+	}
+	got, err := s.d.Store.MCPClient(ctx, key)
+	apps := err == nil && got.Apps
+	if err != nil && graphgate.ErrorCode(err) != graphgate.ENOTFOUND {
+		s.d.Log.Warn("reading what an MCP client declared", "err", err)
+		return false
+	}
+	s.clients.Store(key, rememberedClient{apps: apps, at: now})
+	return apps
 }
 
 // offered is what each client is offered: tools always; the views only to
@@ -147,7 +237,8 @@ func (s *Server) offered(asks bool) mcp.Middleware {
 
 func (s *Server) offer(next mcp.MethodHandler, asks bool) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
-		f := featuresOf(req.GetSession())
+		f := s.features(ctx, req)
+		ctx = context.WithValue(ctx, featuresKey{}, f)
 		if strings.HasPrefix(method, "prompts/") || strings.HasPrefix(method, "completion/") || strings.HasPrefix(method, "resources/") && !f.apps {
 			return nil, &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound, Message: "method not found: graphgate offers tools only"}
 		}
@@ -267,7 +358,7 @@ func (s *Server) decideApproval(ctx context.Context, req *mcp.CallToolRequest) (
 	if c == nil {
 		return toolError(errors.New("no caller")), nil
 	}
-	if !featuresOf(req.Session).apps {
+	if !featuresFrom(ctx).apps {
 		return toolError(invalid(decideTool + " is for graphgate's approval card only: the person answers there, or on the approval page")), nil
 	}
 	var in decideIn

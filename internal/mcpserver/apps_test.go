@@ -53,8 +53,9 @@ func viewsOf(t *testing.T, s *mcp.ClientSession) map[string]map[string]any {
 }
 
 // The views and decide_approval are offered only to clients that declare
-// the extension, on a revision that carries the declaration with each
-// request; every other client sees what it saw before.
+// the extension, on each revision (before 2026-07-28 the declaration made
+// at initialize is remembered for the token); every other client sees what
+// it saw before.
 func TestAppsOnlyForClientsThatDeclareThem(t *testing.T) {
 	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
 	token := askingToken(t, l, l.SignInAndLink(t, "alex@contoso.test"))
@@ -62,7 +63,7 @@ func TestAppsOnlyForClientsThatDeclareThem(t *testing.T) {
 		version string
 		apps    bool
 		want    bool
-	}{{"2025-11-25", false, false}, {"2025-11-25", true, false}, {"2026-07-28", false, false}, {"2026-07-28", true, true}} {
+	}{{"2025-11-25", false, false}, {"2025-11-25", true, true}, {"2025-06-18", false, false}, {"2026-07-28", false, false}, {"2026-07-28", true, true}} {
 		var s *mcp.ClientSession
 		if c.apps {
 			s = connectApps(t, l, token, c.version, nil)
@@ -235,6 +236,18 @@ func TestApprovalCard(t *testing.T) {
 		t.Fatalf("the retry after declining: %s", errorText(r))
 	}
 
+	// A host on an earlier revision, which declared the extension only when
+	// it connected, gets the card too, and decides through it.
+	legacy := connectApps(t, l, token, "2025-11-25", nil)
+	lc := approvalIn(t, call(t, legacy, "send_message", map[string]any{"to": []string{"sam@fabrikam.test"}, "subject": "From an older host", "body": "hi"}, nil))
+	if r := decide(legacy, lc.ID, lc.Key, "approve"); r.IsError {
+		t.Fatalf("deciding from an older host: %s", errorText(r))
+	}
+	if r := call(t, legacy, "send_message", map[string]any{"to": []string{"sam@fabrikam.test"}, "subject": "From an older host", "body": "hi"}, nil); r.IsError ||
+		sentCount(t, l, "From an older host") != 1 {
+		t.Fatalf("the older host's retry: %s", errorText(r))
+	}
+
 	// The page still works for the same approval: it is the same record.
 	p := approvalIn(t, send("Approved on the page instead"))
 	alex := signedIn(t, l, "alex@contoso.test")
@@ -256,13 +269,13 @@ func TestApprovalCard(t *testing.T) {
 				decisions = append(decisions, e.Details["decision"])
 			}
 		}
-		if len(decisions) == 2 {
+		if len(decisions) == 3 {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	slices.Sort(decisions)
-	if !slices.Equal(decisions, []string{"approved", "declined"}) {
+	if !slices.Equal(decisions, []string{"approved", "approved", "declined"}) {
 		t.Fatalf("audited card decisions: %v", decisions)
 	}
 }

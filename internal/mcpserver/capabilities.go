@@ -55,7 +55,7 @@ func (s *Server) capabilityGate(next mcp.MethodHandler) mcp.MethodHandler {
 		// Counted and audited like any call: an admin sees what agents
 		// reach for that is not on.
 		s.record(ctx, c, tool.Name, s.d.Now(), nil, err)
-		return s.failed(call.Session, err), nil
+		return s.failed(ctx, err), nil
 	}
 }
 

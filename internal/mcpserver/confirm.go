@@ -129,7 +129,7 @@ func (s *Server) confirm(ctx context.Context, req *mcp.CallToolRequest, in any, 
 	if err != nil || pv.quiet {
 		return nil, err
 	}
-	f := featuresOf(req.Session)
+	f := featuresFrom(ctx)
 	switch {
 	case f.apps:
 		return s.askInCard(ctx, subject("\x00"+pv.seen()), pv)

@@ -78,6 +78,9 @@ type Server struct {
 	servers sync.Map // string -> *mcp.Server
 	// views are the tools' views (see apps.go), by tool name.
 	views map[string]string
+	// clients is what MCP clients of earlier revisions declared when they
+	// connected, by access (see apps.go): access -> rememberedClient.
+	clients sync.Map
 	zones zoneCache
 	// defaultLists are people's default To Do lists (see tasks.go).
 	defaultLists defaultListCache

@@ -87,7 +87,7 @@ func defineAsking[In, Out any](toolset string, t *mcp.Tool, summary func(ctx con
 			if err := s.usePlace(c, t.Name, in, g); err != nil {
 				return g, nil, err
 			}
-			tc := &toolCall{caller: c, tool: t.Name, apps: featuresOf(req.Session).apps}
+			tc := &toolCall{caller: c, tool: t.Name, apps: featuresFrom(ctx).apps}
 			ctx = context.WithValue(ctx, callCtxKey{}, tc)
 			if summary != nil && c.access.ConfirmWrites() {
 				ask, err := s.confirm(ctx, req, in, func() (preview, error) { return summary(ctx, g, in) })
@@ -134,7 +134,7 @@ func defineAsking[In, Out any](toolset string, t *mcp.Tool, summary func(ctx con
 			s.record(ctx, c, t.Name, start, g, err)
 			endToolSpan(span, err)
 			if err != nil {
-				return s.failed(req.Session, err), nil
+				return s.failed(ctx, err), nil
 			}
 			return res, nil
 		})
@@ -183,9 +183,9 @@ func arguments[In any](raw json.RawMessage, schema *jsonschema.Resolved) (In, er
 // failed is a failed call as the client gets it: the person's page to
 // open, for a client that opens pages for them (URL elicitation) when the
 // problem is one they fix there; otherwise the error as the model sees it.
-func (s *Server) failed(session mcp.Session, err error) *mcp.CallToolResult {
+func (s *Server) failed(ctx context.Context, err error) *mcp.CallToolResult {
 	var page atPage
-	if errors.As(err, &page) && featuresOf(session).url {
+	if errors.As(err, &page) && featuresFrom(ctx).url {
 		return openPage(linkKey, err.Error(), page.url)
 	}
 	return toolError(err)

@@ -64,6 +64,7 @@ func RunTests(t *testing.T, newDB NewDB) {
 		{"PendingSends", testPendingSends},
 		{"Approvals", testApprovals},
 		{"Cursors", testCursors},
+		{"MCPClients", testMCPClients},
 		{"OAuthServer", testOAuthServer},
 		{"SignIn", testSignIn},
 		{"LinkHealth", testLinkHealth},
@@ -984,5 +985,37 @@ func testCursors(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
 		t.Fatal(err)
 	}
 	_, err = s.Cursor(ctx, "c1")
+	code(t, err, graphgate.ENOTFOUND)
+}
+
+func testMCPClients(t *testing.T, open func(*secretbox.Keyring) graphgate.Store) {
+	ctx := context.Background()
+	s := open(keyring(t, secretbox.NewKey()))
+	u := &graphgate.User{Email: "a@b.test", Role: graphgate.RoleUser, PasswordHash: "h"}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.MCPClient(ctx, "t:1")
+	code(t, err, graphgate.ENOTFOUND)
+	if err := s.RememberClient(ctx, &graphgate.MCPClient{Access: "t:1", UserID: u.ID, Apps: true}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.MCPClient(ctx, "t:1"); err != nil || !c.Apps || c.UserID != u.ID || c.SeenAt.IsZero() {
+		t.Fatalf("client: %+v %v", c, err)
+	}
+	// The last declaration wins; another access is another client.
+	if err := s.RememberClient(ctx, &graphgate.MCPClient{Access: "t:1", UserID: u.ID, Apps: false}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.MCPClient(ctx, "t:1"); err != nil || c.Apps {
+		t.Fatalf("after a client without apps: %+v %v", c, err)
+	}
+	_, err = s.MCPClient(ctx, "g:1")
+	code(t, err, graphgate.ENOTFOUND)
+	// Removing the person removes what their clients said.
+	if err := s.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.MCPClient(ctx, "t:1")
 	code(t, err, graphgate.ENOTFOUND)
 }
