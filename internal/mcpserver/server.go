@@ -81,7 +81,7 @@ type Server struct {
 	// clients is what MCP clients of earlier revisions declared when they
 	// connected, by access (see apps.go): access -> rememberedClient.
 	clients sync.Map
-	zones zoneCache
+	zones   zoneCache
 	// defaultLists are people's default To Do lists (see tasks.go).
 	defaultLists defaultListCache
 	// touched is when each person's last successful Graph call was recorded
