@@ -188,6 +188,8 @@ func (h *appHost) escaped() bool {
 func TestAppsInAHost(t *testing.T) {
 	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
 	uid := l.SignInAndLink(t, "alex@contoso.test")
+	setCapabilities(t, l, "calendar.write")
+	l.AllowMore(t, signedIn(t, l, "alex@contoso.test"), "alex@contoso.test", "accept")
 	s := connectApps(t, l, askingToken(t, l, uid), "2026-07-28", nil)
 	h := startAppHost(t, s)
 
@@ -290,6 +292,20 @@ func TestAppsInAHost(t *testing.T) {
 	h.click("button.item")
 	if said := h.asked("messages", 3); !strings.HasPrefix(said[2], "Let's use ") {
 		t.Fatalf("choosing a slot told the model %q", said[2])
+	}
+	// Suggested meeting times: each a button too.
+	meet := map[string]any{"attendees": []string{"megan@contoso.test"}, "duration_minutes": 60, "time_zone": "Europe/Berlin"}
+	res, err = s.CallTool(t.Context(), &mcp.CallToolParams{Name: "find_meeting_times", Arguments: meet})
+	if err != nil || res.IsError {
+		t.Fatalf("find_meeting_times: %v %s", err, errorText(res))
+	}
+	h.show("ui://graphgate/calendar", "find_meeting_times", meet, res, "light")
+	if got := h.text("#title"); !strings.Contains(got, "Suggested meeting times") || h.count("button.item") == 0 {
+		t.Fatalf("the suggestions: %q, %d buttons", got, h.count("button.item"))
+	}
+	h.click("button.item")
+	if said := h.asked("messages", 4); !strings.HasPrefix(said[3], "Let's use ") {
+		t.Fatalf("choosing a suggested time told the model %q", said[3])
 	}
 	calls, err := chromedp.Run(h.ctx, chromedp.Evaluate[[]string]("window.host.calls"))
 	if err != nil {

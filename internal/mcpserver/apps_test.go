@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -212,12 +214,25 @@ func TestApprovalCard(t *testing.T) {
 	if send("Approved in the card"); sentCount(t, l, "Approved in the card") != 0 {
 		t.Fatal("sent after refused decisions")
 	}
-	// Approve: the retry sends, once; the decision cannot be made again.
-	if r := decide(s, a.ID, a.Key, "approve"); r.IsError {
-		t.Fatalf("approving: %s", errorText(r))
+	// Approve, ten times at once: one decision counts; a decline after it
+	// does not; the retry sends, once.
+	var wg sync.WaitGroup
+	var decided atomic.Int32
+	for range 10 {
+		wg.Go(func() {
+			res, err := s.CallTool(context.Background(), &mcp.CallToolParams{Name: "decide_approval",
+				Arguments: map[string]any{"approval": a.ID, "key": a.Key, "decision": "approve"}})
+			if err == nil && !res.IsError {
+				decided.Add(1)
+			}
+		})
 	}
+	wg.Wait()
 	if r := decide(s, a.ID, a.Key, "decline"); !r.IsError {
-		t.Fatal("decided twice")
+		t.Fatal("declined after approving")
+	}
+	if decided.Load() != 1 {
+		t.Fatalf("%d decisions counted", decided.Load())
 	}
 	if r := send("Approved in the card"); r.IsError || sentCount(t, l, "Approved in the card") != 1 {
 		t.Fatalf("the retry after approval: %s", errorText(r))
