@@ -113,13 +113,19 @@ func TestServeCommand(t *testing.T) {
 	t.Setenv("GRAPHGATE_ADMIN_EMAIL", "admin@contoso.test")
 	t.Setenv("GRAPHGATE_ADMIN_PASSWORD", "admin-password-1")
 	addr, out, stop := background(t, `"addr":"(127\.0\.0\.1:\d+)"`, "serve", "--addr", "127.0.0.1:0")
-	resp, err := http.Get("http://" + addr + "/readyz")
+	// A request that continues a trace: its log line names the trace.
+	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/readyz", nil)
+	req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("readyz: %v", err)
 	}
 	resp.Body.Close()
 	if err := stop(); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"route":"GET /readyz","status":200`) || !strings.Contains(out.String(), `"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"`) {
+		t.Fatalf("the request's log line does not name its trace:\n%s", out.String())
 	}
 	if strings.Contains(out.String(), "admin-password-1") {
 		t.Fatal("the log shows the admin password")

@@ -290,7 +290,7 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (res *Response, e
 				return nil, ctx.Err()
 			}
 			if !req.Safe {
-				c.log.Warn("graph request failed; not repeating an unsafe request", "method", req.Method, "client_request_id", crid, "err", err)
+				c.log.WarnContext(ctx, "graph request failed; not repeating an unsafe request", "method", req.Method, "client_request_id", crid, "err", err)
 				return nil, fmt.Errorf("%w: %v", ErrAmbiguous, err)
 			}
 			if d, ok := c.backoff(attempt, 0, &waited); ok {
@@ -310,7 +310,7 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (res *Response, e
 		}
 		if resp.StatusCode < 400 {
 			err := decode(resp, out)
-			c.log.Debug("graph", "method", req.Method, "status", resp.StatusCode, "request_id", r.RequestID, "client_request_id", crid)
+			c.log.DebugContext(ctx, "graph", "method", req.Method, "status", resp.StatusCode, "request_id", r.RequestID, "client_request_id", crid)
 			return r, err
 		}
 		gerr := readError(resp, crid)
@@ -323,7 +323,7 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (res *Response, e
 			c.event("throttled")
 			if d, ok := c.backoff(attempt, gerr.RetryAfter, &waited); ok {
 				throttled += d
-				c.log.Info("graph throttled", "retry_after", d, "client_request_id", crid)
+				c.log.InfoContext(ctx, "graph throttled", "retry_after", d, "client_request_id", crid)
 				if err := c.sleep(ctx, d); err != nil {
 					return nil, err
 				}
@@ -338,7 +338,7 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (res *Response, e
 				continue
 			}
 		}
-		c.log.Info("graph error", "method", req.Method, "status", gerr.Status, "code", gerr.Code, "request_id", gerr.RequestID, "client_request_id", crid)
+		c.log.InfoContext(ctx, "graph error", "method", req.Method, "status", gerr.Status, "code", gerr.Code, "request_id", gerr.RequestID, "client_request_id", crid)
 		return r, gerr
 	}
 }

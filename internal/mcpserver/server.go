@@ -530,7 +530,7 @@ func (s *Server) enqueueAudit(ctx context.Context, e *graphgate.AuditEvent) {
 		// The writer is far behind: write this one on the request path
 		// rather than lose it.
 		if err := s.d.Store.AddAudit(context.WithoutCancel(ctx), e); err != nil {
-			s.d.Log.Error("auditing a tool call", "tool", e.Target, "err", err)
+			s.d.Log.ErrorContext(ctx, "auditing a tool call", "tool", e.Target, "err", err)
 		}
 	}
 }
