@@ -13,7 +13,8 @@ import (
 
 // TestTypeScriptClient has the official TypeScript MCP client (a client we
 // did not write) list the tools and call a read and a write tool, and
-// tools of capabilities, over 2026-07-28. ./scripts/test installs its npm packages.
+// tools of capabilities, over 2026-07-28; and, declaring MCP Apps, sees
+// the views. ./scripts/test installs its npm packages.
 func TestTypeScriptClient(t *testing.T) {
 	dir := apptest.ClientCheckDir(t, "@modelcontextprotocol/client")
 	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
@@ -39,6 +40,10 @@ func TestTypeScriptClient(t *testing.T) {
 		Site       string   `json:"site"`
 		Library    []string `json:"library"`
 		Tasks      int      `json:"tasks"`
+		PlainView  string   `json:"plainView"`
+		AppsView   string   `json:"appsView"`
+		Resources  []string `json:"resources"`
+		ViewMime   string   `json:"viewMime"`
 	}
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("output %s: %v", out, err)
@@ -51,5 +56,10 @@ func TestTypeScriptClient(t *testing.T) {
 	}
 	if got.Chats != 3 || got.Site != "Contoso Marketing" || !slices.Contains(got.Library, "Press release.docx") || got.Tasks == 0 {
 		t.Fatalf("TypeScript client's Teams, SharePoint and To Do tools: %+v", got)
+	}
+	// MCP Apps: only the client that declares them sees the views.
+	if got.PlainView != "" || got.AppsView != "ui://graphgate/message" || !slices.Contains(got.Resources, "ui://graphgate/calendar") ||
+		got.ViewMime != "text/html;profile=mcp-app" {
+		t.Fatalf("TypeScript clients and MCP Apps: %+v", got)
 	}
 }

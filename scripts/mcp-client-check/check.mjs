@@ -1,7 +1,8 @@
 // Lists graphgate's tools and calls a read and a write tool, and tools of
 // capabilities (find_people, create_event, list_chats, search_sites,
 // list_tasks, list_files in a library), with the official TypeScript MCP
-// client, pinned to protocol 2026-07-28. Run by the Go test
+// client, pinned to protocol 2026-07-28; then, as a client that declares MCP
+// Apps, lists the views and reads one. Run by the Go test
 // TestTypeScriptClient with GRAPHGATE_MCP_URL and GRAPHGATE_MCP_TOKEN set.
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 
@@ -36,6 +37,23 @@ const library = await client.callTool({
   arguments: { site: sites.structuredContent?.sites?.[0]?.url ?? '' },
 });
 const tasks = await client.callTool({ name: 'list_tasks', arguments: {} });
+await client.close();
+
+// A client that shows MCP Apps sees the views; the one above saw none.
+const apps = new Client(
+  { name: 'graphgate-ts-apps-check', version: '1.0.0' },
+  {
+    versionNegotiation: { mode: { pin: '2026-07-28' } },
+    capabilities: { extensions: { 'io.modelcontextprotocol/ui': { mimeTypes: ['text/html;profile=mcp-app'] } } },
+  },
+);
+await apps.connect(new StreamableHTTPClientTransport(new URL(url), {
+  requestInit: { headers: { Authorization: `Bearer ${token}` } },
+}));
+const appTools = (await apps.listTools()).tools;
+const { resources } = await apps.listResources();
+const page = await apps.readResource({ uri: 'ui://graphgate/message' });
+await apps.close();
 console.log(JSON.stringify({
   chats: chats.structuredContent?.chats?.length ?? 0,
   site: sites.structuredContent?.sites?.[0]?.name ?? '',
@@ -48,5 +66,8 @@ console.log(JSON.stringify({
   messages: read.structuredContent?.messages?.length ?? 0,
   writeError: write.isError ?? false,
   folder: write.structuredContent?.path ?? '',
+  plainView: tools.find((t) => t.name === 'get_message')?._meta?.ui?.resourceUri ?? '',
+  appsView: appTools.find((t) => t.name === 'get_message')?._meta?.ui?.resourceUri ?? '',
+  resources: resources.map((r) => r.uri),
+  viewMime: page.contents?.[0]?.mimeType ?? '',
 }));
-await client.close();
