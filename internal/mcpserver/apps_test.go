@@ -343,7 +343,8 @@ func TestMessageViewSanitises(t *testing.T) {
 }
 
 // URL elicitation: a client that opens pages for the person is sent to
-// the page that fixes what stops a tool (link, allow a capability, approve),
+// the page that fixes what stops a tool (link, allow a capability, approve,
+// Reconnect),
 // and its retry once they are done works. Other clients keep the error
 // with the link.
 func TestURLElicitation(t *testing.T) {
@@ -362,8 +363,8 @@ func TestURLElicitation(t *testing.T) {
 		}
 		opened = append(opened, req.Params.URL)
 		switch path := strings.TrimPrefix(req.Params.URL, l.URL); {
-		case path == "/integrations" && len(opened) == 1:
-			l.Link(t, alex, "alex@contoso.test", "accept")
+		case path == "/integrations" && (len(opened) == 1 || len(opened) == 4):
+			l.Link(t, alex, "alex@contoso.test", "accept") // Link Account, or Reconnect
 		case path == "/integrations":
 			l.AllowMore(t, alex, "alex@contoso.test", "accept")
 		case strings.HasPrefix(path, "/approve/"):
@@ -399,7 +400,14 @@ func TestURLElicitation(t *testing.T) {
 		sentCount(t, l, "Approved by URL") != 1 {
 		t.Fatalf("after approving on the page: %s", errorText(r))
 	}
-	if len(opened) != 3 || opened[0] != l.URL+"/integrations" || opened[1] != l.URL+"/integrations" || !approvalPage.MatchString(opened[2]) {
+	// Microsoft revoked the grant: the person reconnects at the page.
+	trouble(t, l, "/sandbox/people/alex@contoso.test/revoke", "")
+	expireAccess(t, l, u.ID)
+	if r := call(t, s, "get_profile", nil, nil); r.IsError {
+		t.Fatalf("after reconnecting: %s", errorText(r))
+	}
+	if len(opened) != 4 || opened[0] != l.URL+"/integrations" || opened[1] != l.URL+"/integrations" || !approvalPage.MatchString(opened[2]) ||
+		opened[3] != l.URL+"/integrations" {
 		t.Fatalf("pages opened: %v", opened)
 	}
 	// The person does not approve: the client gives up after its retries
