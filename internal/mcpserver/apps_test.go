@@ -344,9 +344,8 @@ func TestMessageViewSanitises(t *testing.T) {
 
 // URL elicitation: a client that opens pages for the person is sent to
 // the page that fixes what stops a tool (link, allow a capability, approve,
-// Reconnect),
-// and its retry once they are done works. Other clients keep the error
-// with the link.
+// Reconnect), and its retry once they are done works. Other clients keep
+// the error with the link.
 func TestURLElicitation(t *testing.T) {
 	l := apptest.StartWithSandbox(t, nil, sandbox.Options{})
 	alex := signedIn(t, l, "alex@contoso.test")
