@@ -35,6 +35,10 @@ import (
 // (ApprovalPath + id, signed in as that person), and the agent's retry with
 // the same arguments goes ahead once they approved (Store.TakeApproval:
 // once). The approval is keyed by the same MAC'd subject as the state.
+//
+// A host that shows MCP Apps gets graphgate's approval card instead (see
+// card.go), over the same approval; a client that opens pages for the
+// person but does not answer forms (URL elicitation) is sent to the page.
 
 const (
 	// ApprovalPath is where the person approves what an agent asked for.
@@ -161,7 +165,7 @@ func (s *Server) elicit(subject func(string) []byte, pv preview, lead string) *m
 // Keys of the pages a client opens for the person (URL elicitation).
 const (
 	approvalKey = "approval"
-	linkKey     = "page"
+	pageKey     = "page"
 )
 
 // openPage asks a client that opens pages for the person to send them to

@@ -186,7 +186,7 @@ func arguments[In any](raw json.RawMessage, schema *jsonschema.Resolved) (In, er
 func (s *Server) failed(ctx context.Context, err error) *mcp.CallToolResult {
 	var page atPage
 	if errors.As(err, &page) && featuresFrom(ctx).url {
-		return openPage(linkKey, err.Error(), page.url)
+		return openPage(pageKey, err.Error(), page.url)
 	}
 	return toolError(err)
 }
