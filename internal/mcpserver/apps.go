@@ -153,6 +153,9 @@ func withApps(c *mcp.ServerCapabilities) *mcp.ServerCapabilities {
 // toolsFor is the tool list as f's client sees it: with the extension,
 // each tool names its view; without it, as before, and no decide_approval.
 func (s *Server) toolsFor(r *mcp.ListToolsResult, f features, asks bool) *mcp.ListToolsResult {
+	if !f.apps && !asks {
+		return r // no view to name, no decide_approval to hide
+	}
 	out := *r
 	out.Tools = make([]*mcp.Tool, 0, len(r.Tools))
 	for _, t := range r.Tools {

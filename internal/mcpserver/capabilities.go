@@ -68,31 +68,24 @@ func (e notAllowed) Unwrap() error { return e.error }
 // closed says why a capability's tool is closed to the caller and what
 // would open it; when it is the person's to open, on which page.
 func (s *Server) closed(r *graphgate.Reach, c *graphgate.Capability, t *graphgate.CapabilityTool) error {
-	words := s.closedWords(r, c, t)
-	if slices.Contains(r.Capabilities, c.Name) && !c.NeedsAdmin(t.Needs) && !(r.Personal && workOnly(c, t.Needs)) {
-		return notAllowed{atPage{message(words), s.d.BaseURL + "/integrations"}}
-	}
-	return notAllowed{message(words)}
-}
-
-func (s *Server) closedWords(r *graphgate.Reach, c *graphgate.Capability, t *graphgate.CapabilityTool) string {
 	name := t.Name
 	switch {
 	case !slices.Contains(r.Capabilities, c.Name):
-		return name + " belongs to the " + c.Name + " capability (" + c.Title + "), which the admin has not turned on in graphgate " +
-			"(Admin Console, MCP Servers tab). Ask the admin."
+		return notAllowed{message(name + " belongs to the " + c.Name + " capability (" + c.Title + "), which the admin has not turned on in graphgate " +
+			"(Admin Console, MCP Servers tab). Ask the admin.")}
 	case c.NeedsAdmin(t.Needs) && !r.Personal:
-		return name + " needs the " + t.Needs + " permission, which only an admin may grant, for everyone in the organisation. " +
-			"Ask the admin to grant it (Admin Console, MCP Servers tab, \"Grant for my organisation at Microsoft\"), then call " + name + " again."
+		return notAllowed{message(name + " needs the " + t.Needs + " permission, which only an admin may grant, for everyone in the organisation. " +
+			"Ask the admin to grant it (Admin Console, MCP Servers tab, \"Grant for my organisation at Microsoft\"), then call " + name + " again.")}
 	case r.Personal && workOnly(c, t.Needs):
 		words := name + " needs the " + t.Needs + " permission, which Microsoft does not offer personal accounts."
 		if t.Otherwise != "" {
 			words += " Use " + t.Otherwise + " instead."
 		}
-		return words
+		return notAllowed{message(words)}
 	}
-	return name + " needs the " + t.Needs + " permission, which the person has not allowed yet. They allow it at " +
-		s.d.BaseURL + "/integrations (Microsoft 365 tile, \"" + c.Ask + "\"), then call " + name + " again."
+	integrations := s.d.BaseURL + "/integrations"
+	return notAllowed{atPage{message(name + " needs the " + t.Needs + " permission, which the person has not allowed yet. They allow it at " +
+		integrations + " (Microsoft 365 tile, \"" + c.Ask + "\"), then call " + name + " again."), integrations}}
 }
 
 func workOnly(c *graphgate.Capability, permission string) bool {

@@ -124,20 +124,19 @@ func (tw *Teamwork) AddTeam(t *Team) *Team {
 
 // Post adds a message to a chat (to a channel: AddThread, AddReply),
 // filling its id and times.
-func (tw *Teamwork) Post(c *Chat, m *ChatMessage) *ChatMessage {
-	tw.mu.Lock()
-	defer tw.mu.Unlock()
-	tw.stamp(m)
-	c.messages = append(c.messages, m)
-	return m
-}
+func (tw *Teamwork) Post(c *Chat, m *ChatMessage) *ChatMessage { return tw.add(&c.messages, m) }
 
 // AddThread starts a thread in a channel.
 func (tw *Teamwork) AddThread(ch *Channel, m *ChatMessage) *ChatMessage {
+	return tw.add(&ch.threads, m)
+}
+
+// add stamps m and appends it to list.
+func (tw *Teamwork) add(list *[]*ChatMessage, m *ChatMessage) *ChatMessage {
 	tw.mu.Lock()
 	defer tw.mu.Unlock()
 	tw.stamp(m)
-	ch.threads = append(ch.threads, m)
+	*list = append(*list, m)
 	return m
 }
 
